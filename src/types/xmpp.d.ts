@@ -1,0 +1,105 @@
+// Minimal typings for the parts of xmpp.js (0.14, untyped) that xtransfer uses.
+declare module '@xmpp/xml' {
+  export class Element {
+    constructor(name: string, attrs?: Record<string, string | undefined>)
+    name: string
+    attrs: Record<string, string | undefined>
+    children: Array<Element | string>
+    parent: Element | null
+    is(name: string, xmlns?: string): boolean
+    getNS(): string | undefined
+    getChild(name: string, xmlns?: string): Element | undefined
+    getChildren(name: string, xmlns?: string): Element[]
+    getChildElements(): Element[]
+    getChildText(name: string, xmlns?: string): string | null
+    getText(): string
+    text(): string
+    c(name: string, attrs?: Record<string, string | undefined>): Element
+    t(text: string): Element
+    up(): Element
+    root(): Element
+    cnode(child: Element): Element
+    append(...children: Array<Element | string>): void
+    clone(): Element
+    toString(): string
+  }
+  type Child = Element | string | undefined | null | false | Child[]
+  function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: Child[]): Element
+  namespace xml {
+    export {Element}
+    export class Parser {
+      write(data: string): void
+      end(data?: string): void
+      on(event: 'element' | 'start' | 'end' | 'error', listener: (...args: any[]) => void): this
+    }
+  }
+  export default xml
+}
+
+declare module '@xmpp/xml/lib/parse.js' {
+  import {Element} from '@xmpp/xml'
+  export default function parse(text: string): Element
+}
+
+declare module '@xmpp/jid' {
+  export class JID {
+    local: string
+    domain: string
+    resource: string
+    constructor(local: string | undefined, domain: string, resource?: string)
+    bare(): JID
+    toString(unescape?: boolean): string
+    equals(other: JID): boolean
+    getLocal(unescape?: boolean): string
+    getDomain(): string
+    getResource(): string
+  }
+  export default function jid(address: string): JID
+  export function jid(address: string): JID
+  export function equal(a: JID, b: JID): boolean
+}
+
+declare module '@xmpp/client' {
+  import {Element} from '@xmpp/xml'
+  import xmlFn from '@xmpp/xml'
+  import {JID} from '@xmpp/jid'
+  import {EventEmitter} from 'node:events'
+
+  export interface IqCallee {
+    get(ns: string, name: string, handler: (ctx: any) => unknown): void
+    set(ns: string, name: string, handler: (ctx: any) => unknown): void
+  }
+
+  export interface XmppClient extends EventEmitter {
+    jid: JID | null
+    status: string
+    options: Record<string, any>
+    start(): Promise<JID>
+    stop(): Promise<void>
+    send(element: Element): Promise<void>
+    write(text: string): Promise<void>
+    disconnect(timeout?: number): Promise<void>
+    isSecure(): boolean
+    socket: any
+    iqCallee: IqCallee
+    iqCaller: {request(el: Element, timeout?: number): Promise<Element>}
+    reconnect: EventEmitter & {stop(): void; start(): void; delay: number}
+    streamManagement: {enabled: boolean; id: string; outbound: number; inbound: number}
+    middleware: {use(fn: (ctx: any, next: () => any) => any): void; filter(fn: (ctx: any, next: () => any) => any): void}
+  }
+
+  export interface ClientOptions {
+    service?: string
+    domain?: string
+    resource?: string
+    username?: string
+    password?: string
+    credentials?: (auth: (creds: {username: string; password: string}, mechanism?: string) => Promise<void>, mechanisms: string[]) => Promise<void>
+    timeout?: number
+    lang?: string
+  }
+
+  export function client(options: ClientOptions): XmppClient
+  export const xml: typeof xmlFn
+  export function jid(address: string): JID
+}

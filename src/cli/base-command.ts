@@ -1,0 +1,73 @@
+import {Command, Interfaces} from '@oclif/core'
+
+import {openDirectory} from '../cluster/cluster.js'
+import {Config} from '../config/config-schema.js'
+import {loadConfig} from '../config/load-config.js'
+import {resolvePassword} from '../config/password.js'
+import type {SessionDirectory} from '../directories/session-directory.js'
+import {EXIT, UsageError, XtransferError} from '../errors.js'
+import {clusterFlags} from './flags.js'
+import {askPassword} from './prompts.js'
+import {canPrompt} from './terminal.js'
+
+type ClusterFlags = Interfaces.InferredFlags<typeof clusterFlags>
+
+/** What every cluster command shares: config, the admin password, and one-line errors with their exit codes. */
+export abstract class ClusterCommand extends Command {
+  static baseFlags = clusterFlags
+  static enableJsonFlag = true
+
+  protected debugEnabled = false
+
+  /** Every parse failure (unknown flag, bad value, missing argument) is a usage error on one line. */
+  protected async parse<F extends Interfaces.OutputFlags<any>, B extends Interfaces.OutputFlags<any>, A extends Interfaces.OutputArgs<any>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv)
+    } catch (error) {
+      const text = (error as Error).message.replace(/\s*See more help with --help\s*$/, '')
+      throw new UsageError(text.split('\n').map((line) => line.trim()).filter((line) => line && !/^(Note|Alternatively|See more help)/.test(line)).join(': ').replace(/:\s*:/g, ':'))
+    }
+  }
+
+  protected async openCluster(flags: ClusterFlags): Promise<{config: Config; password: string; directory: SessionDirectory}> {
+    this.debugEnabled = flags.debug
+    const config = await loadConfig({flag: flags.config})
+    const password = await this.adminPassword(config, flags)
+    return {config, password, directory: openDirectory({config, password})}
+  }
+
+  protected async adminPassword(config: Config, flags: ClusterFlags): Promise<string> {
+    return resolvePassword({
+      fileFlag: flags['password-file'],
+      configFile: config.admin.passwordFile,
+      prompt: canPrompt() ? () => askPassword(config.admin.jid) : undefined,
+    })
+  }
+
+  /** XML traces for --debug, on stderr. */
+  protected trace(): ((direction: 'in' | 'out', xml: string) => void) | undefined {
+    if (!this.debugEnabled) return undefined
+    return (direction, xml) => process.stderr.write(`${direction === 'in' ? '<<' : '>>'} ${xml}\n`)
+  }
+
+  /**
+   * One line on stderr (or an error object under --json) and the documented
+   * exit code; a stack trace only with --debug.
+   */
+  async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+    const exitCode = error instanceof XtransferError ? error.exitCode : error.oclif?.exit ?? EXIT.internal
+    if (error.oclif?.exit === 0) return super.catch(error as never) // --help, --version
+    const message = (error.message || String(error)).split('\n')[0]
+    if (this.jsonEnabled()) {
+      this.logJson({error: {message, exitCode, kind: error instanceof XtransferError ? error.name : 'Error'}})
+    } else {
+      process.stderr.write(`xtransfer: ${message}\n`)
+    }
+    if (this.debugEnabled || exitCode === EXIT.internal) process.stderr.write(`${error.stack}\n`)
+    process.exitCode = exitCode
+    return undefined
+  }
+}

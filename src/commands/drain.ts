@@ -1,0 +1,42 @@
+import {Args, Flags} from '@oclif/core'
+
+import {transferFlags} from '../cli/flags.js'
+import {TransferCommand} from '../cli/transfer-command.js'
+import {requireConfirmable, runTransferFlow} from '../cli/transfer-flow.js'
+import {loadConfig} from '../config/load-config.js'
+import type {TransferReport} from '../engine/report.js'
+import {prepareDrain, validateDrainArgs} from '../operations/prepare-transfer.js'
+
+export default class Drain extends TransferCommand {
+  static description = `Move every session off a node (the admin's own excepted), spread over the other nodes least-loaded first.
+Each session is sent a server-transfer packet (XEP-0051); the report says who acknowledged, where each reconnected, and how long it took.`
+
+  static examples = [
+    '<%= config.bin %> drain node-3',
+    '<%= config.bin %> drain node-3 --to node-1 --to node-2 --rate 100 --yes',
+    '<%= config.bin %> drain node-3 --dry-run',
+    '<%= config.bin %> drain node-3 --yes --json > drain-report.json',
+  ]
+
+  static args = {
+    node: Args.string({description: 'the node to empty, as named in the config', required: true}),
+  }
+
+  static flags = {
+    to: Flags.string({description: 'send sessions only to these nodes (repeat the flag); default: every other node', multiple: true}),
+    ...transferFlags,
+  }
+
+  async run(): Promise<TransferReport | undefined> {
+    const {args, flags} = await this.parse(Drain)
+    this.debugEnabled = flags.debug
+    // Cheap checks first: nothing touches the network before the arguments are known good.
+    validateDrainArgs(await loadConfig({flag: flags.config}), args.node, flags.to)
+    requireConfirmable(flags)
+    const {config, password, directory} = await this.openCluster(flags)
+    const prepared = await prepareDrain(config, directory, args.node, flags.to)
+    const report = await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true})
+    return this.finish(report, (report?.summary.unsent ?? 0) > 0 && !report?.error)
+  }
+}
+

@@ -1,0 +1,17 @@
+import {ClusterCommand} from '../cli/base-command.js'
+import {listNodes, NodeRow} from '../operations/list-nodes.js'
+import {makeStyle} from '../render/style.js'
+import {renderNodes} from '../render/tables.js'
+
+export default class Nodes extends ClusterCommand {
+  static description = 'List the configured nodes with their live session counts, and whether the cluster sees each one.'
+  static examples = ['<%= config.bin %> nodes', '<%= config.bin %> nodes --json']
+
+  async run(): Promise<{nodes: NodeRow[]}> {
+    const {flags} = await this.parse(Nodes)
+    const {config, directory} = await this.openCluster(flags)
+    const nodes = await listNodes(config, directory)
+    this.log(renderNodes(nodes, makeStyle()))
+    return {nodes}
+  }
+}

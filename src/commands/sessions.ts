@@ -1,0 +1,28 @@
+import {Flags} from '@oclif/core'
+
+import {ClusterCommand} from '../cli/base-command.js'
+import type {SessionInfo} from '../directories/session-directory.js'
+import {listSessions} from '../operations/list-sessions.js'
+import {makeStyle} from '../render/style.js'
+import {renderSessions} from '../render/tables.js'
+
+export default class Sessions extends ClusterCommand {
+  static description = 'List live sessions: full JID, node, client address and uptime.'
+  static examples = [
+    '<%= config.bin %> sessions --node node-3',
+    '<%= config.bin %> sessions --user alice@example.org --json',
+  ]
+
+  static flags = {
+    node: Flags.string({char: 'n', description: 'only sessions on this node'}),
+    user: Flags.string({char: 'u', description: 'only sessions of this JID (bare: all its sessions; full: that one)'}),
+  }
+
+  async run(): Promise<{sessions: SessionInfo[]}> {
+    const {flags} = await this.parse(Sessions)
+    const {config, directory} = await this.openCluster(flags)
+    const sessions = await listSessions(config, directory, {node: flags.node, user: flags.user})
+    this.log(renderSessions(sessions, makeStyle()))
+    return {sessions}
+  }
+}

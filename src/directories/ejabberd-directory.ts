@@ -1,0 +1,87 @@
+import pLimit from 'p-limit'
+
+import {EjabberdApi} from './ejabberd-http-api.js'
+import {ServerView, SessionDirectory, SessionInfo} from './session-directory.js'
+
+/** connected_users_info row (ejabberd 23.01). */
+interface ConnectedUserRow {
+  jid: string
+  ip?: string
+  port?: number
+  node: string
+  uptime: number
+  resource?: string
+}
+
+/** user_sessions_info row: like the above without the jid. */
+type UserSessionRow = Omit<ConnectedUserRow, 'jid'>
+
+export interface EjabberdDirectoryOptions {
+  api: EjabberdApi
+  /** Configured node name for each server name, e.g. ejabberd1@localhost → node-1. */
+  nodeByServer: Map<string, string>
+  /** Per-user lookups in flight at once. */
+  lookupConcurrency?: number
+}
+
+/** Sessions and nodes from ejabberd's HTTP API (mod_http_api + mod_admin_extra). */
+export class EjabberdDirectory implements SessionDirectory {
+  private readonly limit
+
+  constructor(private readonly options: EjabberdDirectoryOptions) {
+    this.limit = pLimit(options.lookupConcurrency ?? 16)
+  }
+
+  get usage() {
+    return this.options.api.usage
+  }
+
+  async listSessions(): Promise<SessionInfo[]> {
+    const rows = await this.options.api.call<ConnectedUserRow[]>('connected_users_info')
+    return rows.map((row) => this.toSession(row.jid, row))
+  }
+
+  async sessionsOf(bareJids: string[]): Promise<Map<string, SessionInfo[]>> {
+    const found = new Map<string, SessionInfo[]>()
+    await Promise.all([...new Set(bareJids)].map((bare) => this.limit(async () => {
+      const [user, host] = bare.split('@')
+      const rows = await this.options.api.call<UserSessionRow[]>('user_sessions_info', {user, host})
+      found.set(bare, rows.map((row) => this.toSession(`${bare}/${row.resource ?? ''}`, row)))
+    })))
+    return found
+  }
+
+  async listServers(): Promise<ServerView[]> {
+    const servers = await this.options.api.call<string[]>('list_cluster')
+    return servers.map((server) => ({server, node: this.options.nodeByServer.get(server)}))
+  }
+
+  async sendAsDomain(stanza: string, from: string, to: string): Promise<void> {
+    await this.options.api.call('send_stanza', {from, to, stanza})
+  }
+
+  async kick(jid: string, reason: string): Promise<void> {
+    const [bare, resource = ''] = splitResource(jid)
+    const [user, host] = bare.split('@')
+    await this.options.api.call('kick_session', {user, host, resource, reason})
+  }
+
+  private toSession(jid: string, row: UserSessionRow): SessionInfo {
+    const [bare, resource] = splitResource(jid)
+    return {
+      jid,
+      bare,
+      resource: row.resource ?? resource,
+      node: this.options.nodeByServer.get(row.node) ?? row.node,
+      server: row.node,
+      ip: row.ip,
+      port: row.port,
+      uptimeSeconds: Number(row.uptime) || 0,
+    }
+  }
+}
+
+function splitResource(jid: string): [string, string] {
+  const slash = jid.indexOf('/')
+  return slash === -1 ? [jid, ''] : [jid.slice(0, slash), jid.slice(slash + 1)]
+}

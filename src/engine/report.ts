@@ -1,0 +1,113 @@
+import {percentile} from './stats.js'
+import type {Outcome, TransferRecord} from './transfer-record.js'
+
+/** The object `--json` prints; docs/report.schema.json describes it. Keep it stable. */
+export interface TransferReport {
+  command: 'move' | 'drain'
+  source: string | null
+  targets: string[]
+  dryRun: boolean
+  startedAt: string
+  finishedAt: string
+  options: {namespace: string; from: 'admin' | 'domain'; rate: number; concurrency: number; waitMs: number}
+  acksObservable: boolean
+  summary: {
+    total: number
+    moved: number
+    notMoved: number
+    unsupported: number
+    wentOffline: number
+    unsent: number
+    alreadyThere: number
+    perTarget: Record<string, number>
+    latencyMs: {p50: number | null; p95: number | null; max: number | null}
+  }
+  sessions: Array<{
+    jid: string
+    from: string
+    target: string
+    reconnectedTo: string | null
+    reconnectedJid: string | null
+    ack: string | null
+    latencyMs: number | null
+    outcome: Outcome | 'planned' | 'unsent'
+  }>
+  error?: string
+  message?: string
+}
+
+export interface ReportInput {
+  command: TransferReport['command']
+  source: string | null
+  targets: string[]
+  dryRun: boolean
+  startedAt: number
+  finishedAt: number
+  options: TransferReport['options']
+  acksObservable: boolean
+  records: TransferRecord[]
+  /** Rows for sessions that were planned but got no packet (dry run, interruption). */
+  notSent: Array<{jid: string; from: string; target: string}>
+  alreadyThere: number
+  error?: string
+  message?: string
+}
+
+export function buildReport(input: ReportInput): TransferReport {
+  const count = (outcome: Outcome) => input.records.filter((record) => record.outcome === outcome).length
+  const perTarget: Record<string, number> = {}
+  for (const record of input.records) {
+    if (record.outcome === 'moved' && record.reconnectedTo) perTarget[record.reconnectedTo] = (perTarget[record.reconnectedTo] ?? 0) + 1
+  }
+  const latencies = input.records.flatMap((record) => (record.outcome === 'moved' && record.latencyMs !== null ? [record.latencyMs] : []))
+  const sessions: TransferReport['sessions'] = [
+    ...input.records.map((record) => ({
+      jid: record.jid,
+      from: record.from,
+      target: record.target,
+      reconnectedTo: record.reconnectedTo,
+      reconnectedJid: record.reconnectedJid,
+      ack: record.ack,
+      latencyMs: record.latencyMs,
+      outcome: record.outcome,
+    })),
+    ...input.notSent.map((row) => ({
+      ...row,
+      reconnectedTo: null,
+      reconnectedJid: null,
+      ack: null,
+      latencyMs: null,
+      outcome: input.dryRun ? ('planned' as const) : ('unsent' as const),
+    })),
+  ].sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0))
+  return {
+    command: input.command,
+    source: input.source,
+    targets: input.targets,
+    dryRun: input.dryRun,
+    startedAt: new Date(input.startedAt).toISOString(),
+    finishedAt: new Date(input.finishedAt).toISOString(),
+    options: input.options,
+    acksObservable: input.acksObservable,
+    summary: {
+      total: input.records.length + input.notSent.length,
+      moved: count('moved'),
+      notMoved: count('not-moved'),
+      unsupported: count('unsupported'),
+      wentOffline: count('went-offline'),
+      unsent: input.dryRun ? 0 : input.notSent.length,
+      alreadyThere: input.alreadyThere,
+      perTarget,
+      latencyMs: {p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.length ? Math.max(...latencies) : null},
+    },
+    sessions,
+    ...(input.error ? {error: input.error} : {}),
+    ...(input.message ? {message: input.message} : {}),
+  }
+}
+
+/** 0 when every selected session moved (or nothing was selected), 1 otherwise. */
+export function reportExitCode(report: TransferReport): 0 | 1 {
+  if (report.dryRun) return 0
+  return report.summary.moved === report.summary.total ? 0 : 1
+}

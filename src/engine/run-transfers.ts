@@ -1,0 +1,91 @@
+import pLimit from 'p-limit'
+import pThrottle from 'p-throttle'
+
+import type {SessionDirectory} from '../directories/session-directory.js'
+import type {Clock} from './clock.js'
+import type {PacketSender} from './packet-senders.js'
+import type {PlannedTransfer} from './plan.js'
+import {isRefusal, isUnsupportedAck, newRecord, TransferRecord} from './transfer-record.js'
+import {watchReconnections} from './watch-reconnections.js'
+
+export interface Pace {
+  /** Packets per second. */
+  rate: number
+  /** Transfers whose packet is out but not yet answered. */
+  concurrency: number
+}
+
+export interface RunOptions extends Pace {
+  waitMs: number
+  pollMs: number
+}
+
+export type RunEvent =
+  | {type: 'sent'; record: TransferRecord}
+  | {type: 'settled'; record: TransferRecord}
+
+export interface RunInput {
+  plan: PlannedTransfer[]
+  sender: PacketSender
+  directory: Pick<SessionDirectory, 'sessionsOf'>
+  clock: Clock
+  options: RunOptions
+  /** JIDs listed when the plan was made. */
+  knownJids: Set<string>
+  onEvent?: (event: RunEvent) => void
+  /** Stops sending; what is in flight is still watched. */
+  signal?: AbortSignal
+}
+
+export interface RunResult {
+  records: TransferRecord[]
+  /** Planned sessions that were never sent a packet (interrupted or failed run). */
+  unsent: PlannedTransfer[]
+  /** Why the run stopped early, if it did. */
+  error?: Error
+}
+
+/** Send every planned session its packet at the given pace, then watch where each reconnects. */
+export async function runTransfers({plan, sender, directory, clock, options, knownJids, onEvent, signal}: RunInput): Promise<RunResult> {
+  const records: TransferRecord[] = []
+  const unsent: PlannedTransfer[] = []
+  const settled = (record: TransferRecord) => onEvent?.({type: 'settled', record})
+  const watcher = watchReconnections(directory, clock, {waitMs: options.waitMs, pollMs: options.pollMs, knownJids}, settled)
+  const inFlight = pLimit(Math.max(1, options.concurrency))
+  const paced = pThrottle({limit: 1, interval: Math.max(1, Math.round(1000 / options.rate))})(() => undefined)
+  let failure: Error | undefined
+
+  const transfer = async (item: PlannedTransfer) => {
+    if (signal?.aborted || failure) return unsent.push(item)
+    await paced()
+    if (signal?.aborted || failure) return unsent.push(item)
+    const sentAt = clock.now()
+    let ack
+    try {
+      ack = await sender.send(item)
+    } catch (error) {
+      failure ??= error as Error
+      return unsent.push(item)
+    }
+    const record = newRecord(item, sentAt, ack, sender.acksObservable ? clock.now() - sentAt : null)
+    records.push(record)
+    onEvent?.({type: 'sent', record})
+    if (isRefusal(ack)) {
+      // The client said no: it stays where it is.
+      record.outcome = isUnsupportedAck(ack) ? 'unsupported' : 'not-moved'
+      settled(record)
+    } else {
+      watcher.watch(item, record)
+    }
+  }
+
+  // Watching fails only when the directory stays down: then sending stops too.
+  const watching = watcher.done.catch((error: Error) => {
+    failure ??= error
+  })
+  await Promise.all(plan.map((item) => inFlight(() => transfer(item))))
+  watcher.close()
+  if (failure) watcher.abort()
+  await watching
+  return {records, unsent, error: failure}
+}

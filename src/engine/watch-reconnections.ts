@@ -1,0 +1,103 @@
+import type {SessionDirectory, SessionInfo} from '../directories/session-directory.js'
+import type {Clock} from './clock.js'
+import type {PlannedTransfer} from './plan.js'
+import type {TransferRecord} from './transfer-record.js'
+
+export interface WatchOptions {
+  /** How long after its packet a session may take to reappear elsewhere. */
+  waitMs: number
+  pollMs: number
+  /** Full JIDs that existed when the run was planned: they are not anyone's new session. */
+  knownJids: Set<string>
+}
+
+interface Watched {
+  item: PlannedTransfer
+  record: TransferRecord
+  deadline: number
+}
+
+/**
+ * Polls the directory for the users still pending (only those: the cost follows
+ * what is left, not the cluster's size) until each transferred session shows up
+ * on a node other than its source, or its wait runs out.
+ */
+export function watchReconnections(
+  directory: Pick<SessionDirectory, 'sessionsOf'>,
+  clock: Clock,
+  options: WatchOptions,
+  onSettled: (record: TransferRecord) => void,
+) {
+  const pending = new Map<string, Watched>()
+  const claimed = new Set<string>()
+  let adding = true
+  let stopped = false
+
+  function settle(watched: Watched) {
+    pending.delete(watched.record.jid)
+    onSettled(watched.record)
+  }
+
+  function poll(sessionsByBare: Map<string, SessionInfo[]>, now: number) {
+    for (const watched of [...pending.values()]) {
+      const sessions = sessionsByBare.get(watched.item.bare) ?? []
+      const found = findReconnection(watched, sessions, now)
+      if (found) {
+        claimed.add(found.jid)
+        Object.assign(watched.record, {
+          reconnectedTo: found.node,
+          reconnectedJid: found.jid,
+          latencyMs: now - watched.record.sentAt,
+          outcome: 'moved',
+        })
+        settle(watched)
+      } else if (now >= watched.deadline) {
+        watched.record.outcome = sessions.some((session) => session.node === watched.item.from) ? 'not-moved' : 'went-offline'
+        settle(watched)
+      }
+    }
+  }
+
+  function findReconnection({item, record}: Watched, sessions: SessionInfo[], now: number): SessionInfo | undefined {
+    const elsewhere = sessions.filter((session) => session.node !== item.from && !claimed.has(session.jid))
+    const sameResource = elsewhere.find((session) => session.resource === item.resource)
+    if (sameResource) return sameResource
+    // A client that does not keep its resource: any session of the user that began after the packet.
+    const otherPendingResources = new Set([...pending.values()].filter((w) => w.item.bare === item.bare).map((w) => w.item.resource))
+    return elsewhere.find((session) =>
+      !options.knownJids.has(session.jid) &&
+      !otherPendingResources.has(session.resource) &&
+      session.uptimeSeconds * 1000 <= now - record.sentAt + 1000)
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopped && (adding || pending.size > 0)) {
+      await clock.sleep(options.pollMs)
+      if (pending.size === 0) continue
+      const bares = [...new Set([...pending.values()].map((watched) => watched.item.bare))]
+      const sessions = await directory.sessionsOf(bares)
+      poll(sessions, clock.now())
+    }
+  }
+
+  const done = loop()
+
+  return {
+    watch(item: PlannedTransfer, record: TransferRecord) {
+      pending.set(record.jid, {item, record, deadline: record.sentAt + options.waitMs})
+    },
+    /** No more sessions will be added: the loop ends once the pending ones settle. */
+    close() {
+      adding = false
+    },
+    /** Stop at once, leaving what is pending unsettled. */
+    abort() {
+      stopped = true
+      adding = false
+    },
+    get pending(): TransferRecord[] {
+      return [...pending.values()].map((watched) => watched.record)
+    },
+    done,
+  }
+}

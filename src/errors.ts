@@ -1,0 +1,67 @@
+/**
+ * Expected failures, each with the exit code the README documents. Anything
+ * else is a bug and exits 70 with a stack trace under --debug.
+ */
+export const EXIT = {
+  ok: 0,
+  someNotMoved: 1,
+  usage: 2,
+  /** Login refused (wrong password, not allowed) or the directory cannot be reached. */
+  access: 3,
+  unreachable: 4,
+  unknownHost: 5,
+  tls: 6,
+  interrupted: 130,
+  /** A bug: please report it with the --debug output. */
+  internal: 70,
+} as const
+
+export class XtransferError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+/** Bad flags, arguments or configuration: nothing was sent. */
+export class UsageError extends XtransferError {
+  constructor(message: string) {
+    super(message, EXIT.usage)
+  }
+}
+
+export class ConfigError extends XtransferError {
+  constructor(message: string) {
+    super(message, EXIT.usage)
+  }
+}
+
+export class AuthError extends XtransferError {
+  constructor(message: string) {
+    super(message, EXIT.access)
+  }
+}
+
+export class DirectoryError extends XtransferError {
+  constructor(message: string) {
+    super(message, EXIT.access)
+  }
+}
+
+export class UnreachableError extends XtransferError {
+  constructor(message: string) {
+    super(message, EXIT.unreachable)
+  }
+}
+
+export class UnknownHostError extends XtransferError {
+  constructor(message: string) {
+    super(message, EXIT.unknownHost)
+  }
+}
+
+export class TlsError extends XtransferError {
+  constructor(message: string) {
+    super(message, EXIT.tls)
+  }
+}

@@ -1,0 +1,25 @@
+import type {Config} from '../config/config-schema.js'
+import type {SessionDirectory, SessionInfo} from '../directories/session-directory.js'
+import {UsageError} from '../errors.js'
+import {parseUserJid} from './jids.js'
+
+export interface SessionFilter {
+  node?: string
+  user?: string
+}
+
+export async function listSessions(config: Config, directory: SessionDirectory, filter: SessionFilter): Promise<SessionInfo[]> {
+  if (filter.node && !config.nodes[filter.node]) {
+    throw new UsageError(`unknown node "${filter.node}" (configured: ${Object.keys(config.nodes).join(', ')})`)
+  }
+  let sessions: SessionInfo[]
+  if (filter.user) {
+    const {bare, resource} = parseUserJid(filter.user)
+    sessions = ((await directory.sessionsOf([bare])).get(bare) ?? []).filter((session) => !resource || session.resource === resource)
+  } else {
+    sessions = await directory.listSessions()
+  }
+  return sessions
+    .filter((session) => !filter.node || session.node === filter.node)
+    .sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0))
+}

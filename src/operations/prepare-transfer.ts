@@ -1,0 +1,83 @@
+import {nodeTarget, resolveTarget} from '../cluster/targets.js'
+import type {Config} from '../config/config-schema.js'
+import type {SessionDirectory, SessionInfo} from '../directories/session-directory.js'
+import {planDrain, planMove, PlannedTransfer} from '../engine/plan.js'
+import {UsageError} from '../errors.js'
+import {parseUserJid} from './jids.js'
+
+/** A plan with what the report needs to say about how it was made. */
+export interface PreparedTransfer {
+  command: 'drain' | 'move'
+  source: string | null
+  targets: string[]
+  plan: PlannedTransfer[]
+  alreadyThere: number
+  /** Every full JID the listing had: a session seen later under another JID is new. */
+  knownJids: Set<string>
+  /** Said to the operator, e.g. why nothing was selected. */
+  notes: string[]
+}
+
+export function validateDrainArgs(config: Config, source: string, to: string[] = []): void {
+  if (!config.nodes[source]) throw new UsageError(`unknown node "${source}" (configured: ${Object.keys(config.nodes).join(', ')})`)
+  for (const name of to) {
+    if (name === source) throw new UsageError(`--to ${name} is the node being drained`)
+    nodeTarget(config, name)
+  }
+  if (to.length === 0 && Object.keys(config.nodes).length < 2) throw new UsageError(`no other node to drain ${source} to`)
+}
+
+/** Every session on the source (the admin's own excepted), spread over the other nodes or the --to list. */
+export async function prepareDrain(config: Config, directory: SessionDirectory, source: string, to: string[] = []): Promise<PreparedTransfer> {
+  validateDrainArgs(config, source, to)
+  const targetNames = to.length > 0 ? [...new Set(to)] : Object.keys(config.nodes).filter((name) => name !== source)
+  const targets = targetNames.map((name) => nodeTarget(config, name))
+  const sessions = await directory.listSessions()
+  const loads = new Map<string, number>()
+  for (const session of sessions) loads.set(session.node, (loads.get(session.node) ?? 0) + 1)
+  const onSource = sessions.filter((session) => session.node === source && !isAdmin(config, session))
+  const plan = planDrain({sessions: onSource, targets, loads})
+  return {
+    command: 'drain',
+    source,
+    targets: targetNames,
+    plan,
+    alreadyThere: 0,
+    knownJids: new Set(sessions.map((session) => session.jid)),
+    notes: plan.length === 0 ? [`no sessions on ${source}: nothing to do`] : [],
+  }
+}
+
+/** Named users (all their sessions) or full JIDs (one session) to one node or address. */
+export async function prepareMove(config: Config, directory: SessionDirectory, jids: string[], to: string): Promise<PreparedTransfer> {
+  if (jids.length === 0) throw new UsageError('name at least one JID to move')
+  const wanted = jids.map(parseUserJid)
+  const target = resolveTarget(config, to)
+  const byBare = await directory.sessionsOf(wanted.map((jid) => jid.bare))
+  const selected = new Map<string, SessionInfo>()
+  const offline: string[] = []
+  for (const jid of wanted) {
+    const sessions = (byBare.get(jid.bare) ?? []).filter((session) => !jid.resource || session.resource === jid.resource)
+    if (sessions.length === 0) offline.push(jid.resource ? `${jid.bare}/${jid.resource}` : jid.bare)
+    for (const session of sessions) if (!isAdmin(config, session)) selected.set(session.jid, session)
+  }
+  const {plan, alreadyThere} = planMove([...selected.values()], target)
+  const notes = [
+    ...(offline.length > 0 ? [`not online: ${offline.join(', ')}`] : []),
+    ...(alreadyThere.length > 0 ? [`already on ${target.name}: ${alreadyThere.map((session) => session.jid).join(', ')}`] : []),
+    ...(plan.length === 0 ? ['nothing to move'] : []),
+  ]
+  return {
+    command: 'move',
+    source: null,
+    targets: [target.name],
+    plan,
+    alreadyThere: alreadyThere.length,
+    knownJids: new Set([...byBare.values()].flat().map((session) => session.jid)),
+    notes,
+  }
+}
+
+function isAdmin(config: Config, session: SessionInfo): boolean {
+  return session.bare === config.admin.jid
+}

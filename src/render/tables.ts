@@ -1,0 +1,29 @@
+import type {ChalkInstance} from 'chalk'
+import Table from 'cli-table3'
+
+import type {SessionInfo} from '../directories/session-directory.js'
+import type {NodeRow} from '../operations/list-nodes.js'
+import {formatUptime} from './format.js'
+
+/** No rule between rows: long tables stay readable. */
+const COMPACT = {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''}
+
+export function newTable(head: string[], style: ChalkInstance): Table.Table {
+  return new Table({head: head.map((title) => style.bold(title)), style: {head: [], border: []}, chars: COMPACT})
+}
+
+export function renderNodes(rows: NodeRow[], style: ChalkInstance): string {
+  const table = newTable(['node', 'address', 'server', 'in cluster', 'sessions'], style)
+  for (const row of rows) {
+    table.push([row.name, row.address ?? style.dim('(not configured)'), row.server, row.seen ? style.green('yes') : style.red('no'), row.sessions])
+  }
+  return table.toString()
+}
+
+export function renderSessions(sessions: SessionInfo[], style: ChalkInstance): string {
+  const table = newTable(['jid', 'node', 'client address', 'uptime'], style)
+  for (const session of sessions) {
+    table.push([session.jid, session.node, session.ip ? `${session.ip}:${session.port ?? ''}` : '-', formatUptime(session.uptimeSeconds)])
+  }
+  return `${table.toString()}\n${sessions.length} session${sessions.length === 1 ? '' : 's'}`
+}

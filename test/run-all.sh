@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every test: unit tests, then integration tests against a 3-node ejabberd lab
+# that this script installs (apt-get, when missing), starts, and stops again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run build
+
+bash test/lab/start.sh
+trap 'bash test/lab/stop.sh' EXIT
+
+# Integration tests share one lab, so files run one at a time.
+node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/integration/*.test.ts

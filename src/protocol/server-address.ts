@@ -49,8 +49,8 @@ export function parseDomain(text: string): Parsed<string> {
   if (typeof text !== 'string' || text.length === 0) return fail('the domain is empty')
   if (text.length > MAX_SERVER_LENGTH) return fail('the domain is too long')
   if (text.startsWith('[') && text.endsWith(']') && isIPv6(text.slice(1, -1))) return {ok: true, value: text}
-  const host = parseHost(text)
-  return host.ok ? {ok: true, value: text} : fail(host.reason.replace('host', 'domain'))
+  const host = parseHost(text, 'domain')
+  return host.ok ? {ok: true, value: host.value.host} : host
 }
 
 function parseBracketed(text: string): Parsed<ServerAddress> {
@@ -66,8 +66,8 @@ function parseBracketed(text: string): Parsed<ServerAddress> {
   return {ok: true, value: {kind: 'ipv6', host, port: port.value}}
 }
 
-function parseHost(text: string): Parsed<Omit<ServerAddress, 'port'>> {
-  if (text === '') return fail('the host is empty')
+function parseHost(text: string, noun: 'host' | 'domain' = 'host'): Parsed<Omit<ServerAddress, 'port'>> {
+  if (text === '') return fail(`the ${noun} is empty`)
   const labels = text.split('.')
   if (labels.every((label) => /^\d+$/.test(label))) {
     if (labels.length !== 4) return fail(`"${shorten(text)}" is not an IPv4 address (it needs four numbers)`)
@@ -76,12 +76,12 @@ function parseHost(text: string): Parsed<Omit<ServerAddress, 'port'>> {
     }
     return {ok: true, value: {kind: 'ipv4', host: text}}
   }
-  if (text.length > 253) return fail('the host name is longer than 253 characters')
+  if (text.length > 253) return fail(`the ${noun} name is longer than 253 characters`)
   const bad = labels.find((label) => !LABEL.test(label))
   if (bad !== undefined) {
     return fail(bad === ''
       ? `"${shorten(text)}" has an empty label (two dots, or a dot at an end)`
-      : `"${shorten(text)}" is not a valid host name (letters, digits and inner hyphens only, 63 per label)`)
+      : `"${shorten(text)}" is not a valid ${noun} name (letters, digits and inner hyphens only, 63 per label)`)
   }
   return {ok: true, value: {kind: 'hostname', host: text.toLowerCase()}}
 }

@@ -45,8 +45,9 @@ export function parseTransferQuery(query: Element): Parsed<TransferRequest> {
   if (query.name !== 'query' || (namespace !== NS_SRVXFR && namespace !== NS_CXFR)) {
     return {ok: false, reason: `<${query.name} xmlns='${namespace ?? ''}'> is not a transfer query`}
   }
-  const domains = query.getChildren('domain')
-  const servers = query.getChildren('server')
+  // In the query's namespace: a <domain> from another namespace is someone else's data.
+  const domains = query.getChildren('domain', namespace)
+  const servers = query.getChildren('server', namespace)
   if (domains.length !== 1) return {ok: false, reason: `a transfer needs exactly one <domain>, found ${domains.length}`}
   if (servers.length !== 1) return {ok: false, reason: `a transfer needs exactly one <server>, found ${servers.length}`}
   const domain = parseDomain(domains[0].text().trim())

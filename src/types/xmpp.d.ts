@@ -20,7 +20,6 @@ declare module '@xmpp/xml' {
     root(): Element
     cnode(child: Element): Element
     append(...children: Array<Element | string>): void
-    clone(): Element
     toString(): string
   }
   type Child = Element | string | undefined | null | false | Child[]
@@ -66,8 +65,8 @@ declare module '@xmpp/client' {
   import {EventEmitter} from 'node:events'
 
   export interface IqCallee {
-    get(ns: string, name: string, handler: (ctx: any) => unknown): void
-    set(ns: string, name: string, handler: (ctx: any) => unknown): void
+    get(ns: string, name: string, handler: (ctx: any, next: () => unknown) => unknown): void
+    set(ns: string, name: string, handler: (ctx: any, next: () => unknown) => unknown): void
   }
 
   export interface XmppClient extends EventEmitter {
@@ -83,15 +82,18 @@ declare module '@xmpp/client' {
     socket: any
     iqCallee: IqCallee
     iqCaller: {request(el: Element, timeout?: number): Promise<Element>}
-    reconnect: EventEmitter & {stop(): void; start(): void; delay: number}
+    reconnect: EventEmitter & {stop(): void; start(): void; scheduleReconnect(): void; delay: number}
     streamManagement: {enabled: boolean; id: string; outbound: number; inbound: number}
     middleware: {use(fn: (ctx: any, next: () => any) => any): void; filter(fn: (ctx: any, next: () => any) => any): void}
+    /** Connection internals that xmpp.js plugins use: the socket parameters for a service, and the status setter. */
+    socketParameters(service: string): {host: string; port: number | null} | undefined
+    _status(status: string, ...args: unknown[]): void
   }
 
   export interface ClientOptions {
     service?: string
     domain?: string
-    resource?: string
+    resource?: string | (() => string | Promise<string>)
     username?: string
     password?: string
     credentials?: (auth: (creds: {username: string; password: string}, mechanism?: string) => Promise<void>, mechanisms: string[]) => Promise<void>

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict'
+import {test} from 'node:test'
+
+import type {SessionInfo} from '../../src/directories/session-directory.js'
+import type {PacketSender} from '../../src/engine/packet-senders.js'
+import {planDrain, TransferTarget} from '../../src/engine/plan.js'
+import {runTransfers} from '../../src/engine/run-transfers.js'
+import type {Ack} from '../../src/engine/transfer-record.js'
+import {fakeClock} from './fake-clock.js'
+
+const targets: TransferTarget[] = ['n2', 'n3'].map((name, i) => ({name, address: {kind: 'ipv4', host: '127.0.0.1', port: 2 + i}, isNode: true}))
+
+/**
+ * An in-memory cluster: a packet answered `result` moves the session to its
+ * target after `delayMs`, optionally under another resource.
+ */
+function fakeCluster(clock: {now(): number}, users: string[], behaviour: (user: string) => {ack: Ack; moves: boolean; newResource?: string; delayMs?: number}) {
+  const sessions = new Map<string, SessionInfo & {startedAt: number}>()
+  const moves: Array<{at: number; apply(): void}> = []
+  for (const user of users) {
+    sessions.set(`${user}@d/r`, {jid: `${user}@d/r`, bare: `${user}@d`, resource: 'r', node: 'n1', server: 'n1', uptimeSeconds: 0, startedAt: 0})
+  }
+  const lookups: number[] = []
+  const sender: PacketSender = {
+    acksObservable: true,
+    async send(item) {
+      const how = behaviour(item.bare.split('@')[0])
+      if (how.moves) {
+        moves.push({at: clock.now() + (how.delayMs ?? 100), apply() {
+          sessions.delete(item.jid)
+          const resource = how.newResource ?? item.resource
+          const jid = `${item.bare}/${resource}`
+          sessions.set(jid, {jid, bare: item.bare, resource, node: item.target.name, server: item.target.name, uptimeSeconds: 0, startedAt: clock.now()})
+        }})
+      }
+      return how.ack
+    },
+  }
+  const directory = {
+    async sessionsOf(bares: string[]) {
+      lookups.push(bares.length)
+      for (const move of moves.splice(0)) (move.at <= clock.now() ? move.apply() : moves.push(move))
+      const found = new Map<string, SessionInfo[]>()
+      for (const bare of bares) {
+        found.set(bare, [...sessions.values()].filter((s) => s.bare === bare).map((s) => ({...s, uptimeSeconds: Math.floor((clock.now() - s.startedAt) / 1000)})))
+      }
+      return found
+    },
+  }
+  return {sessions, sender, directory, lookups, list: () => [...sessions.values()]}
+}
+
+const options = {rate: 1000, concurrency: 10, waitMs: 5_000, pollMs: 250}
+
+test('every session that follows the packet is reported moved to where it reappeared', async () => {
+  const clock = fakeClock()
+  const users = Array.from({length: 20}, (_, i) => `u${i}`)
+  const cluster = fakeCluster(clock, users, () => ({ack: 'result', moves: true}))
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  const {records, unsent} = await runTransfers({plan, sender: cluster.sender, directory: cluster.directory, clock, options, knownJids: new Set(cluster.list().map((s) => s.jid))})
+  assert.equal(unsent.length, 0)
+  assert.equal(records.length, 20)
+  for (const record of records) {
+    assert.equal(record.outcome, 'moved', record.jid)
+    assert.equal(record.reconnectedTo, record.target)
+    assert.ok(record.latencyMs! >= 100 && record.latencyMs! < 1000, `latency ${record.latencyMs}`)
+  }
+})
+
+test('refusals settle at once; silent clients that stay are not moved; clients that vanish went offline', async () => {
+  const clock = fakeClock()
+  const users = ['refuse', 'forbid', 'silent', 'vanish', 'good']
+  const cluster = fakeCluster(clock, users, (user) => ({
+    refuse: {ack: 'error:service-unavailable' as Ack, moves: false},
+    forbid: {ack: 'error:forbidden' as Ack, moves: false},
+    silent: {ack: 'timeout' as Ack, moves: false},
+    vanish: {ack: 'result' as Ack, moves: false},
+    good: {ack: 'result' as Ack, moves: true},
+  })[user]!)
+  cluster.sessions.delete('vanish@d/r')
+  const sessions = [...users.map((u) => ({jid: `${u}@d/r`, bare: `${u}@d`, resource: 'r', node: 'n1', server: 'n1', uptimeSeconds: 0}))]
+  const plan = planDrain({sessions, targets, loads: new Map()})
+  const {records} = await runTransfers({plan, sender: cluster.sender, directory: cluster.directory, clock, options, knownJids: new Set()})
+  const outcome = Object.fromEntries(records.map((r) => [r.bare.split('@')[0], r.outcome]))
+  assert.deepEqual(outcome, {refuse: 'unsupported', forbid: 'not-moved', silent: 'not-moved', vanish: 'went-offline', good: 'moved'})
+})
+
+test('a client that comes back under a new resource is matched by the session that began after the packet', async () => {
+  const clock = fakeClock()
+  const cluster = fakeCluster(clock, ['a'], () => ({ack: 'result', moves: true, newResource: 'fresh'}))
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  const {records} = await runTransfers({plan, sender: cluster.sender, directory: cluster.directory, clock, options, knownJids: new Set(['a@d/r'])})
+  assert.equal(records[0].outcome, 'moved')
+  assert.equal(records[0].reconnectedJid, 'a@d/fresh')
+})
+
+test('a session that reconnects to its source is not moved', async () => {
+  const clock = fakeClock()
+  const cluster = fakeCluster(clock, ['a'], () => ({ack: 'result', moves: true}))
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()}).map((item) => ({...item, target: {...item.target, name: 'n1'}}))
+  const {records} = await runTransfers({plan, sender: cluster.sender, directory: cluster.directory, clock, options, knownJids: new Set()})
+  assert.equal(records[0].outcome, 'not-moved')
+})
+
+test('polls ask only about users still pending', async () => {
+  const clock = fakeClock()
+  const users = Array.from({length: 10}, (_, i) => `u${i}`)
+  // Half move quickly, half never do.
+  const cluster = fakeCluster(clock, users, (user) => ({ack: 'result', moves: Number(user.slice(1)) % 2 === 0}))
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  await runTransfers({plan, sender: cluster.sender, directory: cluster.directory, clock, options, knownJids: new Set()})
+  assert.ok(cluster.lookups.length > 3)
+  // Once the movers have settled, only the five that never move are asked about.
+  assert.ok(Math.max(...cluster.lookups.slice(-3)) <= 5, `last polls asked about ${cluster.lookups.slice(-3)} users`)
+  assert.ok(cluster.lookups.every((n) => n <= 10))
+})
+
+test('an aborted run sends nothing more and lists the rest as unsent', async () => {
+  const clock = fakeClock()
+  const users = Array.from({length: 10}, (_, i) => `u${i}`)
+  const abort = new AbortController()
+  const cluster = fakeCluster(clock, users, () => ({ack: 'result', moves: true}))
+  const sender: PacketSender = {acksObservable: true, async send(item) {
+    const ack = await cluster.sender.send(item)
+    if (item.bare === 'u2@d') abort.abort()
+    return ack
+  }}
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  const {records, unsent} = await runTransfers({plan, sender, directory: cluster.directory, clock, options: {...options, concurrency: 1}, knownJids: new Set(), signal: abort.signal})
+  assert.equal(records.length, 3)
+  assert.equal(unsent.length, 7)
+  assert.ok(records.every((record) => record.outcome === 'moved'))
+})
+
+test('a directory that stays down stops the run with its error', async () => {
+  const clock = fakeClock()
+  const cluster = fakeCluster(clock, ['a', 'b'], () => ({ack: 'result', moves: true}))
+  const directory = {sessionsOf: async () => { throw new Error('directory down') }}
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  const result = await runTransfers({plan, sender: cluster.sender, directory, clock, options, knownJids: new Set()})
+  assert.equal(result.error?.message, 'directory down')
+})

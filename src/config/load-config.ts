@@ -40,7 +40,7 @@ export function parseConfig(text: string, path = 'config'): Config {
   try {
     data = parseYaml(text, {prettyErrors: false})
   } catch (error) {
-    const line = error instanceof YAMLParseError && error.linePos ? ` (line ${error.linePos[0].line})` : ''
+    const line = error instanceof YAMLParseError ? ` (line ${text.slice(0, error.pos[0]).split('\n').length})` : ''
     throw new ConfigError(`${path} is not valid YAML${line}: ${(error as Error).message.split('\n')[0]}`)
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {

@@ -15,7 +15,7 @@ export function parseUserJid(text: string): ParsedJid {
   } catch (error) {
     throw new UsageError(`malformed JID "${text}": ${(error as Error).message}`)
   }
-  if (!parsed.local || !parsed.domain || /[\s@]/.test(parsed.local) || /[\s/@]/.test(parsed.domain)) {
+  if (!parsed.local || !parsed.domain || /\s/.test(text.split('/')[0]) || /[\s@]/.test(parsed.local) || /[\s/@]/.test(parsed.domain)) {
     throw new UsageError(`malformed JID "${text}": expected user@domain or user@domain/resource`)
   }
   return {bare: `${parsed.local}@${parsed.domain}`, resource: parsed.resource || undefined}

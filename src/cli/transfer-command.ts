@@ -1,19 +1,23 @@
 import {ClusterCommand} from './base-command.js'
 import {reportExitCode, TransferReport} from '../engine/report.js'
-import {EXIT} from '../errors.js'
+import {EXIT, XtransferError} from '../errors.js'
+import type {TransferOutcome} from '../operations/execute-transfer.js'
 import {renderReport} from '../render/report-table.js'
 import {makeStyle} from '../render/style.js'
 
 /** move and drain: render the report and set the documented exit code. */
 export abstract class TransferCommand extends ClusterCommand {
-  protected finish(report: TransferReport | undefined, interrupted: boolean): TransferReport | undefined {
-    if (!report) {
+  protected finish(outcome: TransferOutcome | undefined): TransferReport | undefined {
+    if (!outcome) {
       this.logToStderr('cancelled: nothing sent')
       process.exitCode = EXIT.usage
       return undefined
     }
+    const {report, failure, interrupted} = outcome
     this.log(renderReport(report, makeStyle()))
-    process.exitCode = interrupted ? EXIT.interrupted : report.error ? EXIT.access : reportExitCode(report)
+    if (interrupted) process.exitCode = EXIT.interrupted
+    else if (failure) process.exitCode = failure instanceof XtransferError ? failure.exitCode : EXIT.access
+    else process.exitCode = reportExitCode(report)
     return report
   }
 }

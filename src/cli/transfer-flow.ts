@@ -2,9 +2,8 @@ import {openAdmin} from '../cluster/cluster.js'
 import type {Config} from '../config/config-schema.js'
 import type {SessionDirectory} from '../directories/session-directory.js'
 import {systemClock} from '../engine/clock.js'
-import type {TransferReport} from '../engine/report.js'
 import {UsageError} from '../errors.js'
-import {dryRunReport, executeTransfer, TransferSettings} from '../operations/execute-transfer.js'
+import {dryRunReport, emptyReport, executeTransfer, TransferOutcome, TransferSettings} from '../operations/execute-transfer.js'
 import type {PreparedTransfer} from '../operations/prepare-transfer.js'
 import type {NamespaceChoice} from '../protocol/index.js'
 import {createProgress} from '../render/progress.js'
@@ -52,9 +51,10 @@ export interface FlowInput {
 }
 
 /** Dry run, confirmation, the run itself with progress, and Ctrl-C: what move and drain share. */
-export async function runTransferFlow({prepared, flags, config, password, directory, trace, showProgress}: FlowInput): Promise<TransferReport | undefined> {
+export async function runTransferFlow({prepared, flags, config, password, directory, trace, showProgress}: FlowInput): Promise<TransferOutcome | undefined> {
   const settings = transferSettings(flags)
-  if (flags['dry-run'] || prepared.plan.length === 0) return dryRunReport(prepared, settings, Date.now())
+  if (flags['dry-run']) return {report: dryRunReport(prepared, settings, Date.now()), interrupted: false}
+  if (prepared.plan.length === 0) return {report: emptyReport(prepared, settings, Date.now()), interrupted: false}
   if (!flags.yes) {
     const perTarget = new Map<string, number>()
     for (const item of prepared.plan) perTarget.set(item.target.name, (perTarget.get(item.target.name) ?? 0) + 1)

@@ -35,8 +35,7 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
     requireConfirmable(flags)
     const {config, password, directory} = await this.openCluster(flags)
     const prepared = await prepareDrain(config, directory, args.node, flags.to)
-    const report = await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true})
-    return this.finish(report, (report?.summary.unsent ?? 0) > 0 && !report?.error)
+    return this.finish(await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true}))
   }
 }
 

@@ -32,7 +32,6 @@ A bare JID moves all of the user's sessions, a full JID moves that one session.`
     requireConfirmable(flags)
     const {config, password, directory} = await this.openCluster(flags)
     const prepared = await prepareMove(config, directory, argv as string[], flags.to)
-    const report = await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true})
-    return this.finish(report, (report?.summary.unsent ?? 0) > 0 && !report?.error)
+    return this.finish(await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true}))
   }
 }

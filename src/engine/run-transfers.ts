@@ -18,6 +18,8 @@ export interface Pace {
 export interface RunOptions extends Pace {
   waitMs: number
   pollMs: number
+  /** After an abort, how much longer sessions already sent are watched. */
+  graceMs?: number
 }
 
 export type RunEvent =
@@ -43,6 +45,8 @@ export interface RunResult {
   unsent: PlannedTransfer[]
   /** Why the run stopped early, if it did. */
   error?: Error
+  /** The signal stopped it (Ctrl-C). */
+  interrupted: boolean
 }
 
 /** Send every planned session its packet at the given pace, then watch where each reconnects. */
@@ -79,6 +83,7 @@ export async function runTransfers({plan, sender, directory, clock, options, kno
     }
   }
 
+  signal?.addEventListener('abort', () => watcher.hurry(options.graceMs ?? 5_000), {once: true})
   // Watching fails only when the directory stays down: then sending stops too.
   const watching = watcher.done.catch((error: Error) => {
     failure ??= error
@@ -87,5 +92,5 @@ export async function runTransfers({plan, sender, directory, clock, options, kno
   watcher.close()
   if (failure) watcher.abort()
   await watching
-  return {records, unsent, error: failure}
+  return {records, unsent, error: failure, interrupted: Boolean(signal?.aborted)}
 }

@@ -90,6 +90,11 @@ export function watchReconnections(
     close() {
       adding = false
     },
+    /** Give what is pending at most `ms` more (after Ctrl-C: a short grace, then the report). */
+    hurry(ms: number) {
+      const latest = clock.now() + ms
+      for (const watched of pending.values()) watched.deadline = Math.min(watched.deadline, latest)
+    },
     /** Stop at once, leaving what is pending unsettled. */
     abort() {
       stopped = true

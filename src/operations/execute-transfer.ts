@@ -30,8 +30,15 @@ export interface ExecuteInput {
   signal?: AbortSignal
 }
 
+export interface TransferOutcome {
+  report: TransferReport
+  /** What stopped the run early (the directory stayed down, the admin link failed). */
+  failure?: Error
+  interrupted: boolean
+}
+
 /** Send the plan's packets, watch the reconnections, and build the report. */
-export async function executeTransfer({prepared, settings, config, directory, openAdmin, clock, onEvent, signal}: ExecuteInput): Promise<TransferReport> {
+export async function executeTransfer({prepared, settings, config, directory, openAdmin, clock, onEvent, signal}: ExecuteInput): Promise<TransferOutcome> {
   const startedAt = clock.now()
   const namespaces = namespacesFor(settings.namespace)
   let admin: AdminSession | undefined
@@ -55,7 +62,7 @@ export async function executeTransfer({prepared, settings, config, directory, op
       onEvent,
       signal,
     })
-    return buildReport({
+    const report = buildReport({
       ...reportBase(prepared, settings),
       dryRun: false,
       startedAt,
@@ -66,6 +73,7 @@ export async function executeTransfer({prepared, settings, config, directory, op
       error: result.error?.message,
       message: [...prepared.notes, ...(sender.acksObservable ? [] : ['sent as the domain: client acknowledgements are not observable'])].join('; ') || undefined,
     })
+    return {report, failure: result.error, interrupted: result.interrupted}
   } finally {
     await admin?.close()
   }
@@ -82,6 +90,20 @@ export function dryRunReport(prepared: PreparedTransfer, settings: TransferSetti
     records: [],
     notSent: prepared.plan.map((item) => ({jid: item.jid, from: item.from, target: item.target.name})),
     message: ['dry run: nothing sent', ...prepared.notes].join('; '),
+  })
+}
+
+/** Nothing was selected: a report that says why, with nothing sent. */
+export function emptyReport(prepared: PreparedTransfer, settings: TransferSettings, now: number): TransferReport {
+  return buildReport({
+    ...reportBase(prepared, settings),
+    dryRun: false,
+    startedAt: now,
+    finishedAt: now,
+    acksObservable: settings.from === 'admin',
+    records: [],
+    notSent: [],
+    message: prepared.notes.join('; ') || undefined,
   })
 }
 

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict'
+import {before, test} from 'node:test'
+
+import {runCli} from './cli.js'
+import {LabEnv, requireLab, userSessions} from './lab-env.js'
+import {fleetOn, labConfigPath, users, waitForEmptyCluster} from './transfer-fixtures.js'
+
+let lab: LabEnv
+
+before(async () => {
+  lab = await requireLab()
+  await waitForEmptyCluster(lab)
+})
+
+test("move a bare JID with two resources to node-3's address: both sessions end on node-3", async () => {
+  const [user] = users(201, 1)
+  const phone = await fleetOn(lab, 1, [user], {resource: () => 'phone'})
+  const laptop = await fleetOn(lab, 2, [user], {resource: () => 'laptop'})
+  try {
+    const run = await runCli(['move', `${user}@${lab.domain}`, '--to', `127.0.0.1:${lab.nodes[2].c2sPort}`, '--yes', '--json', '--config', labConfigPath(lab)])
+    assert.equal(run.code, 0, run.stderr + run.stdout)
+    assert.equal(run.json.summary.moved, 2)
+    assert.deepEqual(run.json.targets, ['node-3'])
+    const sessions = await userSessions(lab, user)
+    assert.deepEqual(sessions.map((s) => [s.resource, s.node]).sort(), [['laptop', lab.nodes[2].name], ['phone', lab.nodes[2].name]])
+  } finally {
+    await Promise.all([phone.stop(), laptop.stop()])
+    await waitForEmptyCluster(lab)
+  }
+})
+
+test('move a full JID: only that session moves; table output on a non-TTY has no colour', async () => {
+  const [user] = users(202, 1)
+  const phone = await fleetOn(lab, 1, [user], {resource: () => 'phone'})
+  const laptop = await fleetOn(lab, 1, [user], {resource: () => 'laptop'})
+  try {
+    const run = await runCli(['move', `${user}@${lab.domain}/phone`, '--to', 'node-2', '--yes', '--config', labConfigPath(lab)])
+    assert.equal(run.code, 0, run.stderr + run.stdout)
+    assert.match(run.stdout, /1 selected: 1 moved/)
+    assert.doesNotMatch(run.stdout, /\x1b\[/)
+    const sessions = await userSessions(lab, user)
+    assert.deepEqual(sessions.map((s) => [s.resource, s.node]).sort(), [['laptop', lab.nodes[0].name], ['phone', lab.nodes[1].name]])
+  } finally {
+    await Promise.all([phone.stop(), laptop.stop()])
+    await waitForEmptyCluster(lab)
+  }
+})
+
+test('move of a user who is not online selects nothing: exit 0 and says so', async () => {
+  const run = await runCli(['move', `nobody@${lab.domain}`, '--to', 'node-2', '--yes', '--json', '--config', labConfigPath(lab)])
+  assert.equal(run.code, 0, run.stderr)
+  assert.match(run.json.message, /not online: nobody@/)
+  assert.equal(run.json.summary.total, 0)
+})

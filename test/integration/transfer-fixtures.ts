@@ -1,0 +1,52 @@
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {Fleet, FleetOptions, startFleet} from '../../src/fleet/index.js'
+import {allSessions, LabEnv, labUser} from './lab-env.js'
+
+/** The lab's own xtransfer config (test/lab/start.sh writes it). */
+export function labConfigPath(lab: LabEnv): string {
+  return join(lab.dir, 'xtransfer.yaml')
+}
+
+/** A copy of the lab config with some text replaced, for the failure paths. */
+export function variantConfig(lab: LabEnv, edit: (yaml: string) => string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'xtransfer-config-'))
+  const path = join(dir, 'config.yaml')
+  writeFileSync(path, edit(readFileSync(labConfigPath(lab), 'utf8')))
+  return path
+}
+
+export function users(from: number, count: number): string[] {
+  return Array.from({length: count}, (_, i) => labUser(from + i))
+}
+
+/** Users of the lab logged in on one node through the transfer-aware helper. */
+export function fleetOn(lab: LabEnv, node: number, names: string[], extra: Partial<FleetOptions> = {}): Promise<Fleet> {
+  return startFleet({
+    service: lab.nodes[node - 1].service,
+    domain: lab.domain,
+    users: names,
+    password: lab.userPassword,
+    trustedAdmins: [lab.adminJid],
+    ...extra,
+  })
+}
+
+/** Wait until the cluster lists no session but the admin's (what a test left behind spoils the next). */
+export async function waitForEmptyCluster(lab: LabEnv, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const left = (await allSessions(lab)).filter((session) => !String(session.jid).startsWith(`${lab.adminJid}/`))
+    if (left.length === 0) return
+    if (Date.now() > deadline) throw new Error(`sessions left in the lab: ${left.slice(0, 5).map((s) => s.jid).join(', ')}…`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
+/** Node name (node-1…) for an erlang node name, as the lab config maps them. */
+export function nodeNameOf(lab: LabEnv, erlangNode: string): string | undefined {
+  const node = lab.nodes.find((n) => n.name === erlangNode)
+  return node ? `node-${node.index}` : undefined
+}

@@ -10,7 +10,7 @@ import {clusterFlags} from './flags.js'
 import {askPassword} from './prompts.js'
 import {canPrompt} from './terminal.js'
 
-type ClusterFlags = Interfaces.InferredFlags<typeof clusterFlags>
+type ClusterFlags = Pick<Interfaces.InferredFlags<typeof clusterFlags>, 'config' | 'password-file' | 'debug'>
 
 /** What every cluster command shares: config, the admin password, and one-line errors with their exit codes. */
 export abstract class ClusterCommand extends Command {

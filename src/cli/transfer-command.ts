@@ -1,11 +1,22 @@
 import {ClusterCommand} from './base-command.js'
-import {reportExitCode, TransferReport} from '../engine/report.js'
-import {EXIT, XtransferError} from '../errors.js'
+import type {TransferReport} from '../engine/report.js'
+import {EXIT, UsageError} from '../errors.js'
+import {readRun} from '../journal/journal-reader.js'
+import {runsDir} from '../journal/runs-dir.js'
 import type {TransferOutcome} from '../operations/execute-transfer.js'
+import {prepareResume} from '../operations/prepare-resume.js'
 import {renderReport} from '../render/report-table.js'
 import {makeStyle} from '../render/style.js'
+import {requireConfirmable, runTransferFlow, TransferFlagValues} from './transfer-flow.js'
 
-/** move and drain: render the report and set the documented exit code. */
+interface ResumeFlags {
+  yes: boolean
+  debug: boolean
+  config?: string
+  'password-file'?: string
+}
+
+/** move, drain and resume: render the report and set the documented exit code. */
 export abstract class TransferCommand extends ClusterCommand {
   protected finish(outcome: TransferOutcome | undefined): TransferReport | undefined {
     if (!outcome) {
@@ -13,11 +24,26 @@ export abstract class TransferCommand extends ClusterCommand {
       process.exitCode = EXIT.usage
       return undefined
     }
-    const {report, failure, interrupted} = outcome
-    this.log(renderReport(report, makeStyle()))
-    if (interrupted) process.exitCode = EXIT.interrupted
-    else if (failure) process.exitCode = failure instanceof XtransferError ? failure.exitCode : EXIT.access
-    else process.exitCode = reportExitCode(report)
-    return report
+    this.log(renderReport(outcome.report, makeStyle()))
+    process.exitCode = outcome.exitCode
+    return outcome.report
   }
+
+  /** Continue an interrupted run; `expect` checks it is the run the operator meant (drain NODE --resume RUN). */
+  protected async resumeRun(runId: string, flags: ResumeFlags, expect?: {command: string; source: string}): Promise<TransferReport | undefined> {
+    this.debugEnabled = flags.debug
+    const state = readRun(runsDir(), runId)
+    if (expect && (state.header.command !== expect.command || state.header.source !== expect.source)) {
+      throw new UsageError(`run ${runId} is a ${state.header.command}${state.header.source ? ` of ${state.header.source}` : ''}, not a ${expect.command} of ${expect.source}`)
+    }
+    const flagValues: TransferFlagValues = {...settingsAsFlags(state.header.settings), 'dry-run': false, yes: flags.yes}
+    requireConfirmable(flagValues)
+    const {config, password, directory} = await this.openCluster({debug: flags.debug, config: flags.config, 'password-file': flags['password-file']})
+    const resume = await prepareResume(config, directory, state)
+    return this.finish(await runTransferFlow({prepared: resume.prepared, resume, flags: flagValues, config, password, directory, trace: this.trace(), showProgress: true}))
+  }
+}
+
+function settingsAsFlags(settings: import('../operations/execute-transfer.js').TransferSettings): Omit<TransferFlagValues, 'dry-run' | 'yes'> {
+  return {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, wait: settings.waitMs, 'ack-timeout': settings.ackTimeoutMs}
 }

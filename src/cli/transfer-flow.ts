@@ -2,7 +2,10 @@ import {openAdmin} from '../cluster/cluster.js'
 import type {Config} from '../config/config-schema.js'
 import type {SessionDirectory} from '../directories/session-directory.js'
 import {systemClock} from '../engine/clock.js'
-import {UsageError} from '../errors.js'
+import {EXIT, UsageError} from '../errors.js'
+import {newRunId, openJournal} from '../journal/journal-writer.js'
+import {runsDir} from '../journal/runs-dir.js'
+import type {PreparedResume} from '../operations/prepare-resume.js'
 import {dryRunReport, emptyReport, executeTransfer, TransferOutcome, TransferSettings} from '../operations/execute-transfer.js'
 import type {PreparedTransfer} from '../operations/prepare-transfer.js'
 import type {NamespaceChoice} from '../protocol/index.js'
@@ -43,6 +46,8 @@ export function requireConfirmable(flags: TransferFlagValues): void {
 export interface FlowInput {
   prepared: PreparedTransfer
   flags: TransferFlagValues
+  /** Continue this interrupted run instead of starting one. */
+  resume?: PreparedResume
   config: Config
   password: string
   directory: SessionDirectory
@@ -51,10 +56,11 @@ export interface FlowInput {
 }
 
 /** Dry run, confirmation, the run itself with progress, and Ctrl-C: what move and drain share. */
-export async function runTransferFlow({prepared, flags, config, password, directory, trace, showProgress}: FlowInput): Promise<TransferOutcome | undefined> {
-  const settings = transferSettings(flags)
-  if (flags['dry-run']) return {report: dryRunReport(prepared, settings, Date.now()), interrupted: false}
-  if (prepared.plan.length === 0) return {report: emptyReport(prepared, settings, Date.now()), interrupted: false}
+export async function runTransferFlow({prepared, flags, resume, config, password, directory, trace, showProgress}: FlowInput): Promise<TransferOutcome | undefined> {
+  const settings = resume?.settings ?? transferSettings(flags)
+  if (flags['dry-run']) return {report: dryRunReport(prepared, settings, Date.now()), interrupted: false, exitCode: EXIT.ok}
+  const nothingInFlight = !resume || resume.carriedOver.inFlight.length === 0
+  if (prepared.plan.length === 0 && nothingInFlight) return {report: emptyReport(prepared, settings, Date.now()), interrupted: false, exitCode: EXIT.ok}
   if (!flags.yes) {
     const perTarget = new Map<string, number>()
     for (const item of prepared.plan) perTarget.set(item.target.name, (perTarget.get(item.target.name) ?? 0) + 1)
@@ -65,7 +71,8 @@ export async function runTransferFlow({prepared, flags, config, password, direct
   const abort = new AbortController()
   const onSigint = () => abort.abort()
   process.once('SIGINT', onSigint)
-  const progress = showProgress ? createProgress(prepared.plan.length) : undefined
+  const progress = showProgress ? createProgress(prepared.plan.length + (resume?.carriedOver.inFlight.length ?? 0)) : undefined
+  const runId = resume ? resume.runId : newRunId(Date.now(), prepared.command)
   try {
     return await executeTransfer({
       prepared,
@@ -74,6 +81,8 @@ export async function runTransferFlow({prepared, flags, config, password, direct
       directory,
       openAdmin: () => openAdmin({config, password, trace}),
       clock: systemClock,
+      journal: openJournal(runsDir(), runId),
+      carriedOver: resume?.carriedOver,
       onEvent: progress?.onEvent,
       signal: abort.signal,
     })

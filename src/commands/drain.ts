@@ -16,6 +16,7 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
     '<%= config.bin %> drain node-3 --to node-1 --to node-2 --rate 100 --yes',
     '<%= config.bin %> drain node-3 --dry-run',
     '<%= config.bin %> drain node-3 --yes --json > drain-report.json',
+    '<%= config.bin %> drain node-3 --resume 20261126T011120Z-drain-3f9a --yes',
   ]
 
   static args = {
@@ -25,11 +26,13 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
   static flags = {
     to: Flags.string({description: 'send sessions only to these nodes (repeat the flag); default: every other node', multiple: true}),
     ...transferFlags,
+    resume: Flags.string({description: 'continue this interrupted drain of NODE (see xtransfer runs)'}),
   }
 
   async run(): Promise<TransferReport | undefined> {
     const {args, flags} = await this.parse(Drain)
     this.debugEnabled = flags.debug
+    if (flags.resume) return this.resumeRun(flags.resume, flags, {command: 'drain', source: args.node})
     // Cheap checks first: nothing touches the network before the arguments are known good.
     validateDrainArgs(await loadConfig({flag: flags.config}), args.node, flags.to)
     requireConfirmable(flags)

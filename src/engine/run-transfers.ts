@@ -23,6 +23,8 @@ export interface RunOptions extends Pace {
 }
 
 export type RunEvent =
+  /** Just before the packet goes out: a crash after this may or may not have sent it. */
+  | {type: 'sending'; item: PlannedTransfer; at: number}
   | {type: 'sent'; record: TransferRecord}
   | {type: 'settled'; record: TransferRecord}
 
@@ -37,6 +39,8 @@ export interface RunInput {
   onEvent?: (event: RunEvent) => void
   /** Stops sending; what is in flight is still watched. */
   signal?: AbortSignal
+  /** Sessions sent a packet by an earlier, interrupted process: watched, never sent again here. */
+  alreadySent?: TransferRecord[]
 }
 
 export interface RunResult {
@@ -50,12 +54,13 @@ export interface RunResult {
 }
 
 /** Send every planned session its packet at the given pace, then watch where each reconnects. */
-export async function runTransfers({plan, sender, directory, clock, options, knownJids, onEvent, signal}: RunInput): Promise<RunResult> {
-  const records: TransferRecord[] = []
+export async function runTransfers({plan, sender, directory, clock, options, knownJids, onEvent, signal, alreadySent = []}: RunInput): Promise<RunResult> {
+  const records: TransferRecord[] = [...alreadySent]
   const unsent: PlannedTransfer[] = []
   const settled = (record: TransferRecord) => onEvent?.({type: 'settled', record})
   const watcher = watchReconnections(directory, clock, {waitMs: options.waitMs, pollMs: options.pollMs, knownJids}, settled)
   const inFlight = pLimit(Math.max(1, options.concurrency))
+  for (const record of alreadySent) watcher.watch(record)
   const paced = pThrottle({limit: 1, interval: Math.max(1, Math.round(1000 / options.rate))})(() => undefined)
   let failure: Error | undefined
 
@@ -64,6 +69,7 @@ export async function runTransfers({plan, sender, directory, clock, options, kno
     await paced()
     if (signal?.aborted || failure) return unsent.push(item)
     const sentAt = clock.now()
+    onEvent?.({type: 'sending', item, at: sentAt})
     let ack
     try {
       ack = await sender.send(item)
@@ -79,7 +85,7 @@ export async function runTransfers({plan, sender, directory, clock, options, kno
       record.outcome = isUnsupportedAck(ack) ? 'unsupported' : 'not-moved'
       settled(record)
     } else {
-      watcher.watch(item, record)
+      watcher.watch(record)
     }
   }
 

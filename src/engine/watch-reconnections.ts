@@ -1,6 +1,5 @@
 import type {SessionDirectory, SessionInfo} from '../directories/session-directory.js'
 import type {Clock} from './clock.js'
-import type {PlannedTransfer} from './plan.js'
 import type {TransferRecord} from './transfer-record.js'
 
 export interface WatchOptions {
@@ -12,7 +11,6 @@ export interface WatchOptions {
 }
 
 interface Watched {
-  item: PlannedTransfer
   record: TransferRecord
   deadline: number
 }
@@ -40,7 +38,7 @@ export function watchReconnections(
 
   function poll(sessionsByBare: Map<string, SessionInfo[]>, now: number) {
     for (const watched of [...pending.values()]) {
-      const sessions = sessionsByBare.get(watched.item.bare) ?? []
+      const sessions = sessionsByBare.get(watched.record.bare) ?? []
       const found = findReconnection(watched, sessions, now)
       if (found) {
         claimed.add(found.jid)
@@ -52,18 +50,18 @@ export function watchReconnections(
         })
         settle(watched)
       } else if (now >= watched.deadline) {
-        watched.record.outcome = sessions.some((session) => session.node === watched.item.from) ? 'not-moved' : 'went-offline'
+        watched.record.outcome = sessions.some((session) => session.node === watched.record.from) ? 'not-moved' : 'went-offline'
         settle(watched)
       }
     }
   }
 
-  function findReconnection({item, record}: Watched, sessions: SessionInfo[], now: number): SessionInfo | undefined {
-    const elsewhere = sessions.filter((session) => session.node !== item.from && !claimed.has(session.jid))
-    const sameResource = elsewhere.find((session) => session.resource === item.resource)
+  function findReconnection({record}: Watched, sessions: SessionInfo[], now: number): SessionInfo | undefined {
+    const elsewhere = sessions.filter((session) => session.node !== record.from && !claimed.has(session.jid))
+    const sameResource = elsewhere.find((session) => session.resource === record.resource)
     if (sameResource) return sameResource
     // A client that does not keep its resource: any session of the user that began after the packet.
-    const otherPendingResources = new Set([...pending.values()].filter((w) => w.item.bare === item.bare).map((w) => w.item.resource))
+    const otherPendingResources = new Set([...pending.values()].filter((w) => w.record.bare === record.bare).map((w) => w.record.resource))
     return elsewhere.find((session) =>
       !options.knownJids.has(session.jid) &&
       !otherPendingResources.has(session.resource) &&
@@ -74,7 +72,7 @@ export function watchReconnections(
     while (!stopped && (adding || pending.size > 0)) {
       await clock.sleep(options.pollMs)
       if (pending.size === 0) continue
-      const bares = [...new Set([...pending.values()].map((watched) => watched.item.bare))]
+      const bares = [...new Set([...pending.values()].map((watched) => watched.record.bare))]
       const sessions = await directory.sessionsOf(bares)
       poll(sessions, clock.now())
     }
@@ -83,8 +81,8 @@ export function watchReconnections(
   const done = loop()
 
   return {
-    watch(item: PlannedTransfer, record: TransferRecord) {
-      pending.set(record.jid, {item, record, deadline: record.sentAt + options.waitMs})
+    watch(record: TransferRecord) {
+      pending.set(record.jid, {record, deadline: record.sentAt + options.waitMs})
     },
     /** No more sessions will be added: the loop ends once the pending ones settle. */
     close() {

@@ -3,9 +3,13 @@ import type {AdminSession} from '../connection/admin-session.js'
 import type {SessionDirectory} from '../directories/session-directory.js'
 import type {Clock} from '../engine/clock.js'
 import {adminPacketSender, domainPacketSender, PacketSender} from '../engine/packet-senders.js'
-import {buildReport, TransferReport} from '../engine/report.js'
+import type {PlannedTransfer} from '../engine/plan.js'
+import {buildReport, reportExitCode, TransferReport} from '../engine/report.js'
 import {RunEvent, runTransfers} from '../engine/run-transfers.js'
-import {namespacesFor, NamespaceChoice} from '../protocol/index.js'
+import {isRefusal, TransferRecord} from '../engine/transfer-record.js'
+import {EXIT, XtransferError} from '../errors.js'
+import type {JournalWriter} from '../journal/journal-writer.js'
+import {formatServer, namespacesFor, NamespaceChoice} from '../protocol/index.js'
 import type {PreparedTransfer} from './prepare-transfer.js'
 
 export interface TransferSettings {
@@ -18,6 +22,14 @@ export interface TransferSettings {
   pollMs: number
 }
 
+/** What a resumed run carries over from the journal of the interrupted one. */
+export interface CarriedOver {
+  /** Settled before the interruption: reported as they were. */
+  settled: TransferRecord[]
+  /** Sent (or maybe sent) but not settled: watched; sent again only if still on the source after the wait. */
+  inFlight: TransferRecord[]
+}
+
 export interface ExecuteInput {
   prepared: PreparedTransfer
   settings: TransferSettings
@@ -26,20 +38,39 @@ export interface ExecuteInput {
   /** Opened only when packets go out on the admin's connection. */
   openAdmin: () => Promise<AdminSession>
   clock: Clock
+  journal: JournalWriter
+  carriedOver?: CarriedOver
   onEvent?: (event: RunEvent) => void
   signal?: AbortSignal
 }
 
 export interface TransferOutcome {
   report: TransferReport
+  runId?: string
   /** What stopped the run early (the directory stayed down, the admin link failed). */
   failure?: Error
   interrupted: boolean
+  exitCode: number
 }
 
-/** Send the plan's packets, watch the reconnections, and build the report. */
-export async function executeTransfer({prepared, settings, config, directory, openAdmin, clock, onEvent, signal}: ExecuteInput): Promise<TransferOutcome> {
+/** Send the plan's packets, watch the reconnections, journal every step, and build the report. */
+export async function executeTransfer(input: ExecuteInput): Promise<TransferOutcome> {
+  const {prepared, settings, config, directory, openAdmin, clock, journal, carriedOver, signal} = input
   const startedAt = clock.now()
+  if (!carriedOver) {
+    journal.append({type: 'run', v: 1, id: journal.id, command: prepared.command, source: prepared.source, targets: prepared.targets, settings, startedAt})
+  } else {
+    journal.append({type: 'resumed', at: startedAt, pid: process.pid})
+  }
+  for (const item of prepared.plan) journal.append(plannedEntry(item))
+
+  const onEvent = (event: RunEvent) => {
+    if (event.type === 'sending') journal.append({type: 'sending', jid: event.item.jid, at: event.at})
+    else if (event.type === 'sent') journal.append({type: 'sent', jid: event.record.jid, at: event.record.sentAt, ack: event.record.ack, ackMs: event.record.ackMs})
+    else journal.append({type: 'settled', jid: event.record.jid, outcome: event.record.outcome, reconnectedTo: event.record.reconnectedTo, reconnectedJid: event.record.reconnectedJid, latencyMs: event.record.latencyMs})
+    input.onEvent?.(event)
+  }
+
   const namespaces = namespacesFor(settings.namespace)
   let admin: AdminSession | undefined
   let sender: PacketSender
@@ -51,32 +82,52 @@ export async function executeTransfer({prepared, settings, config, directory, op
     if (!directory.sendAsDomain) throw new Error('this directory cannot send stanzas as the domain')
     sender = domainPacketSender(directory.sendAsDomain.bind(directory), {domain: config.domain, namespaces})
   }
+  const run = (plan: PlannedTransfer[], alreadySent: TransferRecord[] = []) => runTransfers({
+    plan, alreadySent, sender, directory, clock, options: settings, knownJids: prepared.knownJids, onEvent, signal,
+  })
+
   try {
-    const result = await runTransfers({
-      plan: prepared.plan,
-      sender,
-      directory,
-      clock,
-      options: settings,
-      knownJids: prepared.knownJids,
-      onEvent,
-      signal,
-    })
+    const inFlight = carriedOver?.inFlight ?? []
+    const first = await run(prepared.plan, inFlight)
+    let records = first.records
+    let result = first
+    // A session an earlier process may have sent a packet to gets a second one only if it is still on its source now.
+    const resend = records.filter((record) => inFlight.includes(record) && record.outcome === 'not-moved' && !isRefusal(record.ack))
+    if (resend.length > 0 && !first.error && !first.interrupted) {
+      const byJid = new Map(prepared.resendable?.map((item) => [item.jid, item]))
+      const again = await run(resend.flatMap((record) => byJid.get(record.jid) ?? []))
+      records = [...records.filter((record) => !resend.includes(record)), ...again.records]
+      result = {...again, unsent: [...first.unsent, ...again.unsent]}
+    }
     const report = buildReport({
       ...reportBase(prepared, settings),
       dryRun: false,
-      startedAt,
+      startedAt: carriedOver ? Math.min(startedAt, ...[...carriedOver.settled, ...inFlight].map((record) => record.sentAt)) : startedAt,
       finishedAt: clock.now(),
       acksObservable: sender.acksObservable,
-      records: result.records,
+      records: [...(carriedOver?.settled ?? []), ...records],
       notSent: result.unsent.map((item) => ({jid: item.jid, from: item.from, target: item.target.name})),
       error: result.error?.message,
-      message: [...prepared.notes, ...(sender.acksObservable ? [] : ['sent as the domain: client acknowledgements are not observable'])].join('; ') || undefined,
+      message: [
+        ...prepared.notes,
+        ...(sender.acksObservable ? [] : ['sent as the domain: client acknowledgements are not observable']),
+        `run ${journal.id}`,
+      ].join('; '),
     })
-    return {report, failure: result.error, interrupted: result.interrupted}
+    const exitCode = result.interrupted ? EXIT.interrupted
+      : result.error ? (result.error instanceof XtransferError ? result.error.exitCode : EXIT.access)
+        : reportExitCode(report)
+    journal.append({type: 'finished', at: clock.now(), exitCode})
+    return {report, runId: journal.id, failure: result.error, interrupted: result.interrupted, exitCode}
   } finally {
+    journal.close()
     await admin?.close()
   }
+}
+
+function plannedEntry(item: PlannedTransfer) {
+  return {type: 'planned' as const, jid: item.jid, bare: item.bare, resource: item.resource, from: item.from,
+    target: item.target.name, address: formatServer(item.target.address), isNode: item.target.isNode}
 }
 
 /** The plan as a report, nothing sent. */

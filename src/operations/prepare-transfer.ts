@@ -16,6 +16,8 @@ export interface PreparedTransfer {
   knownJids: Set<string>
   /** Said to the operator, e.g. why nothing was selected. */
   notes: string[]
+  /** On resume: how to send again to a session an earlier process may have reached, if it is still on its source. */
+  resendable?: PlannedTransfer[]
 }
 
 export function validateDrainArgs(config: Config, source: string, to: string[] = []): void {

@@ -27,6 +27,7 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
   return {
     counts,
     onEvent(event: RunEvent) {
+      if (event.type === 'sending') return
       if (event.type === 'sent') {
         counts.sent++
         if (event.record.ack === 'result') counts.acked++

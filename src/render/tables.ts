@@ -2,6 +2,7 @@ import type {ChalkInstance} from 'chalk'
 import Table from 'cli-table3'
 
 import type {SessionInfo} from '../directories/session-directory.js'
+import type {RunSummaryRow} from '../journal/journal-reader.js'
 import type {NodeRow} from '../operations/list-nodes.js'
 import {formatUptime} from './format.js'
 
@@ -26,4 +27,14 @@ export function renderSessions(sessions: SessionInfo[], style: ChalkInstance): s
     table.push([session.jid, session.node, session.ip ? `${session.ip}:${session.port ?? ''}` : '-', formatUptime(session.uptimeSeconds)])
   }
   return `${table.toString()}\n${sessions.length} session${sessions.length === 1 ? '' : 's'}`
+}
+
+export function renderRuns(runs: RunSummaryRow[], style: ChalkInstance): string {
+  const table = newTable(['run', 'command', 'started', 'planned', 'sent', 'moved', 'not moved', 'state'], style)
+  for (const run of runs) {
+    const what = run.command === 'drain' ? `drain ${run.source}` : `move → ${run.targets.join(', ')}`
+    const state = run.state === 'finished' ? `exit ${run.exitCode}` : style.yellow('unfinished')
+    table.push([run.id, what, run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), run.planned, run.sent, run.moved, run.notMoved, state])
+  }
+  return table.toString()
 }

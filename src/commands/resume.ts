@@ -1,0 +1,20 @@
+import {Args, Flags} from '@oclif/core'
+
+import {TransferCommand} from '../cli/transfer-command.js'
+import type {TransferReport} from '../engine/report.js'
+
+export default class Resume extends TransferCommand {
+  static description = `Continue a move or drain that was interrupted (Ctrl-C, kill, lost terminal), from its journal.
+Sessions never sent a packet are sent one; sessions already sent one are watched and sent another only if still on their source after the wait; a drain also takes sessions that appeared on its node since. The report covers the whole run.`
+
+  static examples = ['<%= config.bin %> resume 20261126T011120Z-drain-3f9a --yes']
+  static args = {run: Args.string({description: 'run id (see xtransfer runs)', required: true})}
+  static flags = {
+    yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation (needed when there is no terminal)'}),
+  }
+
+  async run(): Promise<TransferReport | undefined> {
+    const {args, flags} = await this.parse(Resume)
+    return this.resumeRun(args.run, flags)
+  }
+}

@@ -1,0 +1,143 @@
+import {readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {UsageError} from '../errors.js'
+import type {TransferRecord} from '../engine/transfer-record.js'
+import type {JournalEntry} from './journal-entries.js'
+
+export type RunHeader = Extract<JournalEntry, {type: 'run'}>
+export type PlannedEntry = Extract<JournalEntry, {type: 'planned'}>
+
+/** What a journal says happened, replayed line by line. */
+export interface RunState {
+  header: RunHeader
+  path: string
+  planned: PlannedEntry[]
+  /** Every session a packet went out to (or may have: `sending` without `sent`), with what is known. */
+  records: Map<string, TransferRecord>
+  /** Sessions whose packet may have gone out, but whose answer was never written. */
+  maybeSent: Set<string>
+  settled: Set<string>
+  finished?: {at: number; exitCode: number}
+  resumes: number
+}
+
+export function readRun(dir: string, id: string): RunState {
+  if (!/^[\w.-]+$/.test(id)) throw new UsageError(`"${id}" is not a run id (see xtransfer runs)`)
+  const path = join(dir, `${id}.ndjson`)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    throw new UsageError(`no run "${id}" in ${dir} (see xtransfer runs)`)
+  }
+  return replay(text, path)
+}
+
+export function replay(text: string, path: string): RunState {
+  const lines = text.split('\n').filter(Boolean)
+  const entries: JournalEntry[] = []
+  for (const [index, line] of lines.entries()) {
+    try {
+      entries.push(JSON.parse(line) as JournalEntry)
+    } catch {
+      // Only the last line can be torn by a crash mid-write; anything else is damage.
+      if (index === lines.length - 1) break
+      throw new UsageError(`journal ${path} is damaged at line ${index + 1}`)
+    }
+  }
+  const header = entries[0]
+  if (header?.type !== 'run') throw new UsageError(`${path} is not an xtransfer journal`)
+  const state: RunState = {header, path, planned: [], records: new Map(), maybeSent: new Set(), settled: new Set(), resumes: 0}
+  const plannedByJid = new Map<string, PlannedEntry>()
+  for (const entry of entries) {
+    switch (entry.type) {
+      case 'planned':
+        if (!plannedByJid.has(entry.jid)) state.planned.push(entry)
+        plannedByJid.set(entry.jid, entry)
+        break
+      case 'sending': {
+        const planned = plannedByJid.get(entry.jid)
+        if (!planned) break
+        state.maybeSent.add(entry.jid)
+        state.settled.delete(entry.jid)
+        state.records.set(entry.jid, {
+          jid: entry.jid, bare: planned.bare, resource: planned.resource, from: planned.from, target: planned.target,
+          reconnectedTo: null, reconnectedJid: null, ack: 'timeout', sentAt: entry.at, ackMs: null, latencyMs: null, outcome: 'not-moved',
+        })
+        break
+      }
+      case 'sent': {
+        const record = state.records.get(entry.jid)
+        if (!record) break
+        state.maybeSent.delete(entry.jid)
+        Object.assign(record, {ack: entry.ack, ackMs: entry.ackMs, sentAt: entry.at})
+        break
+      }
+      case 'settled': {
+        const record = state.records.get(entry.jid)
+        if (!record) break
+        state.maybeSent.delete(entry.jid)
+        state.settled.add(entry.jid)
+        Object.assign(record, {outcome: entry.outcome, reconnectedTo: entry.reconnectedTo, reconnectedJid: entry.reconnectedJid, latencyMs: entry.latencyMs})
+        break
+      }
+      case 'resumed':
+        state.resumes++
+        state.finished = undefined
+        break
+      case 'finished':
+        state.finished = {at: entry.at, exitCode: entry.exitCode}
+        break
+    }
+  }
+  return state
+}
+
+export interface RunSummaryRow {
+  id: string
+  command: string
+  source: string | null
+  targets: string[]
+  startedAt: string
+  planned: number
+  sent: number
+  moved: number
+  notMoved: number
+  state: 'finished' | 'unfinished'
+  exitCode: number | null
+}
+
+/** Every run in the directory, newest first. */
+export function listRuns(dir: string): RunSummaryRow[] {
+  let files: string[]
+  try {
+    files = readdirSync(dir).filter((file) => file.endsWith('.ndjson'))
+  } catch {
+    return []
+  }
+  const rows: RunSummaryRow[] = []
+  for (const file of files) {
+    let state: RunState
+    try {
+      state = replay(readFileSync(join(dir, file), 'utf8'), join(dir, file))
+    } catch {
+      continue
+    }
+    const records = [...state.records.values()]
+    rows.push({
+      id: state.header.id,
+      command: state.header.command,
+      source: state.header.source,
+      targets: state.header.targets,
+      startedAt: new Date(state.header.startedAt).toISOString(),
+      planned: state.planned.length,
+      sent: records.length,
+      moved: records.filter((record) => state.settled.has(record.jid) && record.outcome === 'moved').length,
+      notMoved: records.filter((record) => state.settled.has(record.jid) && record.outcome !== 'moved').length,
+      state: state.finished ? 'finished' : 'unfinished',
+      exitCode: state.finished?.exitCode ?? null,
+    })
+  }
+  return rows.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))
+}

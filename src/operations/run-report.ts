@@ -1,0 +1,25 @@
+import {buildReport, reportExitCode, TransferReport} from '../engine/report.js'
+import type {RunState} from '../journal/journal-reader.js'
+
+/** A run's report rebuilt from its journal alone: what `xtransfer report RUN` prints. */
+export function reportFromJournal(state: RunState): {report: TransferReport; exitCode: number} {
+  const {header} = state
+  const records = [...state.records.values()]
+  const lastAt = Math.max(header.startedAt, ...records.map((record) => record.sentAt + (record.latencyMs ?? 0)))
+  const unfinished = !state.finished
+  const report = buildReport({
+    command: header.command,
+    source: header.source,
+    targets: header.targets,
+    dryRun: false,
+    startedAt: header.startedAt,
+    finishedAt: state.finished?.at ?? lastAt,
+    alreadyThere: 0,
+    options: {namespace: header.settings.namespace, from: header.settings.from, rate: header.settings.rate, concurrency: header.settings.concurrency, waitMs: header.settings.waitMs},
+    acksObservable: header.settings.from === 'admin',
+    records,
+    notSent: state.planned.filter((entry) => !state.records.has(entry.jid)).map((entry) => ({jid: entry.jid, from: entry.from, target: entry.target})),
+    message: [`run ${header.id}`, ...(unfinished ? [`unfinished: resume with xtransfer resume ${header.id}`] : []), ...(state.resumes ? [`resumed ${state.resumes} time(s)`] : [])].join('; '),
+  })
+  return {report, exitCode: state.finished?.exitCode ?? reportExitCode(report)}
+}

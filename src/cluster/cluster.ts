@@ -20,6 +20,7 @@ export function openDirectory({config, password}: ClusterAccess): SessionDirecto
     user: config.admin.jid,
     password,
     timeoutMs: parseDuration(config.directory.timeout) ?? 10_000,
+    retryForMs: parseDuration(config.directory.retryFor) ?? 20_000,
   })
   return new EjabberdDirectory({api, nodeByServer})
 }

@@ -1,3 +1,4 @@
+import parseDuration from 'parse-duration'
 import {z} from 'zod'
 
 import {parseDomain, parseServer} from '../protocol/index.js'
@@ -33,6 +34,11 @@ const httpUrl = z.string().superRefine((text, ctx) => {
   }
 })
 
+const duration = (fallback: string) => z.string().default(fallback).superRefine((text, ctx) => {
+  const ms = /[a-z]\s*$/i.test(text) ? parseDuration(text) : null
+  if (ms === null || ms === undefined || !(ms > 0)) ctx.addIssue({code: z.ZodIssueCode.custom, message: `"${text}" is not a duration like 10s or 2m`})
+})
+
 export const configSchema = z.object({
   domain: z.string().superRefine((text, ctx) => {
     const parsed = parseDomain(text)
@@ -49,7 +55,9 @@ export const configSchema = z.object({
   directory: z.object({
     type: z.literal('ejabberd', {errorMap: () => ({message: 'only "ejabberd" is supported as a directory type'})}),
     api: httpUrl,
-    timeout: z.string().default('10s'),
+    timeout: duration('10s'),
+    /** How long the directory may stay down (retrying) before a run stops with exit 3. */
+    retryFor: duration('20s'),
   }).strict(),
   nodes: z.record(
     z.string().regex(NODE_NAME, 'node names are letters, digits, ".", "_" and "-"'),

@@ -7,10 +7,11 @@ export interface EjabberdApiOptions {
   user: string
   password: string
   timeoutMs: number
-  /** Tries per call for network errors and 5xx answers, with doubling backoff. */
-  attempts?: number
+  /** How long a call keeps retrying network errors and 5xx answers, with doubling backoff, before the directory counts as down. */
+  retryForMs?: number
   backoffMs?: number
   sleep?: (ms: number) => Promise<void>
+  now?: () => number
 }
 
 /** A thin client for ejabberd's mod_http_api: POST {url}/{command} with a JSON body. */
@@ -23,19 +24,22 @@ export class EjabberdApi {
   }
 
   async call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
-    const attempts = this.options.attempts ?? 4
     const sleep = this.options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)))
-    let lastError: DirectoryError | undefined
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    const now = this.options.now ?? Date.now
+    const started = now()
+    let delay = this.options.backoffMs ?? 250
+    for (let attempt = 1; ; attempt++) {
       try {
         return await this.callOnce<T>(command, args)
       } catch (error) {
         if (!(error instanceof RetryableError)) throw error
-        lastError = new DirectoryError(error.message)
-        if (attempt < attempts) await sleep((this.options.backoffMs ?? 250) * 2 ** (attempt - 1))
+        if (now() - started + delay > (this.options.retryForMs ?? 20_000)) {
+          throw new DirectoryError(`${error.message} (${attempt} ${attempt === 1 ? 'try' : 'tries'} in ${((now() - started) / 1000).toFixed(1)} s)`)
+        }
+        await sleep(delay)
+        delay = Math.min(delay * 2, 4_000)
       }
     }
-    throw new DirectoryError(`${lastError!.message} (after ${attempts} tries)`)
   }
 
   private async callOnce<T>(command: string, args: Record<string, unknown>): Promise<T> {

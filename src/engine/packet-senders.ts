@@ -34,7 +34,8 @@ export function adminPacketSender(
         try {
           return ackOf(await request(iq, ackTimeoutMs))
         } catch (error) {
-          if ((error as Error).name === 'IqTimeoutError') return 'timeout'
+          // No answer, or the admin link dropped with the answer still to come: where the session went will tell.
+          if ((error as Error).name === 'IqTimeoutError' || (error as Error).name === 'ConnectionLostError') return 'timeout'
           throw error
         }
       }))

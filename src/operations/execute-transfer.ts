@@ -1,5 +1,6 @@
 import type {Config} from '../config/config-schema.js'
 import type {AdminSession} from '../connection/admin-session.js'
+import {ReconnectingAdmin} from '../connection/reconnecting-admin.js'
 import type {SessionDirectory} from '../directories/session-directory.js'
 import type {Clock} from '../engine/clock.js'
 import {adminPacketSender, domainPacketSender, PacketSender} from '../engine/packet-senders.js'
@@ -72,10 +73,11 @@ export async function executeTransfer(input: ExecuteInput): Promise<TransferOutc
   }
 
   const namespaces = namespacesFor(settings.namespace)
-  let admin: AdminSession | undefined
+  let admin: ReconnectingAdmin | undefined
   let sender: PacketSender
   if (settings.from === 'admin') {
-    admin = await openAdmin()
+    admin = new ReconnectingAdmin(openAdmin, clock)
+    await admin.start()
     const session = admin
     sender = adminPacketSender((iq, timeoutMs) => session.request(iq, timeoutMs), {domain: config.domain, namespaces, ackTimeoutMs: settings.ackTimeoutMs})
   } else {
@@ -111,6 +113,7 @@ export async function executeTransfer(input: ExecuteInput): Promise<TransferOutc
       message: [
         ...prepared.notes,
         ...(sender.acksObservable ? [] : ['sent as the domain: client acknowledgements are not observable']),
+        ...(admin?.reconnects ? [`the admin link dropped and was restored ${admin.reconnects} time(s); answers lost with it were resolved by watching`] : []),
         `run ${journal.id}`,
       ].join('; '),
     })

@@ -51,7 +51,7 @@ describe('parseConfig: a valid config', () => {
     assert.deepEqual(config, {
       domain: 'example.test',
       admin: {jid: 'admin@example.test', service: 'xmpp://127.0.0.1:25221', insecurePlain: true, resource: 'xtransfer'},
-      directory: {type: 'ejabberd', api: 'http://127.0.0.1:25281/api', timeout: '10s'},
+      directory: {type: 'ejabberd', api: 'http://127.0.0.1:25281/api', timeout: '10s', retryFor: '20s'},
       nodes: {
         'node-1': {address: '127.0.0.1:25221', server: 'xtlab1@localhost'},
         'node-2': {address: '127.0.0.1:25222', server: 'xtlab2@localhost'},
@@ -246,4 +246,13 @@ describe('loadConfig', () => {
     await writeFile(path, edit(VALID, 'type: ejabberd', 'type: prosody'))
     await assert.rejects(loadConfig({flag: path}), (error: Error) => error instanceof ConfigError && error.message.startsWith(`${path}: directory.type: `))
   })
+})
+
+test('directory durations need a unit', () => {
+  for (const bad of ['timeout: 10', 'timeout: soon', 'retryFor: 0s']) {
+    const text = edit(VALID, '  api: http://127.0.0.1:25281/api\n', `  api: http://127.0.0.1:25281/api\n  ${bad}\n`)
+    assert.throws(() => parseConfig(text, PATH), (error: unknown) => error instanceof ConfigError && /directory\.(timeout|retryFor): .*not a duration/.test((error as Error).message), bad)
+  }
+  const ok = parseConfig(edit(VALID, '  api: http://127.0.0.1:25281/api\n', '  api: http://127.0.0.1:25281/api\n  retryFor: 2m\n'), PATH)
+  assert.equal(ok.directory.retryFor, '2m')
 })

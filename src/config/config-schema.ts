@@ -34,10 +34,10 @@ const httpUrl = z.string().superRefine((text, ctx) => {
   }
 })
 
-const duration = (fallback: string) => z.string().default(fallback).superRefine((text, ctx) => {
+const duration = (fallback: string) => z.preprocess((value) => (typeof value === 'number' ? String(value) : value), z.string().default(fallback).superRefine((text, ctx) => {
   const ms = /[a-z]\s*$/i.test(text) ? parseDuration(text) : null
   if (ms === null || ms === undefined || !(ms > 0)) ctx.addIssue({code: z.ZodIssueCode.custom, message: `"${text}" is not a duration like 10s or 2m`})
-})
+}))
 
 export const configSchema = z.object({
   domain: z.string().superRefine((text, ctx) => {

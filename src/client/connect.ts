@@ -1,0 +1,75 @@
+import {client as createClient, ClientOptions, XmppClient} from '@xmpp/client'
+
+import {SessionTarget} from './target.js'
+import {abandon, bounded, unwrapIPv6Hosts} from './lifecycle.js'
+
+/** The same credentials the app gave @xmpp/client: a password (username from the JID), or its credentials function. */
+export type Credentials = {username?: string; password: string} | NonNullable<ClientOptions['credentials']>
+
+export interface ConnectContext {
+  /** The resource to bind: the one the moving session has now. */
+  resource: string
+  /** Aborted when the helper stops waiting (timeout, stop()); close whatever you opened. */
+  signal: AbortSignal
+  /** The client being moved (still online in make-before-break). */
+  previous: XmppClient
+}
+
+/**
+ * Opens and authenticates a session at `service`, logging in to `domain` with the same
+ * account and `context.resource`; resolves once it is online (resource bound).
+ */
+export type ConnectFn = (service: string, domain: string, context: ConnectContext) => Promise<XmppClient>
+
+export interface CloneOptions {
+  credentials: Credentials
+  /** Called on every new client before it connects: attach the app's listeners here. */
+  prepare?: (client: XmppClient) => void
+  /** Called before prepare: the helper's own handlers. */
+  adopt: (client: XmppClient) => void
+  timeout: number
+}
+
+/**
+ * The default way to open the new session: a new @xmpp/client with the old one's options
+ * (what xmpp.js lets us read back: `options` holds service, domain, lang, timeout; `jid`
+ * the bound user and resource) plus the credentials the app handed the helper, which
+ * xmpp.js keeps in a closure and never exposes. Reconnect stays off until the move commits.
+ */
+export function cloneClient(target: SessionTarget, context: ConnectContext, options: CloneOptions): Promise<XmppClient> {
+  const {previous, resource, signal} = context
+  const account = previous.jid
+  if (!account) return Promise.reject(new Error('the session to move has no bound JID'))
+  const credentials = options.credentials
+  const login: ClientOptions = typeof credentials === 'function'
+    ? {username: account.local, credentials}
+    : {username: credentials.username ?? account.getLocal(true), password: credentials.password}
+  const fresh = createClient({...(previous.options as ClientOptions), ...login, service: target.service, domain: target.domain, resource})
+  fresh.reconnect.stop()
+  unwrapIPv6Hosts(fresh)
+  // Login errors reject start(); without a listener the same 'error' event would throw.
+  const swallow = () => {}
+  fresh.on('error', swallow)
+  options.adopt(fresh)
+  options.prepare?.(fresh)
+  return bounded(fresh.start(), options.timeout, signal, `login at ${target.service}`).then(
+    () => {
+      fresh.off('error', swallow)
+      return fresh
+    },
+    async (error) => {
+      await abandon(fresh)
+      throw error
+    },
+  )
+}
+
+/** An app-supplied factory, bounded; a client it delivers after the helper gave up is closed. */
+export function connectWith(factory: ConnectFn, target: SessionTarget, context: ConnectContext, timeout: number, controller: AbortController): Promise<XmppClient> {
+  const opening = factory(target.service, target.domain, context)
+  return bounded(opening, timeout, context.signal, `connect(${target.service})`).catch((error) => {
+    controller.abort(error)
+    opening.then((late) => abandon(late), () => {})
+    throw error
+  })
+}

@@ -1,0 +1,374 @@
+// The client helper and the fleet against the real ejabberd lab (test/lab/start.sh).
+//   node --import tsx --test test/integration/client-helper.test.ts
+// Users 0341–0399 of the lab are used here, with resources unique to this run.
+import assert from 'node:assert/strict'
+import {after, before, describe, test} from 'node:test'
+
+import {client as createClient, ClientOptions, xml, XmppClient} from '@xmpp/client'
+import type {Element} from '@xmpp/xml'
+
+import {followTransfers, type TransferFailed, type TransferFollower, type Transferred} from '../../src/client/index.js'
+import {reconnectIsActive} from '../../src/client/lifecycle.js'
+import {startFleet} from '../../src/fleet/index.js'
+import {buildTransferIq, NS_CXFR, NS_SRVXFR, parseServer, TransferNamespace} from '../../src/protocol/index.js'
+import {allSessions, LabEnv, LabNode, labUser, requireLab, userSessions} from './lab-env.js'
+
+const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+let lab: LabEnv
+let admin: XmppClient
+const toClose: XmppClient[] = []
+
+function plain(username: string, password: string): NonNullable<ClientOptions['credentials']> {
+  return (auth) => auth({username, password}, 'PLAIN')
+}
+
+/** An app's client: PLAIN (plain-TCP lab), auto-reconnect left ON as apps have it. */
+function appClient(node: LabNode, user: string, resource?: string): XmppClient {
+  const c = createClient({service: node.service, domain: lab.domain, resource, username: user, credentials: plain(user, lab.userPassword)})
+  c.on('error', () => {})
+  toClose.push(c)
+  return c
+}
+
+async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value) return value
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+function once<T>(helper: TransferFollower, event: 'transferred' | 'transfer-failed', ms = 20_000): Promise<T> {
+  const waiting = new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms)
+    timer.unref()
+    helper.once(event, (value: unknown) => {
+      clearTimeout(timer)
+      resolve(value as T)
+    })
+  })
+  // Awaited later, or not at all if the test failed before: never an unhandled rejection.
+  waiting.catch(() => {})
+  return waiting
+}
+
+/**
+ * Until the admin's node lists the session: a session bound on another node a few ms ago
+ * may not be in that node's copy of the session table yet ("User session not found").
+ */
+function sessionSeen(user: string, resource: string): Promise<unknown> {
+  return waitFor(async () => (await userSessions(lab, user, lab.nodes[2])).some((s) => s.resource === resource), 5000, `${user}/${resource} seen from node 3`)
+}
+
+let ids = 0
+/** The admin's own transfer iq to a full JID; resolves with the answer (result or error). */
+async function sendTransfer(to: string, server: string, namespace: TransferNamespace = NS_SRVXFR, timeout = 5000): Promise<Element> {
+  const address = parseServer(server)
+  assert.ok(address.ok, server)
+  const iq = buildTransferIq({to, id: `xfer-${RUN}-${++ids}`}, {namespace, domain: lab.domain, server: address.value})
+  return admin.iqCaller.request(iq, timeout)
+}
+
+function hostPort(node: LabNode): string {
+  return `${lab.host}:${node.c2sPort}`
+}
+
+before(async () => {
+  lab = await requireLab()
+  admin = createClient({service: lab.nodes[2].service, domain: lab.domain, resource: `xt-admin-${RUN}`, username: 'admin', credentials: plain(lab.adminJid.split('@')[0], lab.adminPassword)})
+  admin.reconnect.stop()
+  admin.on('error', () => {})
+  await admin.start()
+})
+
+after(async () => {
+  await Promise.all(toClose.map((c) => c.stop().catch(() => {})))
+  await admin?.stop().catch(() => {})
+})
+
+describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
+  test('(1) a follower on node 1 answers result and ends on node 2 with the same resource; it can be moved again', async () => {
+    const user = labUser(391)
+    const resource = `xt-follow-${RUN}`
+    const c = appClient(lab.nodes[0], user, resource)
+    await c.start()
+    await sessionSeen(user, resource)
+    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
+    const jid = `${user}@${lab.domain}/${resource}`
+
+    const moved = once<Transferred>(helper, 'transferred')
+    const answer = await sendTransfer(jid, hostPort(lab.nodes[1]))
+    assert.equal(answer.attrs.type, 'result')
+    const event = await moved
+    toClose.push(event.client)
+    assert.equal(helper.client, event.client)
+    assert.equal(event.client.jid?.toString(), jid)
+    assert.equal(event.oldStream, 'conflict', 'ejabberd replaced the old session')
+    await waitFor(() => c.status === 'disconnect' || c.status === 'offline', 3000, 'the old stream to close')
+    assert.equal(reconnectIsActive(c), false, 'the old client does not come back')
+    assert.equal(reconnectIsActive(event.client), true, 'the new one reconnects as the app had it')
+    const sessions = await waitFor(async () => {
+      const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+      return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
+    }, 5000, `${jid} alone on ${lab.nodes[1].name}`)
+    console.log(`# (1) moved node1→node2 in ${event.ms.toFixed(0)} ms; server: ${sessions.map((s) => `${s.resource}@${s.node}`).join(',')}`)
+
+    // Again, with the urn:xmpp:cxfr namespace, from the new client.
+    const again = once<Transferred>(helper, 'transferred')
+    assert.equal((await sendTransfer(jid, hostPort(lab.nodes[2]), NS_CXFR)).attrs.type, 'result')
+    const second = await again
+    toClose.push(second.client)
+    await waitFor(async () => {
+      const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+      return list.length === 1 && list[0].node === lab.nodes[2].name
+    }, 5000, `${jid} on ${lab.nodes[2].name}`)
+    console.log(`# (1) moved node2→node3 in ${second.ms.toFixed(0)} ms`)
+    await helper.stop()
+  })
+
+  test('(2) make-before-break with a message every 20 ms: none lost, never without a bound session', async () => {
+    const user = labUser(392)
+    const resource = `xt-mbb-${RUN}`
+    const jid = `${user}@${lab.domain}/${resource}`
+    const received = new Map<string, {client: XmppClient; delayed: boolean}>()
+    const listen = (client: XmppClient) => client.on('stanza', (stanza: Element) => {
+      if (stanza.name === 'message' && stanza.attrs.id?.startsWith(`m-${RUN}-`)) {
+        received.set(stanza.attrs.id, {client, delayed: Boolean(stanza.getChild('delay', 'urn:xmpp:delay'))})
+      }
+    })
+    const c = appClient(lab.nodes[0], user, resource)
+    listen(c)
+    await c.start()
+    await sessionSeen(user, resource)
+    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], prepare: listen})
+
+    // The server's view, polled during the switch: is there a session with this resource?
+    let polling = true
+    const polls = {count: 0, empty: 0}
+    const poller = (async () => {
+      while (polling) {
+        const sessions = await userSessions(lab, user, lab.nodes[2])
+        polls.count += 1
+        if (!sessions.some((s) => s.resource === resource)) polls.empty += 1
+        await sleep(5)
+      }
+    })()
+
+    const sent: string[] = []
+    let sending = true
+    const sender = (async () => {
+      while (sending) {
+        const id = `m-${RUN}-${sent.length + 1}`
+        sent.push(id)
+        admin.send(xml('message', {to: jid, id, type: 'chat'}, xml('body', {}, id))).catch(() => {})
+        await sleep(20)
+      }
+    })()
+    // Past ejabberd's one-second tie-break (minSessionAge), so the move itself is measured.
+    await sleep(1200)
+    const moved = once<Transferred>(helper, 'transferred')
+    assert.equal((await sendTransfer(jid, hostPort(lab.nodes[1]))).attrs.type, 'result')
+    const event = await moved
+    toClose.push(event.client)
+    await sleep(300)
+    sending = false
+    await sender
+    polling = false
+    await poller
+    await waitFor(() => sent.every((id) => received.has(id)), 3000, 'every message').catch(() => undefined)
+
+    const lost = sent.filter((id) => !received.has(id))
+    const onOld = [...received.values()].filter((r) => r.client === c).length
+    const onNew = [...received.values()].filter((r) => r.client === event.client).length
+    console.log(`# (2) ${sent.length} messages: ${onOld} on the old stream, ${onNew} on the new, ${lost.length} lost; move ${event.ms.toFixed(0)} ms; old stream: ${event.oldStream}; ${polls.count} server polls, ${polls.empty} without the session`)
+    assert.deepEqual(lost, [])
+    assert.equal([...received.values()].filter((r) => r.delayed).length, 0, 'nothing went through offline storage')
+    assert.ok(onOld > 0 && onNew > 0, 'messages on both streams')
+    assert.equal(polls.empty, 0, 'the server always had a session with this resource')
+    assert.equal(event.oldStream, 'conflict')
+    await helper.stop()
+  })
+
+  test('(3) a transfer to an unreachable address keeps the old session up and working', async () => {
+    const user = labUser(393)
+    const resource = `xt-fail-${RUN}`
+    const jid = `${user}@${lab.domain}/${resource}`
+    const c = appClient(lab.nodes[0], user, resource)
+    await c.start()
+    await sessionSeen(user, resource)
+    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
+    const failed = once<TransferFailed>(helper, 'transfer-failed')
+    assert.equal((await sendTransfer(jid, '127.0.0.1:1')).attrs.type, 'result')
+    const event = await failed
+    console.log(`# (3) transfer-failed after ${event.ms.toFixed(0)} ms: ${event.error.message}`)
+    assert.match(event.error.message, /ECONNREFUSED/)
+    assert.equal(event.online, true)
+    assert.equal(helper.client, c)
+    assert.equal(c.status, 'online')
+    assert.equal(reconnectIsActive(c), true, 'auto-reconnect is back on')
+    const sessions = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+    assert.deepEqual(sessions.map((s) => s.node), [lab.nodes[0].name])
+    // Still working: a message arrives, a ping is answered.
+    const got = new Promise<Element>((resolve) => c.on('stanza', (s: Element) => s.name === 'message' && s.attrs.id === `alive-${RUN}` && resolve(s)))
+    await admin.send(xml('message', {to: jid, id: `alive-${RUN}`, type: 'chat'}, xml('body', {}, 'still there?')))
+    assert.equal((await Promise.race([got, sleep(3000).then(() => undefined)]))?.getChildText('body'), 'still there?')
+    const pong = await c.iqCaller.request(xml('iq', {type: 'get', to: lab.domain}, xml('ping', {xmlns: 'urn:xmpp:ping'})), 3000)
+    assert.equal(pong.attrs.type, 'result')
+    await helper.stop()
+  })
+
+  test('(6) break-before-make on the same client object keeps a server-assigned resource', async () => {
+    const user = labUser(394)
+    const c = appClient(lab.nodes[0], user)
+    await c.start()
+    const resource = c.jid?.resource ?? ''
+    assert.ok(resource.length > 0)
+    await sessionSeen(user, resource)
+    const helper = followTransfers(c, {mode: 'break-before-make', trustedAdmins: [lab.adminJid]})
+    const moved = once<Transferred>(helper, 'transferred')
+    assert.equal((await sendTransfer(c.jid!.toString(), hostPort(lab.nodes[1]))).attrs.type, 'result')
+    const event = await moved
+    assert.equal(event.client, c)
+    assert.equal(c.jid?.resource, resource)
+    assert.equal(c.options.service, lab.nodes[1].service)
+    const sessions = await waitFor(async () => {
+      const list = await userSessions(lab, user)
+      return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
+    }, 5000, `${user} on node 2`)
+    assert.equal(sessions[0].resource, resource)
+    console.log(`# (6) break-before-make node1→node2 in ${event.ms.toFixed(0)} ms (old stream closed, new bound)`)
+    await helper.stop()
+  })
+
+  test('(8) break-before-make to an unreachable address logs in again where it was', async () => {
+    const user = labUser(390)
+    const resource = `xt-bbm-fail-${RUN}`
+    const c = appClient(lab.nodes[0], user, resource)
+    await c.start()
+    await sessionSeen(user, resource)
+    const helper = followTransfers(c, {mode: 'break-before-make', trustedAdmins: [lab.adminJid]})
+    const failed = once<TransferFailed>(helper, 'transfer-failed')
+    assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, '127.0.0.1:1')).attrs.type, 'result')
+    const event = await failed
+    assert.equal(event.online, true)
+    assert.equal(event.client, c)
+    assert.equal(c.status, 'online')
+    assert.equal(c.options.service, lab.nodes[0].service)
+    const sessions = await waitFor(async () => {
+      const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+      return list.length === 1 ? list : undefined
+    }, 5000, `${user}/${resource} back`)
+    assert.equal(sessions[0].node, lab.nodes[0].name)
+    console.log(`# (8) break-before-make to 127.0.0.1:1: back on node 1 after ${event.ms.toFixed(0)} ms`)
+    await helper.stop()
+  })
+
+  test('(7) moved within a second of its login: ejabberd may keep the old session; the helper tries again', async () => {
+    const users = [395, 396, 397, 398].map(labUser)
+    const resource = `xt-tie-${RUN}`
+    const outcomes = await Promise.all(users.map(async (user) => {
+      let logins = 0
+      const c = appClient(lab.nodes[0], user, resource)
+      await c.start()
+      await sessionSeen(user, resource)
+      const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
+        logins += 1
+        toClose.push(fresh)
+      }})
+      const moved = once<Transferred>(helper, 'transferred')
+      const failed = once<TransferFailed>(helper, 'transfer-failed')
+      assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
+      const event = await Promise.race([moved, failed.then((f) => {
+        throw new Error(`${user}: transfer-failed after ${logins} login(s): ${f.error.message}`)
+      })])
+      const sessions = await waitFor(async () => {
+        const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+        return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
+      }, 5000, `${user} on node 2`)
+      await helper.stop()
+      return {user, logins, ms: event.ms, node: sessions[0].node}
+    }))
+    console.log(`# (7) ${outcomes.map((o) => `${o.user}: ${o.logins} login(s), ${o.ms.toFixed(0)} ms`).join('; ')}`)
+    assert.ok(outcomes.every((o) => o.logins >= 1 && o.logins <= 2))
+  })
+})
+
+describe('the fleet against ejabberd', {timeout: 120_000}, () => {
+  test('(4) refuse answers service-unavailable, ignore answers nothing; both count the packet', async () => {
+    const users = [381, 382, 383, 384].map(labUser)
+    const resource = `xt-behave-${RUN}`
+    const fleet = await startFleet({
+      service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
+      resource: () => resource,
+      behaviour: (user) => (user === users[0] || user === users[1] ? 'refuse' : 'ignore'),
+    })
+    try {
+      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 4, 5000, 'the admin\'s node sees all 4')
+      for (const [index, user] of users.entries()) {
+        const to = `${user}@${lab.domain}/${resource}`
+        const namespace = index % 2 === 0 ? NS_SRVXFR : NS_CXFR
+        const outcome = await sendTransfer(to, hostPort(lab.nodes[1]), namespace, 1500).then(
+          (answer) => `answered ${answer.attrs.type}`,
+          (error: {condition?: string; name?: string}) => error.condition ?? error.name ?? String(error))
+        if (index < 2) assert.equal(outcome, 'service-unavailable', `${user} (refuse)`)
+        else assert.equal(outcome, 'TimeoutError', `${user} (ignore)`)
+      }
+      const stats = fleet.stats()
+      assert.deepEqual(stats.map((s) => [s.user, s.packetsReceived, s.transfers, s.online]), users.map((user) => [user, 1, 0, true]))
+      const sessions = (await allSessions(lab)).filter((s) => s.resource === resource)
+      assert.equal(sessions.length, 4)
+      assert.ok(sessions.every((s) => s.node === lab.nodes[0].name))
+    } finally {
+      await fleet.stop()
+    }
+  })
+
+  test('(5) 30 followers log in, some are moved, stop() leaves no session', async () => {
+    const users = Array.from({length: 30}, (_, i) => labUser(341 + i))
+    const resource = `xt-fleet-${RUN}`
+    const started = Date.now()
+    const fleet = await startFleet({
+      service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
+      resource: () => resource, trustedAdmins: [lab.adminJid], parallelism: 16,
+    })
+    const loginMs = Date.now() - started
+    let stopMs = -1
+    try {
+      assert.equal(fleet.totals().online, 30)
+      const mine = (via = lab.nodes[0]) => allSessions(lab, via).then((all) => all.filter((s) => s.resource === resource))
+      assert.equal((await mine()).length, 30)
+      await waitFor(async () => (await mine(lab.nodes[2])).length === 30, 5000, 'the admin\'s node sees all 30')
+
+      const moving = users.slice(0, 5)
+      const answers = await Promise.all(moving.map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))))
+      assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
+      await waitFor(() => fleet.totals().transfers === 5, 10_000, '5 transfers')
+      const onNode2 = await waitFor(async () => {
+        const list = (await mine()).filter((s) => s.node === lab.nodes[1].name)
+        return list.length === 5 ? list : undefined
+      }, 5000, '5 sessions on node 2')
+      assert.equal(onNode2.length, 5)
+      const totals = fleet.totals()
+      assert.equal(totals.online, 30)
+      assert.equal(totals.packetsReceived, 5)
+      assert.equal(totals.byService[lab.nodes[1].service], 5)
+      const moved = fleet.stats().filter((s) => moving.includes(s.user))
+      assert.ok(moved.every((s) => s.currentService === lab.nodes[1].service && s.transfers === 1 && s.online))
+      console.log(`# (5) 30 logins in ${loginMs} ms; moved 5; offline gaps: ${moved.map((s) => s.offlineMs.toFixed(1)).join(', ')} ms`)
+      assert.equal(totals.usersWithGaps, 0, 'make-before-break leaves no gap')
+
+      const stopping = Date.now()
+      await fleet.stop()
+      stopMs = Date.now() - stopping
+      const left = await waitFor(async () => ((await mine()).length === 0 ? [] : undefined), 5000, 'no sessions left').catch(async () => mine())
+      assert.deepEqual(left, [])
+      console.log(`# (5) stop() took ${stopMs} ms`)
+    } finally {
+      if (stopMs < 0) await fleet.stop()
+    }
+  })
+})

@@ -1,0 +1,504 @@
+import assert from 'node:assert/strict'
+import {EventEmitter} from 'node:events'
+import {describe, test} from 'node:test'
+
+import {client as realClient, jid, xml} from '@xmpp/client'
+import iqCaller from '@xmpp/iq/caller.js'
+import iqCallee from '@xmpp/iq/callee.js'
+import middleware from '@xmpp/middleware'
+import reconnect from '@xmpp/reconnect'
+import type {Element} from '@xmpp/xml'
+
+import {followTransfers, type Transferred, type TransferFailed, type TransferRefused} from '../../src/client/index.js'
+import {reconnectIsActive, unwrapIPv6Hosts} from '../../src/client/lifecycle.js'
+import {checkSender, normaliseAdmins} from '../../src/client/trust.js'
+import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, NS_STANZAS} from '../../src/protocol/index.js'
+
+const DOMAIN = 'example.test'
+const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind'
+
+/**
+ * A tiny stand-in for an @xmpp/client entity: the real middleware, iq callee and
+ * reconnect plugins on an EventEmitter, no socket. Feed it stanzas with receive(),
+ * read what it sent in `sent`; `log` records sends and lifecycle calls in order.
+ */
+class FakeClient extends EventEmitter {
+  status = 'online'
+  socket = null
+  sent: Element[] = []
+  options: Record<string, unknown>
+  jid: ReturnType<typeof jid> | null
+  middleware: ReturnType<typeof middleware>
+  iqCallee: ReturnType<typeof iqCallee>
+  iqCaller: ReturnType<typeof iqCaller>
+  reconnect: ReturnType<typeof reconnect>
+  /** Answer pings like a server (set false to leave them unanswered). */
+  answerPings = true
+
+  constructor(readonly log: string[], readonly name: string, service = 'xmpp://127.0.0.1:5222', address = `user1@${DOMAIN}/phone`) {
+    super()
+    this.options = {service, domain: DOMAIN}
+    this.jid = jid(address)
+    this.middleware = middleware({entity: this})
+    this.iqCallee = iqCallee({middleware: this.middleware, entity: this})
+    this.iqCaller = iqCaller({middleware: this.middleware, entity: this})
+    this.reconnect = reconnect({entity: this})
+  }
+
+  async send(element: Element) {
+    this.sent.push(element)
+    this.log.push(`${this.name} send ${element.name} ${element.attrs.type ?? ''} ${element.attrs.id ?? ''}`.trim())
+    this.emit('send', element)
+    if (this.answerPings && element.name === 'iq' && element.attrs.type === 'get' && element.getChild('ping', 'urn:xmpp:ping')) {
+      setImmediate(() => this.receive(xml('iq', {type: 'result', id: element.attrs.id, from: element.attrs.to})))
+    }
+  }
+
+  receive(element: Element) {
+    this.emit('element', element)
+  }
+
+  async stop() {
+    this.log.push(`${this.name} stop`)
+    this._status('offline')
+  }
+
+  async start() {
+    this.log.push(`${this.name} start ${this.options.service}`)
+    // What resource binding sends when the app gave no resource.
+    await this.send(xml('iq', {type: 'set', id: 'bind1'}, xml('bind', {xmlns: NS_BIND})))
+    if (String(this.options.service).endsWith(':1')) {
+      this._status('disconnect')
+      throw Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'})
+    }
+    this._status('online')
+  }
+
+  _status(status: string) {
+    if (this.status === status) return
+    this.status = status
+    this.emit('status', status)
+    this.emit(status)
+  }
+
+  socketParameters() {
+    return undefined
+  }
+}
+
+function transferIq(from: string | undefined, server: string, {id = 'x1', ns = NS_SRVXFR, domain = DOMAIN} = {}): Element {
+  return xml('iq', {type: 'set', id, from, to: `user1@${DOMAIN}/phone`},
+    xml('query', {xmlns: ns}, xml('domain', {}, domain), xml('server', {}, server)))
+}
+
+/** Waits (on the event loop, not the clock) until `probe` returns something. */
+async function until<T>(probe: () => T | undefined, what = 'condition', ms = 3000): Promise<T> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    const value = probe()
+    if (value) return value
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+function answerTo(fake: FakeClient, id: string): Promise<Element> {
+  return until(() => fake.sent.find((el) => el.name === 'iq' && el.attrs.id === id && (el.attrs.type === 'result' || el.attrs.type === 'error')), `the answer to ${id}`)
+}
+
+function errorCondition(answer: Element): string | undefined {
+  return answer.getChild('error')?.getChildElements().find((child) => child.attrs.xmlns === NS_STANZAS)?.name
+}
+
+/** A helper on a fake client whose connect() hands out fresh fakes (or whatever `open` says). */
+function setup(options: {open?: (service: string) => Promise<FakeClient>; mode?: 'make-before-break' | 'break-before-make'; withConnect?: boolean; timeout?: number; minSessionAge?: number; conflictWait?: number} = {}) {
+  const log: string[] = []
+  const old = new FakeClient(log, 'old')
+  const connects: Array<{service: string; domain: string; resource: string; signal: AbortSignal}> = []
+  let count = 0
+  const open = options.open ?? (async (service: string) => {
+    const fresh = new FakeClient(log, `new${++count}`, service)
+    return fresh
+  })
+  const helper = followTransfers(old as any, {
+    mode: options.mode,
+    trustedAdmins: ['admin@example.test'],
+    timeout: options.timeout ?? 1000,
+    minSessionAge: options.minSessionAge ?? 0,
+    conflictWait: options.conflictWait ?? 10,
+    ...(options.withConnect === false ? {} : {
+      connect: async (service: string, domain: string, context: {resource: string; signal: AbortSignal}) => {
+        log.push(`connect ${service}`)
+        connects.push({service, domain, resource: context.resource, signal: context.signal})
+        return (await open(service)) as any
+      },
+    }),
+  })
+  const events = {transferred: [] as Transferred[], failed: [] as TransferFailed[], refused: [] as TransferRefused[]}
+  helper.on('transferred', (event) => events.transferred.push(event))
+  helper.on('transfer-failed', (event) => events.failed.push(event))
+  helper.on('transfer-refused', (event) => events.refused.push(event))
+  return {log, old, helper, connects, events}
+}
+
+describe('trust', () => {
+  const admins = normaliseAdmins(['Admin@Example.test', 'ops@other.test'])
+  test('the bare domain and trusted admins (any resource) are obeyed', () => {
+    assert.equal(checkSender('example.test', DOMAIN, admins).ok, true)
+    assert.equal(checkSender('EXAMPLE.test', DOMAIN, admins).ok, true)
+    assert.equal(checkSender('admin@example.test/console', DOMAIN, admins).ok, true)
+    assert.equal(checkSender('ops@other.test', DOMAIN, admins).ok, true)
+  })
+  test('other users, other domains, a domain with a resource, no sender: refused', () => {
+    for (const from of ['user2@example.test/x', 'evil.test', 'admin@evil.test', 'example.test/component', undefined, '@@']) {
+      assert.equal(checkSender(from, DOMAIN, admins).ok, false, String(from))
+    }
+  })
+  test('a bad trusted admin fails at setup', () => {
+    assert.throws(() => normaliseAdmins(['@']), /trustedAdmins/)
+  })
+})
+
+describe('followTransfers on a fake client', () => {
+  test('a packet from the own domain: result first, then the move (make-before-break)', async () => {
+    const {log, old, helper, connects, events} = setup()
+    old.receive(transferIq(DOMAIN, '127.0.0.2:5223'))
+    const answer = await answerTo(old, 'x1')
+    assert.equal(answer.attrs.type, 'result')
+    assert.equal(answer.attrs.to, DOMAIN)
+    assert.equal(answer.children.length, 0)
+    await until(() => events.transferred[0], 'transferred')
+    assert.deepEqual(connects.map(({service, domain, resource}) => ({service, domain, resource})), [{service: 'xmpp://127.0.0.2:5223', domain: DOMAIN, resource: 'phone'}])
+    assert.ok(log.indexOf('old send iq result x1') < log.indexOf('connect xmpp://127.0.0.2:5223'), log.join('\n'))
+    const event = events.transferred[0]
+    assert.equal(helper.client, event.client)
+    assert.notEqual(event.client, old as any)
+    assert.equal(event.previous, old as any)
+    assert.equal(event.oldStream, 'closed')
+    assert.equal(event.from.service, 'xmpp://127.0.0.1:5222')
+    assert.equal(event.to.service, 'xmpp://127.0.0.2:5223')
+    assert.equal(old.status, 'offline')
+    assert.equal(helper.moving, false)
+  })
+
+  test('the move waits until the server has read the result (a ping answered after it)', async () => {
+    const {log, old, connects} = setup()
+    old.answerPings = false
+    old.receive(transferIq(DOMAIN, '127.0.0.2'))
+    await answerTo(old, 'x1')
+    const ping = await until(() => old.sent.find((el) => el.getChild('ping', 'urn:xmpp:ping')), 'the ping')
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    assert.equal(connects.length, 0, 'no connect before the ping is answered')
+    old.receive(xml('iq', {type: 'result', id: ping.attrs.id, from: DOMAIN}))
+    await until(() => connects.length === 1, 'connect')
+    assert.deepEqual(log.slice(0, 3), ['old send iq result x1', `old send iq get ${ping.attrs.id}`, 'connect xmpp://127.0.0.2:5222'])
+  })
+
+  test('a trusted admin is obeyed; the urn:xmpp:cxfr namespace too', async () => {
+    const {old, events} = setup()
+    old.receive(transferIq('admin@example.test/cli', 'node2.example.test', {ns: NS_CXFR}))
+    assert.equal((await answerTo(old, 'x1')).attrs.type, 'result')
+    await until(() => events.transferred[0], 'transferred')
+    assert.equal(events.transferred[0].to.service, 'xmpp://node2.example.test:5222')
+    assert.equal(events.transferred[0].namespace, NS_CXFR)
+  })
+
+  for (const from of ['user2@example.test/laptop', 'evil.test', 'admin@evil.test/cli']) {
+    test(`a packet from ${from} is forbidden and changes nothing`, async () => {
+      const {old, helper, connects, events} = setup()
+      old.receive(transferIq(from, '127.0.0.2'))
+      const answer = await answerTo(old, 'x1')
+      assert.equal(answer.attrs.type, 'error')
+      assert.equal(answer.getChild('error')?.attrs.type, 'auth')
+      assert.equal(errorCondition(answer), 'forbidden')
+      assert.equal(connects.length, 0)
+      assert.equal(helper.client, old as any)
+      assert.equal(helper.moving, false)
+      assert.deepEqual(events.refused.map((event) => event.condition), ['forbidden'])
+      assert.equal(events.refused[0].from, from)
+    })
+  }
+
+  test('a bad <server> is a bad-request (modify), nothing moves', async () => {
+    const {old, connects, events} = setup()
+    old.receive(transferIq(DOMAIN, 'not a host!'))
+    const answer = await answerTo(old, 'x1')
+    assert.equal(answer.getChild('error')?.attrs.type, 'modify')
+    assert.equal(errorCondition(answer), 'bad-request')
+    assert.match(answer.getChild('error')?.getChildText('text', NS_STANZAS) ?? '', /server/)
+    assert.equal(connects.length, 0)
+    assert.equal(events.refused[0].condition, 'bad-request')
+  })
+
+  test('disco#info advertises both namespaces and disco#info itself', async () => {
+    const {old} = setup()
+    old.receive(xml('iq', {type: 'get', id: 'd1', from: `user2@${DOMAIN}/x`}, xml('query', {xmlns: NS_DISCO_INFO})))
+    const answer = await answerTo(old, 'd1')
+    assert.equal(answer.attrs.type, 'result')
+    const query = answer.getChild('query', NS_DISCO_INFO)
+    assert.ok(query?.getChild('identity'))
+    assert.deepEqual(query?.getChildren('feature').map((feature) => feature.attrs.var).sort(), [NS_DISCO_INFO, NS_CXFR, NS_SRVXFR].sort())
+  })
+
+  test('advertise: false leaves disco#info alone', async () => {
+    const log: string[] = []
+    const fake = new FakeClient(log, 'c')
+    followTransfers(fake as any, {advertise: false, credentials: {password: 'x'}})
+    fake.receive(xml('iq', {type: 'get', id: 'd1', from: DOMAIN}, xml('query', {xmlns: NS_DISCO_INFO})))
+    assert.equal(errorCondition(await answerTo(fake, 'd1')), 'service-unavailable')
+  })
+
+  test('a second packet during a transfer: result for the same target, conflict for another; acted on once', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const log: string[] = []
+    const {old, connects, events} = setup({open: async (service) => {
+      await gate
+      return new FakeClient(log, 'new', service)
+    }})
+    old.receive(transferIq(DOMAIN, '127.0.0.2', {id: 'a'}))
+    await answerTo(old, 'a')
+    await until(() => connects.length === 1, 'connect')
+    old.receive(transferIq(DOMAIN, '127.0.0.2:5222', {id: 'b'}))
+    old.receive(transferIq(DOMAIN, '127.0.0.3', {id: 'c'}))
+    assert.equal((await answerTo(old, 'b')).attrs.type, 'result')
+    const conflict = await answerTo(old, 'c')
+    assert.equal(errorCondition(conflict), 'conflict')
+    assert.equal(conflict.getChild('error')?.attrs.type, 'cancel')
+    release()
+    await until(() => events.transferred[0], 'transferred')
+    assert.equal(connects.length, 1)
+    assert.equal(events.transferred.length, 1)
+    assert.deepEqual(events.refused.map((event) => event.condition), ['conflict'])
+  })
+
+  test('the old stream\'s <conflict/> is the expected end, and reconnect is off during the move', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const log: string[] = []
+    const {old, events} = setup({open: async (service) => {
+      await gate
+      return new FakeClient(log, 'new', service)
+    }})
+    assert.equal(reconnectIsActive(old as any), true)
+    old.receive(transferIq(DOMAIN, '127.0.0.2'))
+    await answerTo(old, 'x1')
+    await until(() => !reconnectIsActive(old as any), 'reconnect stopped')
+    // No 'error' listener of the app's: without the helper's this would throw.
+    old.emit('error', Object.assign(new Error('conflict'), {name: 'StreamError', condition: 'conflict'}))
+    old._status('disconnect')
+    release()
+    const event = await until(() => events.transferred[0], 'transferred')
+    assert.equal(event.oldStream, 'conflict')
+    assert.equal(reconnectIsActive(old as any), false)
+    assert.ok(!log.includes('old stop'), 'the helper does not close a stream the server closed')
+  })
+
+  test('the new client gets the handlers (can be moved again); the old one answers no more', async () => {
+    const {old, helper, events} = setup()
+    old.receive(transferIq(DOMAIN, '127.0.0.2'))
+    const first = await until(() => events.transferred[0], 'first move')
+    const fresh = first.client as unknown as FakeClient
+    fresh.receive(transferIq(DOMAIN, '127.0.0.3', {id: 'y'}))
+    assert.equal((await answerTo(fresh, 'y')).attrs.type, 'result')
+    await until(() => events.transferred[1], 'second move')
+    assert.equal(events.transferred[1].from.service, 'xmpp://127.0.0.2:5222')
+    assert.equal(events.transferred[1].to.service, 'xmpp://127.0.0.3:5222')
+    assert.equal(helper.client, events.transferred[1].client)
+    old.receive(transferIq(DOMAIN, '127.0.0.4', {id: 'z'}))
+    assert.equal(errorCondition(await answerTo(old, 'z')), 'service-unavailable')
+  })
+
+  test('a failed new connection keeps the old session and emits transfer-failed', async () => {
+    const {old, helper, events} = setup({open: async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {code: 'ECONNREFUSED'})
+    }})
+    old.receive(transferIq(DOMAIN, '127.0.0.1:1'))
+    const failed = await until(() => events.failed[0], 'transfer-failed')
+    assert.match(failed.error.message, /ECONNREFUSED/)
+    assert.equal(failed.client, old as any)
+    assert.equal(failed.online, true)
+    assert.equal(helper.client, old as any)
+    assert.equal(old.status, 'online')
+    assert.equal(reconnectIsActive(old as any), true, 'reconnect is back on')
+    assert.equal(events.transferred.length, 0)
+    // And it can be transferred again.
+    old.receive(transferIq(DOMAIN, '127.0.0.1:1', {id: 'again'}))
+    assert.equal((await answerTo(old, 'again')).attrs.type, 'result')
+  })
+
+  test('a connect that never finishes times out; its signal is aborted', async () => {
+    const {old, connects, events} = setup({timeout: 30, open: () => new Promise(() => {})})
+    old.receive(transferIq(DOMAIN, '192.0.2.1'))
+    const failed = await until(() => events.failed[0], 'transfer-failed')
+    assert.match(failed.error.message, /within 30 ms/)
+    assert.equal(connects[0].signal.aborted, true)
+    assert.equal(old.status, 'online')
+  })
+
+  test('the server keeps the old session (conflict on the new stream): one more try, in a later second', async () => {
+    const log: string[] = []
+    const clock = {offset: 0}
+    let opened = 0
+    const kicked: FakeClient[] = []
+    const old = new FakeClient(log, 'old')
+    const helper = followTransfers(old as any, {
+      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+      connect: async (service) => {
+        const fresh = new FakeClient(log, `new${++opened}`, service)
+        if (opened === 1) {
+          // ejabberd's tie-break within one second: the new session is the one replaced.
+          setImmediate(() => {
+            fresh.emit('error', Object.assign(new Error('conflict'), {condition: 'conflict'}))
+            fresh._status('disconnect')
+            kicked.push(fresh)
+            clock.offset += 2000
+          })
+        }
+        return fresh as any
+      },
+    })
+    const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
+    old.receive(transferIq(DOMAIN, '127.0.0.2'))
+    const event = await moved
+    assert.equal(opened, 2)
+    assert.equal(kicked.length, 1)
+    assert.notEqual(event.client, kicked[0] as any)
+    assert.equal(helper.client, event.client)
+    assert.equal(event.oldStream, 'closed')
+  })
+
+  test('the new session replaced while still binding (connect rejects with conflict) is tried again too', async () => {
+    const log: string[] = []
+    const clock = {offset: 0}
+    let opened = 0
+    const old = new FakeClient(log, 'old')
+    const helper = followTransfers(old as any, {
+      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+      connect: async (service) => {
+        if (++opened === 1) {
+          clock.offset += 2000
+          throw Object.assign(new Error('conflict - Replaced by new connection'), {name: 'StreamError', condition: 'conflict'})
+        }
+        return new FakeClient(log, 'new', service) as any
+      },
+    })
+    const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
+    old.receive(transferIq(DOMAIN, '127.0.0.2'))
+    await moved
+    assert.equal(opened, 2)
+  })
+
+  test('the server keeps the old session twice: transfer-failed, the old session stays', async () => {
+    const log: string[] = []
+    const clock = {offset: 0}
+    let opened = 0
+    const old = new FakeClient(log, 'old')
+    const helper = followTransfers(old as any, {
+      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+      connect: async (service) => {
+        const fresh = new FakeClient(log, `new${++opened}`, service)
+        setImmediate(() => {
+          fresh.emit('error', Object.assign(new Error('conflict'), {condition: 'conflict'}))
+          fresh._status('disconnect')
+          clock.offset += 2000
+        })
+        return fresh as any
+      },
+    })
+    const failed = new Promise<TransferFailed>((resolve) => helper.once('transfer-failed', resolve))
+    old.receive(transferIq(DOMAIN, '127.0.0.2'))
+    const event = await failed
+    assert.equal(opened, 2)
+    assert.match(event.error.message, /kept the old one/)
+    assert.equal(event.client, old as any)
+    assert.equal(event.online, true)
+    assert.equal(helper.client, old as any)
+    assert.equal(reconnectIsActive(old as any), true)
+  })
+
+  test('a session younger than minSessionAge is left to age before the new one opens', async () => {
+    const log: string[] = []
+    let connectedAt = 0
+    const old = new FakeClient(log, 'old')
+    const started = Date.now()
+    const helper = followTransfers(old as any, {minSessionAge: 150, conflictWait: 10, connect: async (service) => {
+      connectedAt = Date.now()
+      return new FakeClient(log, 'new', service) as any
+    }})
+    const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
+    old.receive(transferIq(DOMAIN, '127.0.0.2'))
+    assert.equal((await answerTo(old, 'x1')).attrs.type, 'result', 'the answer does not wait')
+    await moved
+    assert.ok(connectedAt - started >= 140, `connect after ${connectedAt - started} ms`)
+  })
+
+  test('IPv6 servers are bracketed; the default port is 5222', async () => {
+    const {old, connects} = setup()
+    old.receive(transferIq(DOMAIN, '[2001:db8::7]'))
+    await until(() => connects[0], 'connect')
+    assert.equal(connects[0].service, 'xmpp://[2001:db8::7]:5222')
+  })
+
+  test('break-before-make on the same object: result, graceful close, login at the new service with the same resource', async () => {
+    const {log, old, helper, events} = setup({mode: 'break-before-make', withConnect: false})
+    old.receive(transferIq(DOMAIN, '127.0.0.2:5223'))
+    const event = await until(() => events.transferred[0], 'transferred')
+    const ping = old.sent.find((el) => el.getChild('ping', 'urn:xmpp:ping'))
+    assert.deepEqual(log, [
+      'old send iq result x1',
+      `old send iq get ${ping?.attrs.id}`,
+      'old stop',
+      'old start xmpp://127.0.0.2:5223',
+      'old send iq set bind1',
+    ])
+    const bind = old.sent.find((el) => el.attrs.id === 'bind1')
+    assert.equal(bind?.getChild('bind', NS_BIND)?.getChildText('resource'), 'phone')
+    assert.equal(event.client, old as any)
+    assert.equal(helper.client, old as any)
+    assert.equal(old.options.service, 'xmpp://127.0.0.2:5223')
+    assert.equal(reconnectIsActive(old as any), true)
+  })
+
+  test('break-before-make to an unreachable service goes back to the old one', async () => {
+    const {old, events} = setup({mode: 'break-before-make', withConnect: false})
+    old.receive(transferIq(DOMAIN, '127.0.0.1:1'))
+    const failed = await until(() => events.failed[0], 'transfer-failed')
+    assert.equal(failed.online, true)
+    assert.equal(old.status, 'online')
+    assert.equal(old.options.service, 'xmpp://127.0.0.1:5222')
+  })
+
+  test('stop() detaches: packets fall through to service-unavailable', async () => {
+    const {old, helper, connects} = setup()
+    await helper.stop()
+    old.receive(transferIq(DOMAIN, '127.0.0.2'))
+    assert.equal(errorCondition(await answerTo(old, 'x1')), 'service-unavailable')
+    old.receive(xml('iq', {type: 'get', id: 'd1', from: DOMAIN}, xml('query', {xmlns: NS_DISCO_INFO})))
+    assert.equal(errorCondition(await answerTo(old, 'd1')), 'service-unavailable')
+    assert.equal(connects.length, 0)
+  })
+
+  test('make-before-break without credentials or connect is refused at setup', () => {
+    assert.throws(() => followTransfers(new FakeClient([], 'c') as any), /credentials/)
+    assert.doesNotThrow(() => followTransfers(new FakeClient([], 'c') as any, {mode: 'break-before-make'}))
+  })
+})
+
+describe('xmpp.js quirks', () => {
+  test('reconnectIsActive follows @xmpp/reconnect start/stop on a real client', () => {
+    const c = realClient({service: 'xmpp://127.0.0.1:5222', domain: DOMAIN})
+    assert.equal(reconnectIsActive(c), true)
+    c.reconnect.stop()
+    assert.equal(reconnectIsActive(c), false)
+  })
+
+  test('bracketed IPv6 hosts reach net.connect without brackets', () => {
+    const service = 'xmpp://[2001:db8::7]:5223'
+    const c = realClient({service, domain: DOMAIN}) as any
+    c.Transport = c._findTransport(service)
+    assert.equal(c.socketParameters(service).host, '[2001:db8::7]', 'xmpp.js 0.14 keeps the brackets')
+    unwrapIPv6Hosts(c)
+    assert.deepEqual(c.socketParameters(service), {host: '2001:db8::7', port: 5223})
+  })
+})

@@ -18,6 +18,14 @@ export class ConnectionLostError extends Error {
   }
 }
 
+/** The stanza never left: the stream was closing or closed. Safe to send again on a new stream. */
+export class NotSentError extends Error {
+  constructor(cause: Error) {
+    super(`not sent: ${cause.message}`)
+    this.name = 'NotSentError'
+  }
+}
+
 interface Pending {
   resolve: (answer: Element) => void
   reject: (error: Error) => void
@@ -59,7 +67,7 @@ export function createIqExchange(entity: XmppClient, defaultTimeoutMs = 30_000) 
     try {
       await entity.send(iq)
     } catch (error) {
-      abandon(id, error as Error)
+      abandon(id, new NotSentError(error as Error))
     }
     return answer
   }

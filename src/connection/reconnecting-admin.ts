@@ -37,8 +37,16 @@ export class ReconnectingAdmin extends EventEmitter {
   }
 
   async request(iq: Element, timeoutMs?: number): Promise<Element> {
-    const session = this.session ?? await this.ready()
-    return session.request(iq, timeoutMs)
+    for (;;) {
+      const session = this.session ?? await this.ready()
+      try {
+        return await session.request(iq, timeoutMs)
+      } catch (error) {
+        // It never left: the stream was already going. Send it on the next one.
+        if ((error as Error).name !== 'NotSentError' || this.closed) throw error
+        if (this.session === session) this.session = undefined
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -47,6 +47,7 @@ export const transferFlags = {
   concurrency: numberFlag({description: 'transfers whose answer is awaited at once', default: 100, min: 1, max: 10_000, integer: true}),
   wait: durationFlag({description: 'how long after its packet a session may take to reconnect elsewhere', default: '60s'}),
   'ack-timeout': durationFlag({description: "how long to wait for a client's answer to the packet", default: '10s'}),
+  fallback: Flags.string({description: 'after --wait, close sessions still on their source that refused or ignored the packet (kick_session / end-user-session), so their own reconnect logic takes over', options: ['none', 'kick'], default: 'none'}),
   'dry-run': Flags.boolean({description: 'print the plan (who goes where) and send nothing'}),
   yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation (needed when there is no terminal)'}),
 }

@@ -1,4 +1,9 @@
 import {ClusterCommand} from './base-command.js'
+import {openAdmin} from '../cluster/cluster.js'
+import type {Config} from '../config/config-schema.js'
+import type {PreflightSummary} from '../engine/report.js'
+import type {PreparedTransfer} from '../operations/prepare-transfer.js'
+import {probeSessions, summarizeProbe} from '../operations/probe-sessions.js'
 import type {TransferReport} from '../engine/report.js'
 import {EXIT, UsageError} from '../errors.js'
 import {readRun} from '../journal/journal-reader.js'
@@ -29,6 +34,17 @@ export abstract class TransferCommand extends ClusterCommand {
     return outcome.report
   }
 
+  /** disco#info of every planned session, before anything is sent. */
+  protected async preflight(config: Config, password: string, prepared: PreparedTransfer): Promise<PreflightSummary> {
+    const admin = await openAdmin({config, password, trace: this.trace()})
+    try {
+      const sessions = prepared.plan.map((item) => ({jid: item.jid, node: item.from}))
+      return summarizeProbe(await probeSessions((iq, timeoutMs) => admin.request(iq, timeoutMs), sessions))
+    } finally {
+      await admin.close()
+    }
+  }
+
   /** Continue an interrupted run; `expect` checks it is the run the operator meant (drain NODE --resume RUN). */
   protected async resumeRun(runId: string, flags: ResumeFlags, expect?: {command: string; source: string}): Promise<TransferReport | undefined> {
     this.debugEnabled = flags.debug
@@ -45,5 +61,5 @@ export abstract class TransferCommand extends ClusterCommand {
 }
 
 function settingsAsFlags(settings: import('../operations/execute-transfer.js').TransferSettings): Omit<TransferFlagValues, 'dry-run' | 'yes'> {
-  return {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, wait: settings.waitMs, 'ack-timeout': settings.ackTimeoutMs}
+  return {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, wait: settings.waitMs, 'ack-timeout': settings.ackTimeoutMs, fallback: settings.fallback ?? 'none'}
 }

@@ -6,6 +6,7 @@ import {EXIT, UsageError} from '../errors.js'
 import {newRunId, openJournal} from '../journal/journal-writer.js'
 import {runsDir} from '../journal/runs-dir.js'
 import type {PreparedResume} from '../operations/prepare-resume.js'
+import {describePreflight} from '../render/report-table.js'
 import {dryRunReport, emptyReport, executeTransfer, TransferOutcome, TransferSettings} from '../operations/execute-transfer.js'
 import type {PreparedTransfer} from '../operations/prepare-transfer.js'
 import type {NamespaceChoice} from '../protocol/index.js'
@@ -20,6 +21,7 @@ export interface TransferFlagValues {
   concurrency: number
   wait: number
   'ack-timeout': number
+  fallback: string
   'dry-run': boolean
   yes: boolean
 }
@@ -33,6 +35,7 @@ export function transferSettings(flags: TransferFlagValues): TransferSettings {
     waitMs: flags.wait,
     ackTimeoutMs: flags['ack-timeout'],
     pollMs: 250,
+    fallback: flags.fallback as 'none' | 'kick',
   }
 }
 
@@ -65,7 +68,8 @@ export async function runTransferFlow({prepared, flags, resume, config, password
     const perTarget = new Map<string, number>()
     for (const item of prepared.plan) perTarget.set(item.target.name, (perTarget.get(item.target.name) ?? 0) + 1)
     const summary = `${prepared.command}: ${prepared.plan.length} session(s)${prepared.source ? ` from ${prepared.source}` : ''} → ` +
-      [...perTarget].map(([name, n]) => `${name} ${n}`).join(', ') + ` at ${settings.rate}/s`
+      [...perTarget].map(([name, n]) => `${name} ${n}`).join(', ') + ` at ${settings.rate}/s` +
+      (prepared.preflight ? `\n${describePreflight(prepared.preflight)}` : '')
     if (!(await confirmPlan(summary))) return undefined
   }
   const abort = new AbortController()

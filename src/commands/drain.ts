@@ -14,7 +14,7 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
   static examples = [
     '<%= config.bin %> drain node-3',
     '<%= config.bin %> drain node-3 --to node-1 --to node-2 --rate 100 --yes',
-    '<%= config.bin %> drain node-3 --dry-run',
+    '<%= config.bin %> drain node-3 --dry-run --preflight',
     '<%= config.bin %> drain node-3 --yes --json > drain-report.json',
     '<%= config.bin %> drain node-3 --resume 20261126T011120Z-drain-3f9a --yes',
   ]
@@ -26,6 +26,7 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
   static flags = {
     to: Flags.string({description: 'send sessions only to these nodes (repeat the flag); default: every other node', multiple: true}),
     ...transferFlags,
+    preflight: Flags.boolean({description: "first ask each session's client (disco#info) whether it advertises transfers, and show the share in the confirmation and the report"}),
     resume: Flags.string({description: 'continue this interrupted drain of NODE (see xtransfer runs)'}),
   }
 
@@ -38,6 +39,7 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
     requireConfirmable(flags)
     const {config, password, directory} = await this.openCluster(flags)
     const prepared = await prepareDrain(config, directory, args.node, flags.to)
+    if (flags.preflight && prepared.plan.length > 0) prepared.preflight = await this.preflight(config, password, prepared)
     return this.finish(await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true}))
   }
 }

@@ -9,7 +9,7 @@ export interface TransferReport {
   dryRun: boolean
   startedAt: string
   finishedAt: string
-  options: {namespace: string; from: 'admin' | 'domain'; rate: number; concurrency: number; waitMs: number}
+  options: {namespace: string; from: 'admin' | 'domain'; rate: number; concurrency: number; waitMs: number; fallback: 'none' | 'kick'}
   acksObservable: boolean
   summary: {
     total: number
@@ -17,6 +17,7 @@ export interface TransferReport {
     notMoved: number
     unsupported: number
     wentOffline: number
+    kicked: number
     unsent: number
     alreadyThere: number
     perTarget: Record<string, number>
@@ -32,8 +33,18 @@ export interface TransferReport {
     latencyMs: number | null
     outcome: Outcome | 'planned' | 'unsent'
   }>
+  preflight?: PreflightSummary
   error?: string
   message?: string
+}
+
+/** What the selected sessions' clients advertise (disco#info), before anything is sent. */
+export interface PreflightSummary {
+  probed: number
+  answered: number
+  srvxfr: number
+  cxfr: number
+  either: number
 }
 
 export interface ReportInput {
@@ -49,6 +60,7 @@ export interface ReportInput {
   /** Rows for sessions that were planned but got no packet (dry run, interruption). */
   notSent: Array<{jid: string; from: string; target: string}>
   alreadyThere: number
+  preflight?: PreflightSummary
   error?: string
   message?: string
 }
@@ -95,19 +107,25 @@ export function buildReport(input: ReportInput): TransferReport {
       notMoved: count('not-moved'),
       unsupported: count('unsupported'),
       wentOffline: count('went-offline'),
+      kicked: count('kicked'),
       unsent: input.dryRun ? 0 : input.notSent.length,
       alreadyThere: input.alreadyThere,
       perTarget,
       latencyMs: {p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.length ? Math.max(...latencies) : null},
     },
     sessions,
+    ...(input.preflight ? {preflight: input.preflight} : {}),
     ...(input.error ? {error: input.error} : {}),
     ...(input.message ? {message: input.message} : {}),
   }
 }
 
-/** 0 when every selected session moved (or nothing was selected), 1 otherwise. */
+/**
+ * 0 when every selected session left its source (moved, or kicked by the
+ * fallback and seen back elsewhere) or nothing was selected; 1 otherwise.
+ */
 export function reportExitCode(report: TransferReport): 0 | 1 {
   if (report.dryRun) return 0
-  return report.summary.moved === report.summary.total ? 0 : 1
+  const landed = report.sessions.filter((row) => row.outcome === 'moved' || (row.outcome === 'kicked' && row.reconnectedTo !== null)).length
+  return landed === report.summary.total ? 0 : 1
 }

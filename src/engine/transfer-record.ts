@@ -3,7 +3,7 @@ import type {PlannedTransfer} from './plan.js'
 /** What the client answered: `result`, `error:<condition>`, `timeout`, or `not-observable` when sent as the domain. */
 export type Ack = 'result' | `error:${string}` | 'timeout' | 'not-observable'
 
-export type Outcome = 'moved' | 'not-moved' | 'unsupported' | 'went-offline'
+export type Outcome = 'moved' | 'not-moved' | 'unsupported' | 'went-offline' | 'kicked'
 
 export interface TransferRecord {
   jid: string

@@ -7,6 +7,7 @@ import {adminPacketSender, domainPacketSender, PacketSender} from '../engine/pac
 import type {PlannedTransfer} from '../engine/plan.js'
 import {buildReport, reportExitCode, TransferReport} from '../engine/report.js'
 import {RunEvent, runTransfers} from '../engine/run-transfers.js'
+import {kickStuckSessions, stuckOnSource} from '../engine/kick-fallback.js'
 import {isRefusal, TransferRecord} from '../engine/transfer-record.js'
 import {EXIT, XtransferError} from '../errors.js'
 import type {JournalWriter} from '../journal/journal-writer.js'
@@ -21,6 +22,8 @@ export interface TransferSettings {
   waitMs: number
   ackTimeoutMs: number
   pollMs: number
+  /** After the wait, close sessions still on their source that refused or ignored the packet. */
+  fallback: 'none' | 'kick'
 }
 
 /** What a resumed run carries over from the journal of the interrupted one. */
@@ -101,6 +104,9 @@ export async function executeTransfer(input: ExecuteInput): Promise<TransferOutc
       records = [...records.filter((record) => !resend.includes(record)), ...again.records]
       result = {...again, unsent: [...first.unsent, ...again.unsent]}
     }
+    if (settings.fallback === 'kick' && !result.error && !result.interrupted) {
+      await kickStuckSessions(stuckOnSource(records), directory, clock, settings, (record) => onEvent({type: 'settled', record}))
+    }
     const report = buildReport({
       ...reportBase(prepared, settings),
       dryRun: false,
@@ -167,6 +173,7 @@ function reportBase(prepared: PreparedTransfer, settings: TransferSettings) {
     source: prepared.source,
     targets: prepared.targets,
     alreadyThere: prepared.alreadyThere,
-    options: {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, waitMs: settings.waitMs},
+    preflight: prepared.preflight,
+    options: {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, waitMs: settings.waitMs, fallback: settings.fallback ?? 'none'},
   }
 }

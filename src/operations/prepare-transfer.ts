@@ -2,6 +2,7 @@ import {nodeTarget, resolveTarget} from '../cluster/targets.js'
 import type {Config} from '../config/config-schema.js'
 import type {SessionDirectory, SessionInfo} from '../directories/session-directory.js'
 import {planDrain, planMove, PlannedTransfer} from '../engine/plan.js'
+import type {PreflightSummary} from '../engine/report.js'
 import {UsageError} from '../errors.js'
 import {parseUserJid} from './jids.js'
 
@@ -16,6 +17,8 @@ export interface PreparedTransfer {
   knownJids: Set<string>
   /** Said to the operator, e.g. why nothing was selected. */
   notes: string[]
+  /** drain --preflight: what the clients advertise. */
+  preflight?: PreflightSummary
   /** On resume: how to send again to a session an earlier process may have reached, if it is still on its source. */
   resendable?: PlannedTransfer[]
 }

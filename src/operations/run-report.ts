@@ -15,7 +15,7 @@ export function reportFromJournal(state: RunState): {report: TransferReport; exi
     startedAt: header.startedAt,
     finishedAt: state.finished?.at ?? lastAt,
     alreadyThere: 0,
-    options: {namespace: header.settings.namespace, from: header.settings.from, rate: header.settings.rate, concurrency: header.settings.concurrency, waitMs: header.settings.waitMs},
+    options: {namespace: header.settings.namespace, from: header.settings.from, rate: header.settings.rate, concurrency: header.settings.concurrency, waitMs: header.settings.waitMs, fallback: header.settings.fallback ?? 'none'},
     acksObservable: header.settings.from === 'admin',
     records,
     notSent: state.planned.filter((entry) => !state.records.has(entry.jid)).map((entry) => ({jid: entry.jid, from: entry.from, target: entry.target})),

@@ -1,6 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 
-import type {TransferReport} from '../engine/report.js'
+import type {PreflightSummary, TransferReport} from '../engine/report.js'
 import {formatMs} from './format.js'
 import {newTable} from './tables.js'
 
@@ -9,6 +9,7 @@ const OUTCOME_STYLE: Record<string, (style: ChalkInstance, text: string) => stri
   'not-moved': (style, text) => style.red(text),
   unsupported: (style, text) => style.yellow(text),
   'went-offline': (style, text) => style.magenta(text),
+  kicked: (style, text) => style.yellow(text),
   unsent: (style, text) => style.red(text),
   planned: (style, text) => style.cyan(text),
 }
@@ -32,6 +33,7 @@ export function renderSummary(report: TransferReport, style: ChalkInstance): str
   const {summary} = report
   const lines: string[] = []
   if (report.message) lines.push(report.message)
+  if (report.preflight) lines.push(describePreflight(report.preflight))
   if (report.dryRun) {
     const perTarget = new Map<string, number>()
     for (const row of report.sessions) perTarget.set(row.target, (perTarget.get(row.target) ?? 0) + 1)
@@ -44,6 +46,7 @@ export function renderSummary(report: TransferReport, style: ChalkInstance): str
     summary.notMoved ? style.red(`${summary.notMoved} not moved`) : `${summary.notMoved} not moved`,
     `${summary.unsupported} unsupported`,
     `${summary.wentOffline} went offline`,
+    ...(summary.kicked ? [style.yellow(`${summary.kicked} kicked`)] : []),
     ...(summary.unsent ? [style.red(`${summary.unsent} not sent`)] : []),
   ]
   lines.push(`${summary.total} selected: ${parts.join(', ')}`)
@@ -53,4 +56,10 @@ export function renderSummary(report: TransferReport, style: ChalkInstance): str
   if (!report.acksObservable) lines.push(style.yellow('sent as the domain: acknowledgements are not observable, ack shows not-observable'))
   if (report.error) lines.push(style.red(`stopped early: ${report.error}`))
   return lines
+}
+
+export function describePreflight(summary: PreflightSummary): string {
+  const share = (n: number) => (summary.probed ? `${Math.round((100 * n) / summary.probed)}%` : '-')
+  return `preflight: ${summary.either}/${summary.probed} clients (${share(summary.either)}) advertise transfers ` +
+    `(srvxfr ${summary.srvxfr}, cxfr ${summary.cxfr}); ${summary.probed - summary.answered} did not answer disco#info`
 }

@@ -4,6 +4,7 @@ import Table from 'cli-table3'
 import type {SessionInfo} from '../directories/session-directory.js'
 import type {RunSummaryRow} from '../journal/journal-reader.js'
 import type {NodeRow} from '../operations/list-nodes.js'
+import type {ProbeRow} from '../operations/probe-sessions.js'
 import {formatUptime} from './format.js'
 
 /** No rule between rows: long tables stay readable. */
@@ -36,5 +37,12 @@ export function renderRuns(runs: RunSummaryRow[], style: ChalkInstance): string 
     const state = run.state === 'finished' ? `exit ${run.exitCode}` : style.yellow('unfinished')
     table.push([run.id, what, run.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), run.planned, run.sent, run.moved, run.notMoved, state])
   }
+  return table.toString()
+}
+
+export function renderProbe(rows: ProbeRow[], style: ChalkInstance): string {
+  const table = newTable(['jid', 'node', 'disco#info', 'srvxfr', 'cxfr'], style)
+  const mark = (yes: boolean) => (yes ? style.green('yes') : style.dim('no'))
+  for (const row of rows) table.push([row.jid, row.node, row.answer, mark(row.srvxfr), mark(row.cxfr)])
   return table.toString()
 }

@@ -53,7 +53,7 @@ function input(overrides: Partial<ReportInput>): ReportInput {
     dryRun: false,
     startedAt: START,
     finishedAt: START + 61_000,
-    options: {namespace: 'srvxfr', from: 'admin', rate: 50, concurrency: 100, waitMs: 60_000},
+    options: {namespace: 'srvxfr', from: 'admin', rate: 50, concurrency: 100, waitMs: 60_000, fallback: 'none'},
     acksObservable: true,
     records: [],
     notSent: [],
@@ -112,7 +112,7 @@ describe('docs/report.schema.json accepts what buildReport builds', () => {
 
   test('a move sent as the domain to an address: acks not observable', () => {
     const records = [record('alice', 'moved', 'not-observable', {to: 'node-2', latencyMs: 300}), record('bob', 'went-offline', 'not-observable')]
-    assertValid(buildReport(input({command: 'move', source: null, targets: ['10.0.0.5:5222'], acksObservable: false, options: {namespace: 'both', from: 'domain', rate: 0.5, concurrency: 1, waitMs: 500}, records, alreadyThere: 2})))
+    assertValid(buildReport(input({command: 'move', source: null, targets: ['10.0.0.5:5222'], acksObservable: false, options: {namespace: 'both', from: 'domain', rate: 0.5, concurrency: 1, waitMs: 500, fallback: 'kick'}, records, alreadyThere: 2})))
   })
 
   test('nothing selected', () => {
@@ -204,18 +204,18 @@ describe('docs/report.schema.json refuses what is not a report', () => {
 describe('summary and exit code', () => {
   const outcomeCounts = (report: TransferReport) => {
     const count = (outcome: string) => report.sessions.filter((row) => row.outcome === outcome).length
-    return {moved: count('moved'), notMoved: count('not-moved'), unsupported: count('unsupported'), wentOffline: count('went-offline'), unsent: count('unsent')}
+    return {moved: count('moved'), notMoved: count('not-moved'), unsupported: count('unsupported'), wentOffline: count('went-offline'), kicked: count('kicked'), unsent: count('unsent')}
   }
 
   test('a run: the counts add up to the total and match the rows', () => {
     for (const report of [runReport(), interruptedReport(), buildReport(input({}))]) {
       const {summary} = report
-      assert.equal(summary.moved + summary.notMoved + summary.unsupported + summary.wentOffline + summary.unsent, summary.total)
+      assert.equal(summary.moved + summary.notMoved + summary.unsupported + summary.wentOffline + summary.kicked + summary.unsent, summary.total)
       assert.equal(summary.total, report.sessions.length)
-      assert.deepEqual(outcomeCounts(report), {moved: summary.moved, notMoved: summary.notMoved, unsupported: summary.unsupported, wentOffline: summary.wentOffline, unsent: summary.unsent})
+      assert.deepEqual(outcomeCounts(report), {moved: summary.moved, notMoved: summary.notMoved, unsupported: summary.unsupported, wentOffline: summary.wentOffline, kicked: summary.kicked, unsent: summary.unsent})
     }
     assert.deepEqual(runReport().summary, {
-      total: 7, moved: 2, notMoved: 2, unsupported: 2, wentOffline: 1, unsent: 0, alreadyThere: 0,
+      total: 7, moved: 2, notMoved: 2, unsupported: 2, wentOffline: 1, kicked: 0, unsent: 0, alreadyThere: 0,
       perTarget: {'node-2': 1, 'node-3': 1},
       latencyMs: {p50: 850, p95: 1250, max: 1250},
     })
@@ -225,7 +225,7 @@ describe('summary and exit code', () => {
   test('a dry run: every row planned, nothing counted as sent', () => {
     const {summary} = dryReport()
     assert.equal(summary.total, 2)
-    assert.deepEqual({...outcomeCounts(dryReport()), total: summary.total}, {moved: 0, notMoved: 0, unsupported: 0, wentOffline: 0, unsent: 0, total: 2})
+    assert.deepEqual({...outcomeCounts(dryReport()), total: summary.total}, {moved: 0, notMoved: 0, unsupported: 0, wentOffline: 0, kicked: 0, unsent: 0, total: 2})
     assert.equal(summary.unsent, 0)
     assert.deepEqual(summary.latencyMs, {p50: null, p95: null, max: null})
   })
@@ -241,6 +241,18 @@ describe('summary and exit code', () => {
     assert.equal(reportExitCode(buildReport(input({records: mixedRecords.slice(0, 2), notSent: [{jid: 'x@example.test/r', from: 'node-1', target: 'node-2'}]}))), 1, 'unsent')
   })
 
+  test('--fallback kick: a kicked session seen back elsewhere counts as landed, one that did not come back does not', () => {
+    const back = record('kim', 'kicked', 'error:service-unavailable', {to: 'node-2', latencyMs: 900})
+    const gone = record('kit', 'kicked', 'timeout')
+    const landed = buildReport(input({records: [...mixedRecords.slice(0, 2), back], options: {...runReport().options, fallback: 'kick'}}))
+    assertValid(landed)
+    assert.equal(landed.summary.kicked, 1)
+    assert.equal(reportExitCode(landed), 0)
+    const lost = buildReport(input({records: [...mixedRecords.slice(0, 2), gone], options: {...runReport().options, fallback: 'kick'}}))
+    assertValid(lost)
+    assert.equal(reportExitCode(lost), 1)
+  })
+
   test('exit code 0 for an empty selection and for dry runs', () => {
     assert.equal(reportExitCode(buildReport(input({}))), 0)
     assert.equal(reportExitCode(buildReport(input({dryRun: true}))), 0)
@@ -248,7 +260,7 @@ describe('summary and exit code', () => {
   })
 
   test('property: any mix of records gives a valid report whose counts add up', () => {
-    const outcomeArb = fc.constantFrom<Outcome>('moved', 'not-moved', 'unsupported', 'went-offline')
+    const outcomeArb = fc.constantFrom<Outcome>('moved', 'not-moved', 'unsupported', 'went-offline', 'kicked')
     const rowArb = fc.record({outcome: outcomeArb, latencyMs: fc.nat(60_000), to: fc.constantFrom('node-2', 'node-3'), observable: fc.boolean()})
     fc.assert(fc.property(fc.array(rowArb, {maxLength: 30}), fc.nat(5), fc.boolean(), (rows, unsentCount, dryRun) => {
       const records = dryRun ? [] : rows.map((row, i) => {
@@ -260,7 +272,7 @@ describe('summary and exit code', () => {
       assertValid(report)
       const {summary} = report
       assert.equal(summary.total, records.length + notSent.length)
-      if (!dryRun) assert.equal(summary.moved + summary.notMoved + summary.unsupported + summary.wentOffline + summary.unsent, summary.total)
+      if (!dryRun) assert.equal(summary.moved + summary.notMoved + summary.unsupported + summary.wentOffline + summary.kicked + summary.unsent, summary.total)
       assert.equal(Object.values(summary.perTarget).reduce((a, b) => a + b, 0), summary.moved)
       if (summary.moved > 0) assert.ok(summary.latencyMs.p50! <= summary.latencyMs.p95! && summary.latencyMs.p95! <= summary.latencyMs.max!)
       assert.equal(reportExitCode(report), dryRun || summary.moved === summary.total ? 0 : 1)

@@ -60,6 +60,9 @@ test('kill -9 half way through a drain of 300, then resume: every user moved, no
     const where = await allSessions(lab)
     assert.equal(where.filter((s) => nodeNameOf(lab, s.node) === 'node-1' && String(s.jid).startsWith('user')).length, 0)
 
+    // The journal holds no secret.
+    const journalText = readFileSync(join(stateDir, 'runs', `${run.id}.ndjson`), 'utf8')
+    assert.ok(!journalText.includes(lab.adminPassword), 'the admin password is in the journal')
     // The journal of the whole run re-renders, and says it finished.
     const report = await runCli(['report', run.id, '--json'], {env: {XTRANSFER_STATE_DIR: stateDir}})
     assert.equal(report.code, 0)

@@ -126,7 +126,8 @@ export async function executeTransfer(input: ExecuteInput): Promise<TransferOutc
     const exitCode = result.interrupted ? EXIT.interrupted
       : result.error ? (result.error instanceof XtransferError ? result.error.exitCode : EXIT.access)
         : reportExitCode(report)
-    journal.append({type: 'finished', at: clock.now(), exitCode})
+    // An interrupted run stays resumable: no 'finished' line.
+    if (!result.interrupted) journal.append({type: 'finished', at: clock.now(), exitCode})
     return {report, runId: journal.id, failure: result.error, interrupted: result.interrupted, exitCode}
   } finally {
     journal.close()

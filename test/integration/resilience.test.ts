@@ -93,3 +93,34 @@ test("the admin's connection is closed mid-run: it logs in again and the run com
     await waitForEmptyCluster(lab, 30_000)
   }
 })
+
+test('Ctrl-C stops sending, reports what was done with the rest unsent, exits 130, and the run stays resumable', async () => {
+  const names = users(341, 40)
+  const fleet = await fleetOn(lab, 1, names)
+  const stateDir = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
+  try {
+    const child = spawnCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '10', '--wait', '20s'], {XTRANSFER_STATE_DIR: stateDir})
+    let stdout = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const deadline = Date.now() + 20_000
+    while (sendingLines(stateDir) < 10 && Date.now() < deadline) await sleep(25)
+    const interruptedAt = Date.now()
+    child.kill('SIGINT')
+    const code = await exited
+    assert.equal(code, 130)
+    assert.ok(Date.now() - interruptedAt < 10_000, 'a short grace, not the whole --wait')
+    const report = JSON.parse(stdout)
+    assert.ok(report.summary.unsent > 0 && report.summary.unsent < 40, JSON.stringify(report.summary))
+    assert.equal(report.summary.moved + report.summary.unsent + report.summary.notMoved, 40)
+    const runs = await runCli(['runs', '--json'], {env: {XTRANSFER_STATE_DIR: stateDir}})
+    assert.equal(runs.json.runs[0].state, 'unfinished')
+    const resumed = await runCli(['drain', 'node-1', '--resume', runs.json.runs[0].id, '--yes', '--json', '--config', labConfigPath(lab)], {env: {XTRANSFER_STATE_DIR: stateDir}})
+    assert.equal(resumed.code, 0, resumed.stderr)
+    assert.equal(resumed.json.summary.moved, 40)
+    assert.deepEqual(fleet.stats().filter((s) => s.packetsReceived !== 1).map((s) => s.user), [])
+  } finally {
+    await fleet.stop()
+    await waitForEmptyCluster(lab, 30_000)
+  }
+})

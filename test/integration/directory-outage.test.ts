@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict'
+import {createServer, Server} from 'node:http'
+import {AddressInfo} from 'node:net'
+import {after, before, test} from 'node:test'
+
+import {runCli} from './cli.js'
+import {LabEnv, requireLab} from './lab-env.js'
+import {fleetOn, users, variantConfig, waitForEmptyCluster} from './transfer-fixtures.js'
+
+let lab: LabEnv
+let proxy: Server
+let broken = false
+let calls = 0
+
+/** A switchable fault in front of the real ejabberd API: forwards, or answers 503. */
+before(async () => {
+  lab = await requireLab()
+  await waitForEmptyCluster(lab)
+  proxy = createServer(async (request, response) => {
+    calls++
+    if (broken) {
+      response.writeHead(503).end('down for the test')
+      return
+    }
+    const body = await new Promise<string>((resolve) => {
+      let text = ''
+      request.on('data', (chunk) => (text += chunk))
+      request.on('end', () => resolve(text))
+    })
+    const upstream = await fetch(`${lab.nodes[0].api}${request.url!.replace(/^\/api/, '')}`, {method: 'POST', headers: {authorization: request.headers.authorization ?? '', 'content-type': 'application/json'}, body})
+    response.writeHead(upstream.status, {'content-type': 'application/json'}).end(await upstream.text())
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+})
+
+after(() => {
+  proxy?.close()
+})
+
+test('the directory stays down mid-run: sending stops, what is known is reported, exit 3', async () => {
+  const names = users(331, 30)
+  const fleet = await fleetOn(lab, 1, names)
+  const port = (proxy.address() as AddressInfo).port
+  const config = variantConfig(lab, (yaml) => yaml.replace(/api: .*/, `api: http://127.0.0.1:${port}/api\n  retryFor: 2s`))
+  try {
+    const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', config, '--rate', '10', '--wait', '20s'])
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    broken = true
+    const callsAtBreak = calls
+    const run = await running
+    assert.equal(run.code, 3, run.stderr)
+    assert.match(run.json.error, /HTTP 503/)
+    assert.ok(run.json.summary.unsent > 0, JSON.stringify(run.json.summary))
+    assert.ok(run.json.summary.total === 30)
+    assert.ok(calls - callsAtBreak >= 3, `retried ${calls - callsAtBreak} times`)
+    assert.ok(fleet.totals().packetsReceived < 30, 'sending stopped')
+  } finally {
+    broken = false
+    await fleet.stop()
+    await waitForEmptyCluster(lab)
+  }
+})

@@ -1,5 +1,9 @@
 import {createPromptModule} from 'inquirer'
 
+import type {SessionInfo} from '../directories/session-directory.js'
+import {parseServer} from '../protocol/index.js'
+import {formatUptime} from '../render/format.js'
+
 // Prompts talk on stderr so that stdout stays the report (or --json) alone.
 const prompt = createPromptModule({output: process.stderr})
 
@@ -11,4 +15,82 @@ export async function askPassword(jid: string): Promise<string> {
 export async function confirmPlan(summary: string): Promise<boolean> {
   const {go} = await prompt<{go: boolean}>([{type: 'confirm', name: 'go', default: false, message: `${summary}\nSend the transfer packets?`}])
   return go
+}
+
+const DONE = '\u0000done'
+
+/**
+ * A searchable multi-select built from inquirer's search prompt: type to
+ * filter, Enter toggles a session, "done" ends the choice.
+ */
+export async function pickSessions(sessions: SessionInfo[]): Promise<string[]> {
+  const picked = new Set<string>()
+  for (;;) {
+    const {choice} = await prompt<{choice: string}>([{
+      type: 'search',
+      name: 'choice',
+      message: `Sessions to move (type to filter, Enter toggles; ${picked.size} picked)`,
+      source: async (term: string | undefined) => {
+        const text = (term ?? '').toLowerCase()
+        const matches = sessions.filter((session) => !text || `${session.jid} ${session.node}`.toLowerCase().includes(text))
+        return [
+          {name: picked.size ? `✔ done: move ${picked.size} session(s)` : '✖ cancel', value: DONE},
+          ...matches.slice(0, 200).map((session) => ({
+            name: `${picked.has(session.jid) ? '[x]' : '[ ]'} ${session.jid}  ${session.node}  ${formatUptime(session.uptimeSeconds)}`,
+            value: session.jid,
+          })),
+        ]
+      },
+    }])
+    if (choice === DONE) return [...picked]
+    if (picked.has(choice)) picked.delete(choice)
+    else picked.add(choice)
+  }
+}
+
+const OTHER = '\u0000other'
+
+/** A configured node, or any HOST[:PORT]. */
+export async function pickTarget(nodes: Array<{name: string; address: string; sessions: number}>): Promise<string> {
+  const {target} = await prompt<{target: string}>([{
+    type: 'select',
+    name: 'target',
+    message: 'Move them to',
+    choices: [
+      ...nodes.map((node) => ({name: `${node.name}  ${node.address}  (${node.sessions} sessions)`, value: node.name})),
+      {name: 'other address…', value: OTHER},
+    ],
+  }])
+  if (target !== OTHER) return target
+  const {address} = await prompt<{address: string}>([{
+    type: 'input',
+    name: 'address',
+    message: 'Address (HOST[:PORT])',
+    validate: (text: string) => {
+      const parsed = parseServer(text.trim())
+      return parsed.ok || parsed.reason
+    },
+  }])
+  return address.trim()
+}
+
+export async function pickNode(nodes: Array<{name: string; address: string; sessions: number}>, message: string): Promise<string> {
+  const {node} = await prompt<{node: string}>([{
+    type: 'select',
+    name: 'node',
+    message,
+    choices: nodes.map((row) => ({name: `${row.name}  ${row.address}  (${row.sessions} sessions)`, value: row.name})),
+  }])
+  return node
+}
+
+
+export async function askText(message: string, options: {default?: string; validate?: (text: string) => true | string} = {}): Promise<string> {
+  const {value} = await prompt<{value: string}>([{type: 'input', name: 'value', message, default: options.default, validate: options.validate}])
+  return value.trim()
+}
+
+export async function askYesNo(message: string, fallback = false): Promise<boolean> {
+  const {yes} = await prompt<{yes: boolean}>([{type: 'confirm', name: 'yes', message, default: fallback}])
+  return yes
 }

@@ -5,6 +5,10 @@ import {TransferCommand} from '../cli/transfer-command.js'
 import {requireConfirmable, runTransferFlow} from '../cli/transfer-flow.js'
 import type {TransferReport} from '../engine/report.js'
 import {prepareMove} from '../operations/prepare-transfer.js'
+import {pickSessions, pickTarget} from '../cli/prompts.js'
+import {canPrompt} from '../cli/terminal.js'
+import {UsageError} from '../errors.js'
+import {listNodes, NodeRow} from '../operations/list-nodes.js'
 
 export default class Move extends TransferCommand {
   static description = `Move named sessions to a node or an address.
@@ -14,24 +18,37 @@ A bare JID moves all of the user's sessions, a full JID moves that one session.`
     '<%= config.bin %> move alice@example.org --to node-2',
     '<%= config.bin %> move alice@example.org --to 10.0.0.5:5222',
     '<%= config.bin %> move alice@example.org/phone bob@example.org --to node-1 --yes --json',
+    '<%= config.bin %> move    # on a terminal: pick sessions from a searchable list, then the target',
   ]
 
   static strict = false
   static args = {
-    jid: Args.string({description: 'JIDs to move (bare or full)', required: true}),
+    jid: Args.string({description: 'JIDs to move (bare or full); on a terminal, picked from a list when left out'}),
   }
 
   static flags = {
-    to: Flags.string({description: 'target: a configured node name or HOST[:PORT]', required: true}),
+    to: Flags.string({description: 'target: a configured node name or HOST[:PORT] (on a terminal, asked when left out)'}),
     ...transferFlags,
   }
 
   async run(): Promise<TransferReport | undefined> {
     const {argv, flags} = await this.parse(Move)
     this.debugEnabled = flags.debug
+    let jids = argv as string[]
+    if (!canPrompt()) {
+      if (jids.length === 0) throw new UsageError('missing argument JID: name the sessions to move (they are picked from a list only on a terminal)')
+      if (!flags.to) throw new UsageError('missing --to: a node name or HOST[:PORT] (asked for only on a terminal)')
+    }
     requireConfirmable(flags)
     const {config, password, directory} = await this.openCluster(flags)
-    const prepared = await prepareMove(config, directory, argv as string[], flags.to)
+    if (jids.length === 0) {
+      const sessions = (await directory.listSessions()).filter((session) => session.bare !== config.admin.jid)
+      if (sessions.length === 0) throw new UsageError('no sessions online to pick from')
+      jids = await pickSessions(sessions.sort((a, b) => (a.jid < b.jid ? -1 : 1)))
+      if (jids.length === 0) return this.finish(undefined)
+    }
+    const to = flags.to ?? await pickTarget((await listNodes(config, directory)).filter((row): row is NodeRow & {address: string} => row.address !== null))
+    const prepared = await prepareMove(config, directory, jids, to)
     return this.finish(await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true}))
   }
 }

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, readFileSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, test} from 'node:test'
+
+import {runCli} from './cli.js'
+import {LabEnv, requireLab, userSessions} from './lab-env.js'
+import {Terminal, stopTerminals} from './terminal.js'
+import {fleetOn, labConfigPath, users, variantConfig, waitForEmptyCluster} from './transfer-fixtures.js'
+
+let lab: LabEnv
+
+before(async () => {
+  lab = await requireLab()
+  await waitForEmptyCluster(lab)
+})
+
+after(() => stopTerminals())
+
+test('on a terminal, drain asks for confirmation with the plan, shows progress, then the report', async () => {
+  const fleet = await fleetOn(lab, 1, users(11, 20))
+  const term = Terminal.start(['drain', 'node-1', '--config', labConfigPath(lab), '--rate', '10'])
+  try {
+    const question = await term.waitFor(/Send the transfer packets\?/)
+    assert.match(question, /drain: 20 session\(s\) from node-1 → node-2 10, node-3 10 at 10\/s/)
+    term.type('y')
+    term.press('Enter')
+    await term.waitFor(/sent \d+\/20 +acked \d+ +reconnected \d+/, 10_000)
+    assert.equal(await term.exitCode(), 0)
+    assert.match(term.screen(), /20 selected: 20 moved/)
+  } finally {
+    term.close()
+    await fleet.stop()
+    await waitForEmptyCluster(lab)
+  }
+})
+
+test('declining the confirmation sends nothing (exit 2)', async () => {
+  const fleet = await fleetOn(lab, 1, users(31, 3))
+  const term = Terminal.start(['drain', 'node-1', '--config', labConfigPath(lab)])
+  try {
+    await term.waitFor(/Send the transfer packets\?/)
+    term.type('n')
+    term.press('Enter')
+    assert.equal(await term.exitCode(), 2)
+    assert.match(term.screen(), /cancelled: nothing sent/)
+    assert.equal(fleet.totals().packetsReceived, 0)
+  } finally {
+    term.close()
+    await fleet.stop()
+    await waitForEmptyCluster(lab)
+  }
+})
+
+test('without a password source, a terminal asks for it and never shows it', async () => {
+  const config = variantConfig(lab, (yaml) => yaml.replace(/\s*passwordFile: .*/, ''))
+  const term = Terminal.start(['nodes', '--config', config])
+  try {
+    await term.waitFor(/Password for admin@example\.test:/)
+    term.type(lab.adminPassword)
+    term.press('Enter')
+    assert.equal(await term.exitCode(), 0)
+    const screen = term.screen()
+    assert.match(screen, /node-1 .* yes/)
+    assert.ok(!screen.includes(lab.adminPassword), 'the password is on the screen')
+  } finally {
+    term.close()
+  }
+})
+
+test('move with no JID: pick sessions from a searchable list, then the target node', async () => {
+  const [alice, bob] = users(41, 2)
+  const fleet = await fleetOn(lab, 1, [alice, bob])
+  const term = Terminal.start(['move', '--config', labConfigPath(lab), '--yes'])
+  try {
+    await term.waitFor(/Sessions to move/)
+    term.type(alice)
+    await term.waitFor(new RegExp(`\\[ \\] ${alice}@`))
+    term.press('Down', 'Enter') // toggle alice (the first row is "done")
+    await term.waitFor(/1 picked/)
+    term.press('Enter') // done
+    await term.waitFor(/Move them to/)
+    term.press('Down', 'Enter') // node-2
+    assert.equal(await term.exitCode(), 0)
+    assert.equal((await userSessions(lab, alice))[0].node, lab.nodes[1].name)
+    assert.equal((await userSessions(lab, bob))[0].node, lab.nodes[0].name, 'bob was not picked')
+  } finally {
+    term.close()
+    await fleet.stop()
+    await waitForEmptyCluster(lab)
+  }
+})
+
+test('drain with no NODE asks which node, showing session counts', async () => {
+  const fleet = await fleetOn(lab, 2, users(51, 2))
+  const term = Terminal.start(['drain', '--config', labConfigPath(lab), '--dry-run'])
+  try {
+    const screen = await term.waitFor(/Which node do you want to drain\?/)
+    assert.match(screen, /node-2 +127\.0\.0\.1:25222 +\(2 sessions\)/)
+    term.press('Down', 'Enter')
+    assert.equal(await term.exitCode(), 0)
+    assert.match(term.screen(), /drain plan: 2 sessions/)
+  } finally {
+    term.close()
+    await fleet.stop()
+    await waitForEmptyCluster(lab)
+  }
+})
+
+test('without a terminal, the same commands fail fast naming the missing argument', async () => {
+  const config = labConfigPath(lab)
+  const drain = await runCli(['drain', '--config', config, '--yes'])
+  assert.equal(drain.code, 2)
+  assert.match(drain.stderr, /missing argument NODE/)
+  const move = await runCli(['move', '--config', config, '--yes'])
+  assert.equal(move.code, 2)
+  assert.match(move.stderr, /missing argument JID/)
+  const moveTo = await runCli(['move', 'a@example.test', '--config', config, '--yes'])
+  assert.equal(moveTo.code, 2)
+  assert.match(moveTo.stderr, /missing --to/)
+  const init = await runCli(['init', '--config', join(mkdtempSync(join(tmpdir(), 'xt-')), 'c.yaml')])
+  assert.equal(init.code, 2)
+  assert.match(init.stderr, /run it on a terminal/)
+})
+
+test('init writes a working config by asking, tests the login, and stores the password only when asked (mode 600)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'xtransfer-init-'))
+  const path = join(dir, 'config.yaml')
+  const term = Terminal.start(['init', '--config', path])
+  const answer = async (question: RegExp, text: string) => {
+    await term.waitFor(question)
+    if (text) term.type(text)
+    term.press('Enter')
+  }
+  try {
+    await answer(/XMPP domain/, lab.domain)
+    await answer(/Admin JID/, '')
+    await term.waitFor(/Where the admin logs in/)
+    term.press('C-u')
+    await answer(/Where the admin logs in/, lab.nodes[0].service)
+    await answer(/without TLS/, 'y')
+    await term.waitFor(/HTTP API URL/)
+    term.press('C-u')
+    await answer(/HTTP API URL/, lab.nodes[0].api)
+    await answer(/Password for admin@example\.test/, lab.adminPassword)
+    await term.waitFor(/the admin login works/)
+    assert.match(term.screen(), /the directory works/)
+    for (const node of lab.nodes) {
+      await answer(new RegExp(`Name for ${node.name.replace('.', '\\.')}`), '')
+      await answer(/Address clients reconnect to/, `127.0.0.1:${node.c2sPort}`)
+    }
+    await answer(/Store the admin password/, 'y')
+    assert.equal(await term.exitCode(), 0)
+    assert.equal(statSync(join(dir, 'admin.password')).mode & 0o777, 0o600)
+    assert.ok(!readFileSync(path, 'utf8').includes(lab.adminPassword))
+    const nodes = await runCli(['nodes', '--json', '--config', path])
+    assert.equal(nodes.code, 0, nodes.stderr)
+    assert.equal(nodes.json.nodes.filter((node: {seen: boolean}) => node.seen).length, 3)
+  } finally {
+    term.close()
+  }
+})

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: unit tests, then integration tests against a 3-node ejabberd lab
-# that this script installs (apt-get, when missing), starts, and stops again.
+# and a pair of Prosody instances, which this script installs (apt-get, when
+# missing), starts, and stops again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,8 +10,10 @@ cd "$(dirname "$0")/.."
 command -v tmux >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; }
 npm run build
 
+# The trap first: a failing start still stops what did start.
+trap 'bash test/lab/stop.sh; bash test/lab/prosody-stop.sh' EXIT
 bash test/lab/start.sh
-trap 'bash test/lab/stop.sh' EXIT
+bash test/lab/prosody-start.sh
 
 # Integration tests share one lab, so files run one at a time.
 node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/integration/*.test.ts

@@ -18,6 +18,7 @@ export abstract class ClusterCommand extends Command {
   static enableJsonFlag = true
 
   protected debugEnabled = false
+  private directory: SessionDirectory | undefined
 
   /** Every parse failure (unknown flag, bad value, missing argument) is a usage error on one line. */
   protected async parse<F extends Interfaces.OutputFlags<any>, B extends Interfaces.OutputFlags<any>, A extends Interfaces.OutputArgs<any>>(
@@ -32,11 +33,18 @@ export abstract class ClusterCommand extends Command {
     }
   }
 
-  protected async openCluster(flags: ClusterFlags): Promise<{config: Config; password: string; directory: SessionDirectory}> {
+  protected async openCluster(flags: ClusterFlags): Promise<{config: Config & {path: string}; password: string; directory: SessionDirectory}> {
     this.debugEnabled = flags.debug
     const config = await loadConfig({flag: flags.config})
     const password = await this.adminPassword(config, flags)
-    return {config, password, directory: openDirectory({config, password})}
+    this.directory = openDirectory({config, password})
+    return {config, password, directory: this.directory}
+  }
+
+  /** A directory that holds connections (xep0133) lets them go, however the command ended. */
+  protected async finally(error: Error | undefined): Promise<unknown> {
+    await this.directory?.close?.()
+    return super.finally(error)
   }
 
   protected async adminPassword(config: Config, flags: ClusterFlags): Promise<string> {

@@ -2,6 +2,7 @@ import parseDuration from 'parse-duration'
 import {z} from 'zod'
 
 import {parseDomain, parseServer} from '../protocol/index.js'
+import {placementSchema} from './placement-config.js'
 
 const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 const BARE_JID = /^[^@/\s]+@[^@/\s]+$/
@@ -52,18 +53,56 @@ export const configSchema = z.object({
     passwordFile: z.string().min(1).optional(),
     resource: z.string().min(1).default('xtransfer'),
   }).strict(),
-  directory: z.object({
-    type: z.literal('ejabberd', {errorMap: () => ({message: 'only "ejabberd" is supported as a directory type'})}),
-    api: httpUrl,
-    timeout: duration('10s'),
-    /** How long the directory may stay down (retrying) before a run stops with exit 3. */
-    retryFor: duration('20s'),
-  }).strict(),
+  directory: z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('ejabberd'),
+      api: httpUrl,
+      timeout: duration('10s'),
+      /** How long the directory may stay down (retrying) before a run stops with exit 3. */
+      retryFor: duration('20s'),
+    }).strict(),
+    /** XEP-0133 ad-hoc commands: the admin logs in to each node's own service (nodes.*.service). */
+    z.object({
+      type: z.literal('xep0133'),
+      timeout: duration('10s'),
+      /** How long every node may stay unreachable (retrying) before a run stops with exit 3. */
+      retryFor: duration('20s'),
+    }).strict(),
+  ], {errorMap: (issue, ctx) => ({message: issue.code === 'invalid_union_discriminator' ? 'only "ejabberd" and "xep0133" are supported as directory types' : ctx.defaultError})}),
   nodes: z.record(
     z.string().regex(NODE_NAME, 'node names are letters, digits, ".", "_" and "-"'),
-    z.object({address: serverAddress, server: z.string().min(1)}).strict(),
+    z.object({
+      address: serverAddress,
+      /** ejabberd: the node's Erlang name (required). xep0133: how sessions name their server (default: the node's name). */
+      server: z.string().min(1).optional(),
+      /** xep0133: where the admin logs in to this node (default: xmpp://<address>). */
+      service: service.optional(),
+    }).strict(),
   ).refine((nodes) => Object.keys(nodes).length > 0, 'list at least one node'),
-}).strict()
+  /** Where each user belongs, for `xtransfer rehome`. */
+  placement: placementSchema.optional(),
+}).strict().superRefine((config, ctx) => {
+  const placement = config.placement
+  if (!placement) return
+  const named = placement.rules ? placement.rules.map((rule, i) => [rule.node, ['placement', 'rules', i, 'node']] as const)
+    : placement.hash && placement.hash !== true ? placement.hash.nodes.map((node, i) => [node, ['placement', 'hash', 'nodes', i]] as const) : []
+  for (const [node, path] of named) {
+    if (!config.nodes[node]) ctx.addIssue({code: z.ZodIssueCode.custom, path: [...path], message: `unknown node "${node}" (configured: ${Object.keys(config.nodes).join(', ')})`})
+  }
+}).superRefine((config, ctx) => {
+  if (config.directory.type !== 'ejabberd') return
+  for (const [name, node] of Object.entries(config.nodes)) {
+    if (node.server === undefined) ctx.addIssue({code: z.ZodIssueCode.invalid_type, expected: 'string', received: 'undefined', path: ['nodes', name, 'server']})
+  }
+}).transform((config) => ({
+  ...config,
+  nodes: Object.fromEntries(Object.entries(config.nodes).map(([name, node]) => [name, {...node, server: node.server ?? name}])),
+}))
 
 export type Config = z.infer<typeof configSchema>
 export type NodeConfig = Config['nodes'][string]
+
+/** Where the admin logs in to a node's own service (xep0133 directory). */
+export function nodeService(node: NodeConfig): string {
+  return node.service ?? `xmpp://${node.address}`
+}

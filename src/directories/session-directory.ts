@@ -33,6 +33,8 @@ export interface SessionDirectory {
   sendAsDomain?(stanza: string, from: string, to: string): Promise<void>
   /** Close one session (fallback for clients that ignore transfers). */
   kick?(jid: string, reason: string): Promise<void>
+  /** Let go of what the directory holds open (connections), when it has any. */
+  close?(): Promise<void>
   /** Calls made and bytes read so far, for the report and the benchmark. */
   readonly usage: {calls: number; bytes: number}
 }

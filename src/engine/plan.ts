@@ -57,3 +57,69 @@ function planned(session: SessionInfo, target: TransferTarget): PlannedTransfer 
 function byJid(a: SessionInfo, b: SessionInfo): number {
   return a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0
 }
+
+/** Scenario 2: every session not on its home node goes home; users with no home stay. */
+export function planRehome(sessions: SessionInfo[], homeOf: (bare: string) => string | undefined, targets: Map<string, TransferTarget>): PlannedTransfer[] {
+  return [...sessions].sort(byJid).flatMap((session) => {
+    const home = homeOf(session.bare)
+    const target = home === undefined ? undefined : targets.get(home)
+    return target && home !== session.node ? [planned(session, target)] : []
+  })
+}
+
+/**
+ * Scenario 3: move the fewest sessions so that each node ends at its wanted
+ * count, taking from the most loaded node first. `wanted` covers every node;
+ * its total must equal the number of sessions.
+ */
+export function planRebalance(sessions: SessionInfo[], wanted: Map<string, number>, targets: Map<string, TransferTarget>): PlannedTransfer[] {
+  const byNode = new Map<string, SessionInfo[]>()
+  for (const session of [...sessions].sort(byJid)) byNode.set(session.node, [...(byNode.get(session.node) ?? []), session])
+  const count = (node: string) => byNode.get(node)?.length ?? 0
+  const plan: PlannedTransfer[] = []
+  const receivers = [...wanted].filter(([node, n]) => count(node) < n).map(([node]) => node)
+  for (const receiver of receivers) {
+    while (count(receiver) < wanted.get(receiver)!) {
+      // The giver: the node furthest over what it should keep.
+      let giver: string | undefined
+      for (const [node] of byNode) {
+        const excess = count(node) - (wanted.get(node) ?? 0)
+        if (excess > 0 && (giver === undefined || excess > count(giver) - (wanted.get(giver) ?? 0))) giver = node
+      }
+      if (giver === undefined) break
+      const session = byNode.get(giver)!.pop()!
+      plan.push(planned(session, targets.get(receiver)!))
+      byNode.set(receiver, [...(byNode.get(receiver) ?? []), {...session, node: receiver}])
+    }
+  }
+  return plan
+}
+
+/**
+ * Even counts over `nodes` for `total` sessions: the remainder goes to the
+ * nodes that hold the most now, so the fewest sessions move.
+ */
+export function evenShares(total: number, nodes: string[], current: Map<string, number>): Map<string, number> {
+  const base = Math.floor(total / nodes.length)
+  let remainder = total - base * nodes.length
+  const order = [...nodes].sort((a, b) => (current.get(b) ?? 0) - (current.get(a) ?? 0) || (a < b ? -1 : 1))
+  return new Map(order.map((node) => [node, base + (remainder-- > 0 ? 1 : 0)]))
+}
+
+/**
+ * What each node should hold when `receiver` takes `take` sessions from the
+ * others: the others keep as even a share of the rest as their loads allow,
+ * the most loaded giving first.
+ */
+export function sharesForReceiver(receiver: string, take: number, current: Map<string, number>): Map<string, number> {
+  const wanted = new Map(current)
+  wanted.set(receiver, current.get(receiver) ?? 0)
+  for (let i = 0; i < take; i++) {
+    let giver: string | undefined
+    for (const [node, n] of wanted) if (node !== receiver && n > 0 && (giver === undefined || n > wanted.get(giver)!)) giver = node
+    if (giver === undefined) break
+    wanted.set(giver, wanted.get(giver)! - 1)
+    wanted.set(receiver, wanted.get(receiver)! + 1)
+  }
+  return wanted
+}

@@ -2,8 +2,18 @@ import {percentile} from './stats.js'
 import type {Outcome, TransferRecord} from './transfer-record.js'
 
 /** The object `--json` prints; docs/report.schema.json describes it. Keep it stable. */
+/** The commands whose runs produce this report. */
+export type TransferCommandName = 'move' | 'drain' | 'rehome' | 'rebalance'
+
+/** Sessions per node before the run, as planned, and as listed after it (rebalance and rehome). */
+export interface Balance {
+  before: Record<string, number>
+  planned: Record<string, number>
+  after?: Record<string, number>
+}
+
 export interface TransferReport {
-  command: 'move' | 'drain'
+  command: TransferCommandName
   source: string | null
   targets: string[]
   dryRun: boolean
@@ -34,6 +44,7 @@ export interface TransferReport {
     outcome: Outcome | 'planned' | 'unsent'
   }>
   preflight?: PreflightSummary
+  balance?: Balance
   error?: string
   message?: string
 }
@@ -61,6 +72,7 @@ export interface ReportInput {
   notSent: Array<{jid: string; from: string; target: string}>
   alreadyThere: number
   preflight?: PreflightSummary
+  balance?: Balance
   error?: string
   message?: string
 }
@@ -115,6 +127,7 @@ export function buildReport(input: ReportInput): TransferReport {
     },
     sessions,
     ...(input.preflight ? {preflight: input.preflight} : {}),
+    ...(input.balance ? {balance: input.balance} : {}),
     ...(input.error ? {error: input.error} : {}),
     ...(input.message ? {message: input.message} : {}),
   }

@@ -1,9 +1,10 @@
+import type {TransferCommandName} from '../engine/report.js'
 import type {Ack, Outcome} from '../engine/transfer-record.js'
 import type {TransferSettings} from '../operations/execute-transfer.js'
 
 /** One line of a run's journal (NDJSON). Version 1. */
 export type JournalEntry =
-  | {type: 'run'; v: 1; id: string; command: 'move' | 'drain'; source: string | null; targets: string[]; settings: TransferSettings; startedAt: number}
+  | {type: 'run'; v: 1; id: string; command: TransferCommandName; source: string | null; targets: string[]; settings: TransferSettings; startedAt: number}
   | {type: 'planned'; jid: string; bare: string; resource: string; from: string; target: string; address: string; isNode: boolean}
   | {type: 'sending'; jid: string; at: number}
   | {type: 'sent'; jid: string; at: number; ack: Ack; ackMs: number | null}

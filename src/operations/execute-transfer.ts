@@ -5,14 +5,14 @@ import type {SessionDirectory} from '../directories/session-directory.js'
 import type {Clock} from '../engine/clock.js'
 import {adminPacketSender, domainPacketSender, PacketSender} from '../engine/packet-senders.js'
 import type {PlannedTransfer} from '../engine/plan.js'
-import {buildReport, reportExitCode, TransferReport} from '../engine/report.js'
+import {Balance, buildReport, reportExitCode, TransferReport} from '../engine/report.js'
 import {RunEvent, runTransfers} from '../engine/run-transfers.js'
 import {kickStuckSessions, stuckOnSource} from '../engine/kick-fallback.js'
 import {isRefusal, TransferRecord} from '../engine/transfer-record.js'
 import {EXIT, XtransferError} from '../errors.js'
 import type {JournalWriter} from '../journal/journal-writer.js'
 import {formatServer, namespacesFor, NamespaceChoice} from '../protocol/index.js'
-import type {PreparedTransfer} from './prepare-transfer.js'
+import {countsByNode, PreparedTransfer} from './prepare-transfer.js'
 
 export interface TransferSettings {
   namespace: NamespaceChoice
@@ -107,8 +107,10 @@ export async function executeTransfer(input: ExecuteInput): Promise<TransferOutc
     if (settings.fallback === 'kick' && !result.error && !result.interrupted) {
       await kickStuckSessions(stuckOnSource(records), directory, clock, settings, (record) => onEvent({type: 'settled', record}))
     }
+    const balance = prepared.balance && !result.error ? await withCountsAfter(prepared.balance, config, directory) : prepared.balance
     const report = buildReport({
       ...reportBase(prepared, settings),
+      balance,
       dryRun: false,
       startedAt: carriedOver ? Math.min(startedAt, ...[...carriedOver.settled, ...inFlight].map((record) => record.sentAt)) : startedAt,
       finishedAt: clock.now(),
@@ -175,6 +177,17 @@ function reportBase(prepared: PreparedTransfer, settings: TransferSettings) {
     targets: prepared.targets,
     alreadyThere: prepared.alreadyThere,
     preflight: prepared.preflight,
+    balance: prepared.balance,
     options: {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, waitMs: settings.waitMs, fallback: settings.fallback ?? 'none'},
+  }
+}
+
+/** The balance with what the directory lists once the run is over (left out if it cannot say). */
+async function withCountsAfter(balance: Balance, config: Config, directory: SessionDirectory): Promise<Balance> {
+  try {
+    const sessions = (await directory.listSessions()).filter((session) => session.bare !== config.admin.jid)
+    return {...balance, after: Object.fromEntries(countsByNode(config, sessions))}
+  } catch {
+    return balance
   }
 }

@@ -1,6 +1,6 @@
 import type {ChalkInstance} from 'chalk'
 
-import type {PreflightSummary, TransferReport} from '../engine/report.js'
+import type {Balance, PreflightSummary, TransferReport} from '../engine/report.js'
 import {formatMs} from './format.js'
 import {newTable} from './tables.js'
 
@@ -34,6 +34,7 @@ export function renderSummary(report: TransferReport, style: ChalkInstance): str
   const lines: string[] = []
   if (report.message) lines.push(report.message)
   if (report.preflight) lines.push(describePreflight(report.preflight))
+  if (report.balance) lines.push(renderBalance(report.balance, style))
   if (report.dryRun) {
     const perTarget = new Map<string, number>()
     for (const row of report.sessions) perTarget.set(row.target, (perTarget.get(row.target) ?? 0) + 1)
@@ -62,4 +63,14 @@ export function describePreflight(summary: PreflightSummary): string {
   const share = (n: number) => (summary.probed ? `${Math.round((100 * n) / summary.probed)}%` : '-')
   return `preflight: ${summary.either}/${summary.probed} clients (${share(summary.either)}) advertise transfers ` +
     `(srvxfr ${summary.srvxfr}, cxfr ${summary.cxfr}); ${summary.probed - summary.answered} did not answer disco#info`
+}
+
+/** Sessions per node: before, as planned, and after the run. */
+export function renderBalance(balance: Balance, style: ChalkInstance): string {
+  const nodes = Object.keys(balance.before)
+  const table = newTable(['', ...nodes], style)
+  table.push(['before', ...nodes.map((node) => balance.before[node])])
+  table.push(['planned', ...nodes.map((node) => balance.planned[node] ?? 0)])
+  if (balance.after) table.push(['after', ...nodes.map((node) => balance.after![node] ?? 0)])
+  return table.toString()
 }

@@ -52,3 +52,23 @@ test('move of a user who is not online selects nothing: exit 0 and says so', asy
   assert.match(run.json.message, /not online: nobody@/)
   assert.equal(run.json.summary.total, 0)
 })
+
+test('a move to an address nobody listens on: the user stays online on its node and is reported not moved', async () => {
+  const [user] = users(203, 1)
+  const fleet = await fleetOn(lab, 1, [user])
+  try {
+    const run = await runCli(['move', `${user}@${lab.domain}`, '--to', '127.0.0.1:1', '--yes', '--json', '--wait', '4s', '--config', labConfigPath(lab)])
+    assert.equal(run.code, 1, run.stderr)
+    assert.equal(run.json.sessions[0].ack, 'result', 'the client agreed, then could not connect')
+    assert.equal(run.json.sessions[0].outcome, 'not-moved')
+    const sessions = await userSessions(lab, user)
+    assert.deepEqual(sessions.map((s) => s.node), [lab.nodes[0].name])
+    const stats = fleet.stats()[0]
+    assert.equal(stats.online, true)
+    assert.equal(stats.failedTransfers, 1)
+    assert.equal(stats.gaps, 0, 'make-before-break: never offline')
+  } finally {
+    await fleet.stop()
+    await waitForEmptyCluster(lab)
+  }
+})

@@ -144,29 +144,24 @@ function plannedEntry(item: PlannedTransfer) {
 
 /** The plan as a report, nothing sent. */
 export function dryRunReport(prepared: PreparedTransfer, settings: TransferSettings, now: number): TransferReport {
-  return buildReport({
-    ...reportBase(prepared, settings),
-    dryRun: true,
-    startedAt: now,
-    finishedAt: now,
-    acksObservable: settings.from === 'admin',
-    records: [],
-    notSent: prepared.plan.map((item) => ({jid: item.jid, from: item.from, target: item.target.name})),
-    message: ['dry run: nothing sent', ...prepared.notes].join('; '),
-  })
+  return reportWithoutRun(prepared, settings, now, true, ['dry run: nothing sent', ...prepared.notes])
 }
 
 /** Nothing was selected: a report that says why, with nothing sent. */
 export function emptyReport(prepared: PreparedTransfer, settings: TransferSettings, now: number): TransferReport {
+  return reportWithoutRun(prepared, settings, now, false, prepared.notes)
+}
+
+function reportWithoutRun(prepared: PreparedTransfer, settings: TransferSettings, now: number, dryRun: boolean, notes: string[]): TransferReport {
   return buildReport({
     ...reportBase(prepared, settings),
-    dryRun: false,
+    dryRun,
     startedAt: now,
     finishedAt: now,
     acksObservable: settings.from === 'admin',
     records: [],
-    notSent: [],
-    message: prepared.notes.join('; ') || undefined,
+    notSent: dryRun ? prepared.plan.map((item) => ({jid: item.jid, from: item.from, target: item.target.name})) : [],
+    message: notes.join('; ') || undefined,
   })
 }
 

@@ -17,24 +17,9 @@ export interface InitAnswers {
   passwordFile?: string
 }
 
-/** The config init writes, checked by the same schema that reads it. */
-export function configFromAnswers(answers: InitAnswers): Config {
-  return configSchema.parse({
-    domain: answers.domain,
-    admin: {
-      jid: answers.adminJid,
-      service: answers.service,
-      ...(answers.insecurePlain ? {insecurePlain: true} : {}),
-      ...(answers.passwordFile ? {passwordFile: answers.passwordFile} : {}),
-    },
-    directory: {type: 'ejabberd', api: answers.api},
-    nodes: Object.fromEntries(answers.nodes.map((node) => [node.name, {address: node.address, server: node.server}])),
-  })
-}
-
-export function configYaml(answers: InitAnswers): string {
-  configFromAnswers(answers)
-  const document = {
+/** The document init writes, in the config file's own shape. */
+function configDocument(answers: InitAnswers) {
+  return {
     domain: answers.domain,
     admin: {
       jid: answers.adminJid,
@@ -45,7 +30,16 @@ export function configYaml(answers: InitAnswers): string {
     directory: {type: 'ejabberd', api: answers.api},
     nodes: Object.fromEntries(answers.nodes.map((node) => [node.name, {address: node.address, server: node.server}])),
   }
-  return `# written by xtransfer init\n${stringify(document)}`
+}
+
+/** The config init writes, checked by the same schema that reads it. */
+export function configFromAnswers(answers: InitAnswers): Config {
+  return configSchema.parse(configDocument(answers))
+}
+
+export function configYaml(answers: InitAnswers): string {
+  configFromAnswers(answers)
+  return `# written by xtransfer init\n${stringify(configDocument(answers))}`
 }
 
 /** Writes the config (and the password file, 0600, only when asked). */

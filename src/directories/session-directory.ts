@@ -1,3 +1,5 @@
+import type {Element} from '@xmpp/xml'
+
 /** One live session as a directory reports it. */
 export interface SessionInfo {
   /** Full JID, user@domain/resource. */
@@ -33,6 +35,11 @@ export interface SessionDirectory {
   sendAsDomain?(stanza: string, from: string, to: string): Promise<void>
   /** Close one session (fallback for clients that ignore transfers). */
   kick?(jid: string, reason: string): Promise<void>
+  /**
+   * Send an iq on the admin's own session with this node, for servers whose
+   * nodes do not route to each other's sessions (independent instances).
+   */
+  requestOn?(node: string, iq: Element, timeoutMs?: number): Promise<Element>
   /** Let go of what the directory holds open (connections), when it has any. */
   close?(): Promise<void>
   /** Calls made and bytes read so far, for the report and the benchmark. */

@@ -1,3 +1,4 @@
+import type {Element} from '@xmpp/xml'
 import pLimit from 'p-limit'
 
 import type {AdminSession} from '../connection/admin-session.js'
@@ -98,6 +99,16 @@ export class Xep0133Directory implements SessionDirectory {
       const answer = await (await link.commands()).run(adminCommand('end-user-session'), {accountjids: [jid]})
       throwIfFailed(link, answer)
     }))
+  }
+
+  /**
+   * Independent servers only route to their own sessions: a packet for a
+   * session on a node goes out on the admin's session with that node.
+   */
+  async requestOn(node: string, iq: Element, timeoutMs?: number): Promise<Element> {
+    const link = this.links.find((candidate) => candidate.node.name === node)
+    if (!link) throw new DirectoryError(`no configured node "${node}"`)
+    return link.request(iq, timeoutMs)
   }
 
   async close(): Promise<void> {
@@ -223,6 +234,13 @@ class NodeLink {
     if (!this.firstLoginDone && this.connecting) return this.connecting
     this.connecting?.catch(() => {})
     throw new UnreachableError(`${this.node.name} (${this.node.service}): not connected${this.lastError ? ` (${this.lastError.message})` : ''}`)
+  }
+
+  /** An iq on the admin's own session with this node (logging in first if needed). */
+  async request(iq: Parameters<AdminSession['request']>[0], timeoutMs?: number) {
+    await this.commands()
+    if (!this.session) throw new UnreachableError(`${this.node.name} (${this.node.service}): not connected`)
+    return this.session.request(iq, timeoutMs)
   }
 
   async close(): Promise<void> {

@@ -23,7 +23,7 @@ export interface PacketOptions {
  * namespaces, one `result` is enough; otherwise the first refusal is kept.
  */
 export function adminPacketSender(
-  request: (iq: Element, timeoutMs: number) => Promise<Element>,
+  request: (iq: Element, timeoutMs: number, item: PlannedTransfer) => Promise<Element>,
   {domain, namespaces, ackTimeoutMs}: PacketOptions & {ackTimeoutMs: number},
 ): PacketSender {
   return {
@@ -32,7 +32,7 @@ export function adminPacketSender(
       const acks = await Promise.all(namespaces.map(async (namespace): Promise<Ack> => {
         const iq = buildTransferIq({to: item.jid, id: randomUUID()}, {namespace, domain, server: item.target.address})
         try {
-          return ackOf(await request(iq, ackTimeoutMs))
+          return ackOf(await request(iq, ackTimeoutMs, item))
         } catch (error) {
           // No answer, or the admin link dropped with the answer still to come: where the session went will tell.
           if ((error as Error).name === 'IqTimeoutError' || (error as Error).name === 'ConnectionLostError') return 'timeout'

@@ -78,7 +78,11 @@ export async function executeTransfer(input: ExecuteInput): Promise<TransferOutc
   const namespaces = namespacesFor(settings.namespace)
   let admin: ReconnectingAdmin | undefined
   let sender: PacketSender
-  if (settings.from === 'admin') {
+  if (settings.from === 'admin' && directory.requestOn) {
+    // Nodes that do not route to each other: each packet goes out on the admin's session with the session's node.
+    const requestOn = directory.requestOn.bind(directory)
+    sender = adminPacketSender((iq, timeoutMs, item) => requestOn(item.from, iq, timeoutMs), {domain: config.domain, namespaces, ackTimeoutMs: settings.ackTimeoutMs})
+  } else if (settings.from === 'admin') {
     admin = new ReconnectingAdmin(openAdmin, clock)
     await admin.start()
     const session = admin

@@ -243,18 +243,23 @@ test('drain p-1: 20 users all moved to p-2, as both instances confirm', async ()
   }
 })
 
-test('independent servers: a session on p-2 cannot be reached from the admin on p-1 (service-unavailable, unsupported)', async () => {
+test('independent servers: a session on p-2 is sent its packet on the admin\'s session with p-2, and moves to p-1', async () => {
   const [user] = users(151, 1)
   const fleet = await fleetOn('p-2', [user])
   try {
-    const run = await runCli(['move', `${user}@${lab.domain}`, '--to', 'p-1', '--yes', '--json', '--config', lab.config, '--wait', '3s'])
-    assert.equal(run.code, 1, run.stderr + run.stdout.slice(0, 2000))
+    const run = await runCli(['move', `${user}@${lab.domain}`, '--to', 'p-1', '--yes', '--json', '--config', lab.config, '--wait', '20s'])
+    assert.equal(run.code, 0, run.stderr + run.stdout.slice(0, 2000))
     const [row] = run.json.sessions
     assert.equal(row.from, 'p-2')
-    assert.equal(row.ack, 'error:service-unavailable')
-    assert.equal(row.outcome, 'unsupported')
-    assert.equal(fleet.stats()[0].packetsReceived, 0)
-    assert.deepEqual(await listedOn('p-2'), [`${user}@${lab.domain}/rehearsal`])
+    assert.equal(row.ack, 'result')
+    assert.equal(row.outcome, 'moved')
+    assert.equal(row.reconnectedTo, 'p-1')
+    assert.equal(fleet.stats()[0].packetsReceived, 1)
+    assert.deepEqual(await listedOn('p-1'), [`${user}@${lab.domain}/rehearsal`])
+    // No conflict between independent servers: the helper closes the old stream itself after its conflictWait (2 s).
+    const deadline = Date.now() + 6_000
+    while ((await listedOn('p-2')).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.deepEqual(await listedOn('p-2'), [])
   } finally {
     await fleet.stop()
     await waitForEmptyLab()

@@ -128,27 +128,28 @@ test('init writes a working config by asking, tests the login, and stores the pa
   const dir = mkdtempSync(join(tmpdir(), 'xtransfer-init-'))
   const path = join(dir, 'config.yaml')
   const term = Terminal.start(['init', '--config', path])
+  // Only the question being asked starts with "?" (answered ones show a check mark).
   const answer = async (question: RegExp, text: string) => {
-    await term.waitFor(question)
+    await term.waitFor(new RegExp(`^\\? ${question.source}`, 'm'))
     if (text) term.type(text)
     term.press('Enter')
   }
   try {
     await answer(/XMPP domain/, lab.domain)
     await answer(/Admin JID/, '')
-    await term.waitFor(/Where the admin logs in/)
+    await term.waitFor(/^\? Where the admin logs in/m)
     term.press('C-u')
     await answer(/Where the admin logs in/, lab.nodes[0].service)
-    await answer(/without TLS/, 'y')
-    await term.waitFor(/HTTP API URL/)
+    await answer(/Allow a login without TLS/, 'y')
+    await term.waitFor(/^\? ejabberd HTTP API URL/m)
     term.press('C-u')
-    await answer(/HTTP API URL/, lab.nodes[0].api)
+    await answer(/ejabberd HTTP API URL/, lab.nodes[0].api)
     await answer(/Password for admin@example\.test/, lab.adminPassword)
     await term.waitFor(/the admin login works/)
     assert.match(term.screen(), /the directory works/)
     for (const node of lab.nodes) {
       await answer(new RegExp(`Name for ${node.name.replace('.', '\\.')}`), '')
-      await answer(/Address clients reconnect to/, `127.0.0.1:${node.c2sPort}`)
+      await answer(new RegExp(`Address clients reconnect to for node-${node.index}`), `127.0.0.1:${node.c2sPort}`)
     }
     await answer(/Store the admin password/, 'y')
     assert.equal(await term.exitCode(), 0)

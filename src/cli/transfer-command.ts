@@ -29,7 +29,8 @@ export abstract class TransferCommand extends ClusterCommand {
       process.exitCode = EXIT.usage
       return undefined
     }
-    this.log(renderReport(outcome.report, makeStyle()))
+    // Under --json oclif prints what run() returns: laying out the table would only cost time.
+    if (!this.jsonEnabled()) this.log(renderReport(outcome.report, makeStyle()))
     process.exitCode = outcome.exitCode
     return outcome.report
   }

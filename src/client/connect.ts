@@ -44,7 +44,10 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
   const login: ClientOptions = typeof credentials === 'function'
     ? {username: account.local, credentials}
     : {username: credentials.username ?? account.getLocal(true), password: credentials.password}
-  const fresh = createClient({...(previous.options as ClientOptions), ...login, service: target.service, domain: target.domain, resource})
+  // xmpp.js bounds each step (open, close) by its own `timeout`, 2 s unless set: a busy target
+  // answers later than that, so an app that set none gets the helper's bound for the new login.
+  const inherited = previous.options as ClientOptions
+  const fresh = createClient({...inherited, ...login, service: target.service, domain: target.domain, resource, timeout: inherited.timeout ?? options.timeout})
   fresh.reconnect.stop()
   unwrapIPv6Hosts(fresh)
   // Login errors reject start(); without a listener the same 'error' event would throw.

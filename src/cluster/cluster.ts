@@ -44,7 +44,7 @@ export function openDirectory({config, password, trace}: ClusterAccess): Session
     timeoutMs,
     retryForMs,
   })
-  return new EjabberdDirectory({api, nodeByServer})
+  return new EjabberdDirectory({api, nodeByServer, listingTimeoutMs: timeoutMs})
 }
 
 export async function openAdmin({config, password, trace}: ClusterAccess): Promise<AdminSession> {

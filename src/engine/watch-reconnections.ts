@@ -69,11 +69,15 @@ export function watchReconnections(
   }
 
   async function loop(): Promise<void> {
+    let lastPollMs = 0
     while (!stopped && (adding || pending.size > 0)) {
-      await clock.sleep(options.pollMs)
+      // A slow directory (listings under a login storm take seconds) is asked less often, not harder.
+      await clock.sleep(Math.max(options.pollMs, lastPollMs))
       if (pending.size === 0) continue
       const bares = [...new Set([...pending.values()].map((watched) => watched.record.bare))]
+      const started = clock.now()
       const sessions = await directory.sessionsOf(bares)
+      lastPollMs = clock.now() - started
       poll(sessions, clock.now())
     }
   }

@@ -140,6 +140,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const plain = (user: string): NonNullable<ClientOptions['credentials']> => (auth) => auth({username: user, password: options.password}, 'PLAIN')
 
   function instrument(member: Member, client: XmppClient): void {
+    guardLateData(client)
     client.on('error', (error: {message?: string; condition?: string}) => {
       member.lastError = error?.message ?? String(error)
       if (error?.condition === 'conflict') member.conflicts.set(client, now())
@@ -294,4 +295,17 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const member = byUser.get(user)
     return member && current(member)
   }}
+}
+
+/**
+ * @xmpp/connection 0.14 throws from a socket listener (uncaught: the process dies)
+ * when data arrives after a stream error has detached its parser, as after a kick.
+ * Such data belongs to a stream that is over: drop it. Must run before start().
+ */
+function guardLateData(client: XmppClient): void {
+  const connection = client as unknown as {_onData(data: unknown): void; parser: unknown}
+  const onData = connection._onData
+  connection._onData = function (this: typeof connection, data: unknown) {
+    if (this.parser) onData.call(this, data)
+  }
 }

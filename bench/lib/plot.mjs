@@ -1,0 +1,69 @@
+// The picture: sessions on each node over time during the drain(s) and the kick-all,
+// as the directory listed them (connected_users_info every ~250 ms). Vega-Lite → SVG.
+import * as vega from 'vega'
+import {compile} from 'vega-lite'
+
+const NODES = ['node-1', 'node-2', 'node-3']
+const ALL = 'all nodes'
+
+export async function renderTimeline(result) {
+  const {floor, drain, drainDefault, kick} = result.phases
+  const N = result.settings.users
+  const panels = [
+    drain && {phase: drain, title: `xtransfer drain node-1 --rate ${drain.rate}   (t = 0: first packet)`},
+    drainDefault && {phase: drainDefault, title: `xtransfer drain node-1 --rate ${drainDefault.rate} (default)   (t = 0: first packet)`},
+    kick && {phase: kick, title: 'baseline: kick_session × N, clients reconnect by themselves   (t = 0: first kick)'},
+  ].filter((panel) => panel && panel.phase.timeline?.length)
+  if (panels.length === 0) return null
+  const tMax = Math.ceil(Math.max(...panels.map(({phase}) => phase.timeline.at(-1).t)))
+  const tMin = Math.floor(Math.min(0, ...panels.map(({phase}) => phase.timeline[0].t)))
+  const floorS = floor?.timeS
+
+  const chart = ({phase, title}) => {
+    const values = phase.timeline.flatMap((s) => [
+      ...NODES.map((node) => ({t: s.t, node, sessions: s[node] ?? 0})),
+      {t: s.t, node: ALL, sessions: NODES.reduce((n, node) => n + (s[node] ?? 0), 0)},
+    ])
+    const layers = [{
+      data: {values},
+      mark: {type: 'line', interpolate: 'step-after', strokeWidth: 2},
+      encoding: {
+        x: {field: 't', type: 'quantitative', title: 'seconds', scale: {domain: [tMin, tMax], nice: false}},
+        y: {field: 'sessions', type: 'quantitative', title: 'sessions', scale: {domain: [0, Math.ceil(N * 1.05)]}},
+        color: {field: 'node', type: 'nominal', title: null, scale: {domain: [...NODES, ALL], range: ['#d62728', '#1f77b4', '#2ca02c', '#7f7f7f']}, legend: {orient: 'top', direction: 'horizontal', labelFontSize: 12, symbolStrokeWidth: 3}},
+        strokeDash: {field: 'node', type: 'nominal', scale: {domain: [...NODES, ALL], range: [[1, 0], [1, 0], [1, 0], [4, 3]]}},
+      },
+    }]
+    const marks = []
+    if (floorS && phase !== result.phases.kick) {
+      marks.push({t: floorS, label: `floor: ${N} fresh logins take ${floorS} s`}, {t: Math.round(floorS * 1.3 * 10) / 10, label: '1.3 × floor'})
+    }
+    if (phase.cli) {
+      const end = phase.cli.wallS - (phase.cli.untilFirstPacketS ?? 0)
+      marks.push({t: Math.round(end * 10) / 10, label: `xtransfer exits (${phase.cli.wallS} s after start)`})
+    }
+    if (phase.kickS) marks.push({t: phase.kickS, label: `last kick answered: ${phase.kickS} s`})
+    if (phase.back100S) marks.push({t: phase.back100S, label: `all back online: ${phase.back100S} s`})
+    if (marks.length) {
+      layers.push({data: {values: marks}, mark: {type: 'rule', color: '#555', strokeDash: [2, 2]}, encoding: {x: {field: 't', type: 'quantitative'}}})
+      layers.push({
+        data: {values: marks.map((m, i) => ({...m, y: N * (0.92 - 0.12 * i)}))},
+        mark: {type: 'text', align: 'left', dx: 4, fontSize: 11, color: '#333'},
+        encoding: {x: {field: 't', type: 'quantitative'}, y: {field: 'y', type: 'quantitative'}, text: {field: 'label'}},
+      })
+    }
+    return {title: {text: title, anchor: 'start', fontSize: 13}, width: 760, height: 190, layer: layers}
+  }
+
+  const m = result.machine
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {text: `Sessions per node while node-1 is emptied — ${N} sessions, ${m.cores} cores, 3 ejabberd nodes on one machine`, subtitle: `sampled from the directory every ~${result.settings.sampleMs} ms (${result.settings.sampler === 'info' ? 'connected_users_info' : "each node's stats onlineusersnode"}); ${result.date.slice(0, 10)}`, anchor: 'start', fontSize: 15},
+    vconcat: panels.map(chart),
+    resolve: {scale: {color: 'shared', strokeDash: 'shared'}},
+    config: {font: 'sans-serif', view: {stroke: '#ddd'}, axis: {grid: true, gridColor: '#eee'}},
+    background: 'white',
+  }
+  const view = new vega.View(vega.parse(compile(spec).spec), {renderer: 'none'})
+  return view.toSVG()
+}

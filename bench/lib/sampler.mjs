@@ -1,0 +1,61 @@
+// Sessions per node over time, as the directory sees them. Two ways:
+//  - 'stats' (default): `stats onlineusersnode` on each node's API at once — ejabberd's own
+//    count of the sessions on that node. Costs ~3 authenticated calls per sample (~15–25 ms
+//    of server CPU each) whatever the number of sessions.
+//  - 'info': one `connected_users_info` (the listing xtransfer polls) — its cost grows with
+//    the sessions in the cluster (~110–160 ms of server CPU at 2,000 sessions on the bench
+//    machine), so sampling with it every 250 ms takes a large share of a 2-core machine
+//    and more of it in the phases that hold more sessions.
+// The next sample starts when the previous one has answered and the interval has passed,
+// so a slow server stretches the interval.
+export function startSampler(lab, api, {everyMs = 250, how = 'stats'} = {}) {
+  // The admin's own session (xtransfer's link) is not a user's.
+  const skipPrefix = `${lab.adminJid}/`
+  const samples = []
+  let stopped = false
+  let failures = 0
+  const now = () => performance.timeOrigin + performance.now()
+
+  async function countPerNode() {
+    if (how === 'info') {
+      const rows = await api.call('connected_users_info', {}, {timeoutMs: 10_000})
+      const counts = Object.fromEntries(lab.nodes.map((n) => [n.name, 0]))
+      for (const row of rows) {
+        if (row.jid?.startsWith(skipPrefix)) continue
+        const name = lab.nodeByServer.get(row.node) ?? row.node
+        counts[name] = (counts[name] ?? 0) + 1
+      }
+      return counts
+    }
+    const answers = await Promise.all(lab.nodes.map((_, i) => api.call('stats', {name: 'onlineusersnode'}, {node: i, timeoutMs: 10_000})))
+    return Object.fromEntries(lab.nodes.map((n, i) => [n.name, Number(answers[i]?.stat ?? answers[i])]))
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      const started = now()
+      try {
+        const counts = await countPerNode()
+        // Stamp a sample at the middle of its call(s): the count is a snapshot taken then.
+        const ended = now()
+        samples.push({t: (started + ended) / 2, callMs: Math.round(ended - started), counts})
+      } catch {
+        failures++
+      }
+      const wait = everyMs - (now() - started)
+      if (wait > 0 && !stopped) await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+  })()
+  return {
+    samples,
+    calls: () => samples.length + failures,
+    get failures() {
+      return failures
+    },
+    async stop() {
+      stopped = true
+      await loop
+      return samples
+    },
+  }
+}

@@ -48,5 +48,6 @@ export function renderMarkdown(result) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const path of process.argv.slice(2)) process.stdout.write(renderMarkdown(JSON.parse(readFileSync(path, 'utf8'))) + '\n\n')
+  const tables = process.argv.slice(2).map((path) => renderMarkdown(JSON.parse(readFileSync(path, 'utf8'))))
+  process.stdout.write(tables.join('\n\n') + '\n')
 }

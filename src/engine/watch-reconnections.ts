@@ -10,6 +10,9 @@ export interface WatchOptions {
   knownJids: Set<string>
 }
 
+/** The longest pause between polls that a slow directory earns. */
+const MAX_POLL_GAP_MS = 5_000
+
 interface Watched {
   record: TransferRecord
   deadline: number
@@ -70,14 +73,25 @@ export function watchReconnections(
 
   async function loop(): Promise<void> {
     let lastPollMs = 0
+    let lastAnswer = clock.now()
     while (!stopped && (adding || pending.size > 0)) {
       // A slow directory (listings under a login storm take seconds) is asked less often, not harder.
-      await clock.sleep(Math.max(options.pollMs, lastPollMs))
+      await clock.sleep(Math.max(options.pollMs, Math.min(lastPollMs, MAX_POLL_GAP_MS)))
       if (pending.size === 0) continue
       const bares = [...new Set([...pending.values()].map((watched) => watched.record.bare))]
       const started = clock.now()
-      const sessions = await directory.sessionsOf(bares)
-      lastPollMs = clock.now() - started
+      let sessions: Map<string, SessionInfo[]>
+      try {
+        sessions = await directory.sessionsOf(bares)
+      } catch (error) {
+        // A listing of a cluster busy with logins can outlast its bound: no news, not an
+        // outage, until no poll has answered for a whole wait.
+        lastPollMs = clock.now() - started
+        if (clock.now() - lastAnswer > options.waitMs) throw error
+        continue
+      }
+      lastAnswer = clock.now()
+      lastPollMs = lastAnswer - started
       poll(sessions, clock.now())
     }
   }

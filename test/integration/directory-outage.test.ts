@@ -37,13 +37,13 @@ after(() => {
   proxy?.close()
 })
 
-test('the directory stays down mid-run: sending stops, what is known is reported, exit 3', async () => {
+test('the directory stays down mid-run for longer than --wait: sending stops, what is known is reported, exit 3', async () => {
   const names = users(331, 30)
   const fleet = await fleetOn(lab, 1, names)
   const port = (proxy.address() as AddressInfo).port
   const config = variantConfig(lab, (yaml) => yaml.replace(/api: .*/, `api: http://127.0.0.1:${port}/api\n  retryFor: 2s`))
   try {
-    const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', config, '--rate', '10', '--wait', '20s'])
+    const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', config, '--rate', '3', '--wait', '3s'])
     await new Promise((resolve) => setTimeout(resolve, 1500))
     broken = true
     const callsAtBreak = calls

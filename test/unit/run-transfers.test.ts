@@ -140,3 +140,19 @@ test('a directory that stays down stops the run with its error', async () => {
   const result = await runTransfers({plan, sender: cluster.sender, directory, clock, options, knownJids: new Set()})
   assert.equal(result.error?.message, 'directory down')
 })
+
+test('a poll that fails is no news: the run goes on while the directory answers again within the wait', async () => {
+  const clock = fakeClock()
+  const cluster = fakeCluster(clock, ['a', 'b', 'c'], () => ({ack: 'result', moves: true}))
+  let failures = 2
+  const directory = {
+    async sessionsOf(bares: string[]) {
+      if (failures-- > 0) throw new Error('listing timed out')
+      return cluster.directory.sessionsOf(bares)
+    },
+  }
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  const result = await runTransfers({plan, sender: cluster.sender, directory, clock, options, knownJids: new Set()})
+  assert.equal(result.error, undefined)
+  assert.ok(result.records.every((record) => record.outcome === 'moved'))
+})

@@ -15,6 +15,9 @@
 #     ejabberd.pid          written by ejabberd itself (gone before the VM exits)
 #   lab.env xtransfer.yaml pids
 
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 LAB_NODE_COUNT=3
 LAB_RUN_USER=ejabberd
 # ejabberdctl lives in /usr/sbin, which a CI environment's PATH may lack.
@@ -29,15 +32,7 @@ lab_die() {
   exit 1
 }
 
-# Milliseconds since the epoch.
-lab_now_ms() { date +%s%3N; }
 
-# Seconds with one decimal between a start (ms) and now.
-lab_elapsed() {
-  local start=$1 now
-  now=$(lab_now_ms)
-  printf '%d.%01d' $(((now - start) / 1000)) $((((now - start) % 1000) / 100))
-}
 
 # Reads the settings from the environment, with defaults. The lab dir is not
 # taken from a previous lab.env: XTRANSFER_LAB_DIR selects the lab.
@@ -108,26 +103,11 @@ lab_recorded_ports() {
   cat "$f"
 }
 
-# True if something listens on 127.0.0.1:PORT (or on any address with that port).
-lab_port_in_use() {
-  local port=$1
-  if command -v ss >/dev/null 2>&1; then
-    [[ -n $(ss -Hltn "sport = :$port" 2>/dev/null) ]] && return 0
-  fi
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
-}
 
 lab_check_ports_free() {
-  local port busy=()
-  for port in "$@"; do
-    if lab_port_in_use "$port"; then busy+=("$port"); fi
-  done
-  if ((${#busy[@]})); then
-    if command -v ss >/dev/null 2>&1; then
-      for port in "${busy[@]}"; do ss -Hltnp "sport = :$port" >&2 || true; done
-    fi
-    lab_die "port(s) already in use: ${busy[*]} (another lab or service?). Pick other ports with LAB_C2S_BASE / LAB_API_BASE / LAB_TLS_PORT, or stop it."
-  fi
+  local busy
+  busy=$(xt_busy_ports "$@") || return 0
+  lab_die "port(s) already in use: $busy (another lab or service?). Pick other ports with LAB_C2S_BASE / LAB_API_BASE / LAB_TLS_PORT, or stop it."
 }
 
 # Fails if an Erlang node with one of our short names is registered in epmd
@@ -221,13 +201,13 @@ lab_tail_logs() {
 # if that process dies meanwhile.
 lab_wait_for_port() {
   local port=$1 timeout_s=${2:-30} pid=${3:-} deadline
-  deadline=$(($(lab_now_ms) + timeout_s * 1000))
+  deadline=$(($(xt_now_ms) + timeout_s * 1000))
   while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
     if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
       lab_log "process $pid died while waiting for port $port"
       return 1
     fi
-    if (($(lab_now_ms) > deadline)); then
+    if (($(xt_now_ms) > deadline)); then
       lab_log "timeout (${timeout_s}s) waiting for port $port"
       return 1
     fi
@@ -238,14 +218,14 @@ lab_wait_for_port() {
 # Waits for the PID to exit; then TERM, then KILL. Only ever signals that PID.
 lab_wait_pid_exit() {
   local pid=$1 timeout_s=${2:-15} deadline
-  deadline=$(($(lab_now_ms) + timeout_s * 1000))
+  deadline=$(($(xt_now_ms) + timeout_s * 1000))
   while kill -0 "$pid" 2>/dev/null; do
-    if (($(lab_now_ms) > deadline)); then
+    if (($(xt_now_ms) > deadline)); then
       lab_log "PID $pid still alive after ${timeout_s}s: kill -TERM $pid"
       kill -TERM "$pid" 2>/dev/null || true
-      deadline=$(($(lab_now_ms) + 5000))
+      deadline=$(($(xt_now_ms) + 5000))
       while kill -0 "$pid" 2>/dev/null; do
-        if (($(lab_now_ms) > deadline)); then
+        if (($(xt_now_ms) > deadline)); then
           lab_log "PID $pid ignored SIGTERM: kill -KILL $pid"
           kill -KILL "$pid" 2>/dev/null || true
           sleep 0.2
@@ -288,13 +268,13 @@ lab_wait_node_pid() {
   local i=$1 dir name pid deadline
   dir=$(lab_node_dir "$i")
   name=$(lab_recorded_node_name "$i")
-  deadline=$(($(lab_now_ms) + 60000))
+  deadline=$(($(xt_now_ms) + 60000))
   while :; do
     if [[ -s $dir/ejabberd.pid ]]; then
       pid=$(<"$dir/ejabberd.pid")
       if lab_is_our_beam "$pid" "$name" "$dir"; then break; fi
     fi
-    if (($(lab_now_ms) > deadline)); then
+    if (($(xt_now_ms) > deadline)); then
       lab_tail_logs "$i"
       lab_die "node $i ($name): no running VM after 60 s (see $dir/logs)"
     fi

@@ -33,9 +33,9 @@ do_stop() {
   local n=$1 name pid t
   name=$(lab_recorded_node_name "$n") || lab_die "node $n is not set up in $LAB_DIR"
   if pid=$(lab_node_pid "$n"); then
-    t=$(lab_now_ms)
+    t=$(xt_now_ms)
     lab_stop_node "$n"
-    lab_log "node $n ($name) stopped (PID $pid) in $(lab_elapsed "$t") s"
+    lab_log "node $n ($name) stopped (PID $pid) in $(xt_elapsed "$t") s"
   else
     lab_log "node $n ($name) is not running"
   fi
@@ -48,7 +48,7 @@ do_start() {
     lab_log "node $n ($name) already runs (PID $pid)"
     return 0
   fi
-  t=$(lab_now_ms)
+  t=$(xt_now_ms)
   # Its ports must be free (a VM that just exited may still hold nothing; a
   # foreign process may).
   # shellcheck disable=SC2046 # word-splitting the port list is intended
@@ -58,7 +58,7 @@ do_start() {
     lab_stop_node "$n" || true
     return 1
   }
-  lab_log "node $n ($name) started (PID $pid, $(lab_nofile_limit "$pid"), ports $(lab_recorded_ports "$n")) in $(lab_elapsed "$t") s"
+  lab_log "node $n ($name) started (PID $pid, $(lab_nofile_limit "$pid"), ports $(lab_recorded_ports "$n")) in $(xt_elapsed "$t") s"
 }
 
 # Runs FUNCTION for every selected node, in parallel.

@@ -16,6 +16,9 @@
 #     data/ certs/
 #   lab.env xtransfer.yaml pids
 
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 PLAB_NODE_COUNT=2
 PLAB_RUN_USER=prosody
 case ":$PATH:" in
@@ -29,13 +32,7 @@ plab_die() {
   exit 1
 }
 
-plab_now_ms() { date +%s%3N; }
 
-plab_elapsed() {
-  local start=$1 now
-  now=$(plab_now_ms)
-  printf '%d.%01d' $(((now - start) / 1000)) $((((now - start) % 1000) / 100))
-}
 
 # Settings from the environment, with defaults. The lab dir is not taken from a
 # previous lab.env: XTRANSFER_PROSODY_DIR selects the lab.
@@ -90,25 +87,11 @@ plab_recorded_port() {
   sed -n 's/^c2s_ports = { \([0-9]*\) }$/\1/p' "$cfg"
 }
 
-plab_port_in_use() {
-  local port=$1
-  if command -v ss >/dev/null 2>&1; then
-    [[ -n $(ss -Hltn "sport = :$port" 2>/dev/null) ]] && return 0
-  fi
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
-}
 
 plab_check_ports_free() {
-  local port busy=()
-  for port in "$@"; do
-    if plab_port_in_use "$port"; then busy+=("$port"); fi
-  done
-  if ((${#busy[@]})); then
-    if command -v ss >/dev/null 2>&1; then
-      for port in "${busy[@]}"; do ss -Hltnp "sport = :$port" >&2 || true; done
-    fi
-    plab_die "port(s) already in use: ${busy[*]} (another lab or service?). Pick others with PROSODY_LAB_C2S_BASE, or stop it."
-  fi
+  local busy
+  busy=$(xt_busy_ports "$@") || return 0
+  plab_die "port(s) already in use: $busy (another lab or service?). Pick others with PROSODY_LAB_C2S_BASE, or stop it."
 }
 
 # True if PID is alive and is a Prosody started with node I's config (guards
@@ -144,13 +127,13 @@ plab_tail_logs() {
 
 plab_wait_for_port() {
   local port=$1 timeout_s=${2:-30} pid=${3:-} deadline
-  deadline=$(($(plab_now_ms) + timeout_s * 1000))
+  deadline=$(($(xt_now_ms) + timeout_s * 1000))
   while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
     if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
       plab_log "process $pid died while waiting for port $port"
       return 1
     fi
-    if (($(plab_now_ms) > deadline)); then
+    if (($(xt_now_ms) > deadline)); then
       plab_log "timeout (${timeout_s}s) waiting for port $port"
       return 1
     fi
@@ -161,9 +144,9 @@ plab_wait_for_port() {
 # Waits for PID to exit; then TERM again, then KILL. Only ever signals that PID.
 plab_wait_pid_exit() {
   local pid=$1 timeout_s=${2:-15} deadline
-  deadline=$(($(plab_now_ms) + timeout_s * 1000))
+  deadline=$(($(xt_now_ms) + timeout_s * 1000))
   while kill -0 "$pid" 2>/dev/null; do
-    if (($(plab_now_ms) > deadline)); then
+    if (($(xt_now_ms) > deadline)); then
       plab_log "PID $pid still alive after ${timeout_s}s: kill -KILL $pid"
       kill -KILL "$pid" 2>/dev/null || true
       sleep 0.2
@@ -196,9 +179,9 @@ plab_start_node() {
     plab_log "node $i: prosody -D failed"
     return 1
   }
-  deadline=$(($(plab_now_ms) + 15000))
+  deadline=$(($(xt_now_ms) + 15000))
   until pid=$(plab_node_pid "$i"); do
-    if (($(plab_now_ms) > deadline)); then
+    if (($(xt_now_ms) > deadline)); then
       plab_tail_logs "$i"
       plab_log "node $i: no running Prosody with pid file $dir/prosody.pid after 15 s"
       return 1

@@ -21,18 +21,18 @@ case ${1:-} in
   *) plab_die "unknown argument: $1 (usage: prosody-start.sh)" ;;
 esac
 
-t0=$(plab_now_ms)
+t0=$(xt_now_ms)
 plab_settings
 [[ $(id -u) == 0 ]] || plab_die "run as root (apt-get, and the nodes run as user $PLAB_RUN_USER)"
 
 # --- install --------------------------------------------------------------------
 if ! command -v prosody >/dev/null 2>&1 || ! command -v prosodyctl >/dev/null 2>&1; then
-  t_apt=$(plab_now_ms)
+  t_apt=$(xt_now_ms)
   plab_log "prosody is missing: apt-get install prosody"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq prosody >/dev/null
-  plab_log "installed $(prosody -v 2>/dev/null | head -n1 || echo prosody) in $(plab_elapsed "$t_apt") s"
+  plab_log "installed $(prosody -v 2>/dev/null | head -n1 || echo prosody) in $(xt_elapsed "$t_apt") s"
 fi
 command -v node >/dev/null 2>&1 || plab_die "node is needed (to compute the SCRAM keys of the accounts)"
 id "$PLAB_RUN_USER" >/dev/null 2>&1 || plab_die "no user $PLAB_RUN_USER (the prosody package creates it)"
@@ -78,7 +78,7 @@ admin_password=$(<"$PLAB_ADMIN_PASSWORD_FILE")
 # (data/<host %-encoded>/accounts/<user>.dat) holding the SCRAM-SHA-1 salt,
 # iteration count, stored and server keys. Every user has the same password, so
 # one salt and one key pair serve them all (a lab shortcut).
-t_users=$(plab_now_ms)
+t_users=$(xt_now_ms)
 # shellcheck disable=SC2016 # JavaScript, not shell
 scram_record() { # PASSWORD -> the account file's text
   node -e '
@@ -105,7 +105,7 @@ for ((i = 2; i <= PLAB_NODE_COUNT; i++)); do
   mkdir -p "$(plab_node_dir "$i")"
   cp -a "$PLAB_DIR/node1/data" "$(plab_node_dir "$i")/data"
 done
-users_time=$(plab_elapsed "$t_users")
+users_time=$(xt_elapsed "$t_users")
 
 # --- node configs ----------------------------------------------------------------
 write_node_config() {
@@ -150,7 +150,7 @@ for ((i = 1; i <= PLAB_NODE_COUNT; i++)); do write_node_config "$i"; done
 chown -R "$PLAB_RUN_USER:$PLAB_RUN_USER" "$PLAB_DIR"/node*
 
 # --- start ------------------------------------------------------------------------
-t_start=$(plab_now_ms)
+t_start=$(xt_now_ms)
 declare -A start_jobs=()
 for ((i = 1; i <= PLAB_NODE_COUNT; i++)); do
   plab_start_node "$i" >/dev/null &
@@ -159,7 +159,7 @@ done
 for ((i = 1; i <= PLAB_NODE_COUNT; i++)); do
   wait "${start_jobs[$i]}" || plab_die "node $i did not start"
 done
-start_time=$(plab_elapsed "$t_start")
+start_time=$(xt_elapsed "$t_start")
 
 # --- files for the tests ------------------------------------------------------------
 {
@@ -206,4 +206,4 @@ done
 printf '\nusers: %s (user%04d..user%04d, password %s) written in %s s; admin %s (password in %s)\n' \
   "$PLAB_USERS" 1 "$PLAB_USERS" "$PLAB_USER_PASSWORD" "$users_time" "$PLAB_ADMIN_JID" "$PLAB_ADMIN_PASSWORD_FILE"
 printf 'files: %s/lab.env %s/xtransfer.yaml; stop with test/lab/prosody-stop.sh [--wipe]\n' "$PLAB_DIR" "$PLAB_DIR"
-printf 'nodes started in %s s; lab started in %s s\n' "$start_time" "$(plab_elapsed "$t0")"
+printf 'nodes started in %s s; lab started in %s s\n' "$start_time" "$(xt_elapsed "$t0")"

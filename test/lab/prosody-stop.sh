@@ -46,7 +46,7 @@ if [[ -r $PLAB_DIR/pids ]]; then
 fi
 
 if ((${#running[@]} + ${#strays[@]})); then
-  t0=$(plab_now_ms)
+  t0=$(xt_now_ms)
   jobs_pids=()
   for entry in ${running[@]+"${running[@]}"}; do
     plab_stop_node "${entry%%:*}" &
@@ -61,7 +61,7 @@ if ((${#running[@]} + ${#strays[@]})); then
   failed=0
   for j in "${jobs_pids[@]}"; do wait "$j" || failed=1; done
   ((failed == 0)) || plab_die "some lab nodes did not stop"
-  plab_log "stopped ${#running[@]} node(s) [${running[*]-}]${strays[*]:+ and stray PIDs ${strays[*]}} in $(plab_elapsed "$t0") s"
+  plab_log "stopped ${#running[@]} node(s) [${running[*]-}]${strays[*]:+ and stray PIDs ${strays[*]}} in $(xt_elapsed "$t0") s"
 fi
 if ((wipe)); then
   rm -rf -- "$PLAB_DIR"

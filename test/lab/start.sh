@@ -8,7 +8,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=test/lab/lib.sh
 . "$here/lib.sh"
 
-t0=$(lab_now_ms)
+t0=$(xt_now_ms)
 lab_settings
 
 # --- a previous lab of ours ----------------------------------------------------
@@ -211,7 +211,7 @@ EOF
 for ((i = 1; i <= LAB_NODE_COUNT; i++)); do write_node_config "$i"; done
 
 # --- start the nodes (all at once; they boot as independent nodes) ----------
-t_start=$(lab_now_ms)
+t_start=$(xt_now_ms)
 declare -A start_jobs=()
 for ((i = 1; i <= LAB_NODE_COUNT; i++)); do
   lab_start_node "$i" >/dev/null &
@@ -220,10 +220,10 @@ done
 for ((i = 1; i <= LAB_NODE_COUNT; i++)); do
   wait "${start_jobs[$i]}" || lab_die "node $i did not start"
 done
-lab_log "3 nodes up in $(lab_elapsed "$t_start") s"
+lab_log "3 nodes up in $(xt_elapsed "$t_start") s"
 
 # --- cluster: join 2..N to node 1 (restarts and wipes the joining node) -------
-t_join=$(lab_now_ms)
+t_join=$(xt_now_ms)
 node1=$(lab_node_name 1)
 for ((i = 2; i <= LAB_NODE_COUNT; i++)); do
   lab_ctl "$i" join_cluster "$node1" >"$LAB_DIR/node$i/logs/join_cluster.out" 2>&1 || {
@@ -237,7 +237,7 @@ for ((i = 2; i <= LAB_NODE_COUNT; i++)); do
       lab_die "node $i: port $port not back after join_cluster"
   done
 done
-lab_log "cluster joined in $(lab_elapsed "$t_join") s"
+lab_log "cluster joined in $(xt_elapsed "$t_join") s"
 
 # --- admin --------------------------------------------------------------------
 lab_ctl 1 register admin "$LAB_DOMAIN" "$admin_password" >/dev/null ||
@@ -261,7 +261,7 @@ lab_log "list_cluster: $cluster; API refuses anonymous (HTTP $anon_code) and wro
 # One curl process running LAB_REGISTER_PARALLEL transfers at a time (about a
 # quarter cheaper than xargs -P16 curl: no process per user). The server side
 # dominates: two PBKDF2 per call (the admin's Basic auth, the new SCRAM).
-t_reg=$(lab_now_ms)
+t_reg=$(xt_now_ms)
 reg_log="$LAB_DIR/register.log"
 reg_cfg="$LAB_DIR/register.curlrc"
 : >"$reg_log"
@@ -286,7 +286,7 @@ if ((LAB_USERS > 0)); then
   rm -f "$reg_cfg"
 fi
 registered=$(grep -c '^200 ' "$reg_log" || true)
-reg_time=$(lab_elapsed "$t_reg")
+reg_time=$(xt_elapsed "$t_reg")
 if ((registered != LAB_USERS)); then
   grep -v '^200 ' "$reg_log" | head -n 10 >&2 || true
   lab_die "registered $registered of $LAB_USERS users (see $reg_log)"
@@ -350,4 +350,4 @@ printf '%-7s %-20s %-16s (STARTTLS required, self-signed cert for %s)\n' tls "$(
 printf '\nusers: %s registered (user%04d..user%04d, password %s) in %s s; admin %s (password in %s)\n' \
   "$LAB_USERS" 1 "$LAB_USERS" "$LAB_USER_PASSWORD" "$reg_time" "$LAB_ADMIN_JID" "$LAB_ADMIN_PASSWORD_FILE"
 printf 'files: %s/lab.env %s/xtransfer.yaml %s/pids; stop with test/lab/stop.sh [--wipe]\n' "$LAB_DIR" "$LAB_DIR" "$LAB_DIR"
-printf 'lab started in %s s\n' "$(lab_elapsed "$t0")"
+printf 'lab started in %s s\n' "$(xt_elapsed "$t0")"

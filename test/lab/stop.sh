@@ -50,7 +50,7 @@ if [[ -r $LAB_DIR/pids ]]; then
 fi
 
 if ((${#running[@]} + ${#strays[@]})); then
-  t0=$(lab_now_ms)
+  t0=$(xt_now_ms)
   jobs_pids=()
   for entry in ${running[@]+"${running[@]}"}; do
     lab_stop_node "${entry%%:*}" &
@@ -65,7 +65,7 @@ if ((${#running[@]} + ${#strays[@]})); then
   failed=0
   for j in "${jobs_pids[@]}"; do wait "$j" || failed=1; done
   ((failed == 0)) || lab_die "some lab nodes did not stop"
-  lab_log "stopped ${#running[@]} node(s) [${running[*]-}]${strays[*]:+ and stray PIDs ${strays[*]}} in $(lab_elapsed "$t0") s"
+  lab_log "stopped ${#running[@]} node(s) [${running[*]-}]${strays[*]:+ and stray PIDs ${strays[*]}} in $(xt_elapsed "$t0") s"
 fi
 if ((wipe)); then
   rm -rf -- "$LAB_DIR"

@@ -8,7 +8,7 @@ import type {TransferReport} from '../engine/report.js'
 import {EXIT, UsageError} from '../errors.js'
 import {readRun} from '../journal/journal-reader.js'
 import {runsDir} from '../journal/runs-dir.js'
-import type {TransferOutcome} from '../operations/execute-transfer.js'
+import type {TransferOutcome, TransferSettings} from '../operations/execute-transfer.js'
 import {prepareResume} from '../operations/prepare-resume.js'
 import {renderReport} from '../render/report-table.js'
 import {makeStyle} from '../render/style.js'
@@ -61,6 +61,6 @@ export abstract class TransferCommand extends ClusterCommand {
   }
 }
 
-function settingsAsFlags(settings: import('../operations/execute-transfer.js').TransferSettings): Omit<TransferFlagValues, 'dry-run' | 'yes'> {
+function settingsAsFlags(settings: TransferSettings): Omit<TransferFlagValues, 'dry-run' | 'yes'> {
   return {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, wait: settings.waitMs, 'ack-timeout': settings.ackTimeoutMs, fallback: settings.fallback ?? 'none'}
 }

@@ -29,13 +29,19 @@ class FakeSession extends EventEmitter implements AdminSession {
   }
 }
 
-test('after the link drops, requests wait for a new login and go out on it', async () => {
+/** A ReconnectingAdmin whose every login opens a new FakeSession, kept in order. */
+function adminOverFakeSessions() {
   const sessions: FakeSession[] = []
   const admin = new ReconnectingAdmin(async () => {
     const session = new FakeSession()
     sessions.push(session)
     return session
   }, fakeClock())
+  return {sessions, admin}
+}
+
+test('after the link drops, requests wait for a new login and go out on it', async () => {
+  const {sessions, admin} = adminOverFakeSessions()
   await admin.start()
   await admin.request(xml('iq', {type: 'set', id: '1'}))
   sessions[0].cut()
@@ -47,12 +53,7 @@ test('after the link drops, requests wait for a new login and go out on it', asy
 })
 
 test('a stanza that never left is sent on the next stream; one whose answer was lost is not re-sent', async () => {
-  const sessions: FakeSession[] = []
-  const admin = new ReconnectingAdmin(async () => {
-    const session = new FakeSession()
-    sessions.push(session)
-    return session
-  }, fakeClock())
+  const {sessions, admin} = adminOverFakeSessions()
   await admin.start()
   // The stream is closing but the 'disconnected' event has not come yet.
   sessions[0].up = false

@@ -1,4 +1,4 @@
-import {client as createClient, ClientOptions, XmppClient} from '@xmpp/client'
+import {client as createClient, ClientOptions, XmppClient, xml} from '@xmpp/client'
 import pLimit from 'p-limit'
 
 import {followTransfers, TransferFollower, TransferMode} from '../client/index.js'
@@ -25,6 +25,11 @@ export interface FleetOptions {
   /** Admin JIDs whose transfer packets followers obey, besides the domain. */
   trustedAdmins?: readonly string[]
   onEvent?: (event: FleetEvent) => void
+  /**
+   * Send initial presence after every bind, as a chat client does (default false). The
+   * server's offline storage (ejabberd's mod_offline) hands stored messages over on it.
+   */
+  presence?: boolean
   /** Bound on one login, ms (default 15000); also bounds a follower's re-login. */
   loginTimeout?: number
   /** Tries per user before startFleet gives up on it (default 3). */
@@ -42,6 +47,8 @@ export type FleetEvent =
   | {type: 'transfer-failed'; user: string; to: string; error: Error; online: boolean}
   | {type: 'transfer-refused'; user: string; from: string; reason: string}
   | {type: 'offline'; user: string}
+  /** A message with a body reached one of the user's sessions; `delayed` if it carries a XEP-0203 delay (stored and handed over later). */
+  | {type: 'message'; user: string; from: string; id?: string; body: string; delayed: boolean}
 
 export interface FleetUserStats {
   user: string
@@ -60,6 +67,8 @@ export interface FleetUserStats {
   longestGapMs: number
   lastBoundAt: number | null
   failedLogins: number
+  /** Messages with a body that reached the user's sessions. */
+  messagesReceived: number
   lastError?: string
 }
 
@@ -106,11 +115,13 @@ interface Member {
   transfers: number
   failedTransfers: number
   failedLogins: number
+  messagesReceived: number
   lastError?: string
   /** When a client saw the server's <conflict/>: a replacement session is bound. */
   conflicts: WeakMap<XmppClient, number>
 }
 
+const NS_DELAY = 'urn:xmpp:delay'
 const ENDED = new Set(['closing', 'close', 'disconnecting', 'disconnect', 'offline'])
 
 /**
@@ -134,7 +145,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const behaviour = options.behaviour?.(user) ?? 'follow'
     if (!BEHAVIOURS.includes(behaviour)) throw new TypeError(`behaviour for ${user}: '${behaviour}' is not one of ${BEHAVIOURS.join(', ')}`)
     return {user, resource, behaviour, jid: `${user}@${options.domain}/${resource}`, clock: new SessionClock(now),
-      packetsReceived: 0, transfers: 0, failedTransfers: 0, failedLogins: 0, conflicts: new WeakMap()}
+      packetsReceived: 0, transfers: 0, failedTransfers: 0, failedLogins: 0, messagesReceived: 0, conflicts: new WeakMap()}
   })
   const byUser = new Map(members.map((member) => [member.user, member]))
   const plain = (user: string): NonNullable<ClientOptions['credentials']> => (auth) => auth({username: user, password: options.password}, 'PLAIN')
@@ -146,13 +157,23 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       if (error?.condition === 'conflict') member.conflicts.set(client, now())
     })
     client.on('stanza', (stanza) => {
+      if (stanza.name === 'message') {
+        const body = stanza.getChildText('body')
+        if (body === null || body === undefined) return
+        member.messagesReceived += 1
+        emit({type: 'message', user: member.user, from: stanza.attrs.from ?? '', ...(stanza.attrs.id ? {id: stanza.attrs.id} : {}), body, delayed: Boolean(stanza.getChild('delay', NS_DELAY))})
+        return
+      }
       const namespace = transferNamespaceOf(stanza)
       if (!namespace) return
       member.packetsReceived += 1
       emit({type: 'transfer-packet', user: member.user, namespace, from: stanza.attrs.from ?? ''})
     })
     client.on('status', (status: string) => {
-      if (status === 'online') member.clock.bound(client)
+      if (status === 'online') {
+        member.clock.bound(client)
+        if (options.presence) client.send(xml('presence')).catch(() => {})
+      }
       else if (ENDED.has(status)) {
         // The session being moved got <conflict/>: the server bound its replacement first.
         // Whether that replacement holds is known when the move ends (see follow()).
@@ -267,6 +288,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         longestGapMs: reading.longestGapMs,
         lastBoundAt: reading.lastBoundAt,
         failedLogins: member.failedLogins,
+        messagesReceived: member.messagesReceived,
         ...(member.lastError ? {lastError: member.lastError} : {}),
       }
     })

@@ -9,7 +9,7 @@ import type {Element} from '@xmpp/xml'
 
 import {followTransfers, type TransferFailed, type TransferFollower, type Transferred} from '../../src/client/index.js'
 import {reconnectIsActive} from '../../src/client/lifecycle.js'
-import {startFleet} from '../../src/fleet/index.js'
+import {type FleetEvent, startFleet} from '../../src/fleet/index.js'
 import {buildTransferIq, NS_CXFR, NS_SRVXFR, parseServer, TransferNamespace} from '../../src/protocol/index.js'
 import {allSessions, LabEnv, LabNode, labUser, requireLab, userSessions} from './lab-env.js'
 
@@ -369,6 +369,38 @@ describe('the fleet against ejabberd', {timeout: 120_000}, () => {
       console.log(`# (5) stop() took ${stopMs} ms`)
     } finally {
       if (stopMs < 0) await fleet.stop()
+    }
+  })
+})
+
+describe('the fleet as a receiver (the bench\'s message figures)', {timeout: 60_000}, () => {
+  test('(9) with presence, a message stored while the user was offline arrives at login; live ones are counted too', async () => {
+    const users = [386, 387].map(labUser)
+    const resource = `xt-msg-${RUN}`
+    const stored = `stored-${RUN}`
+    const live = `live-${RUN}`
+    // users[0] has no session: ejabberd's mod_offline keeps a chat message to the bare JID.
+    await admin.send(xml('message', {to: `${users[0]}@${lab.domain}`, type: 'chat', id: stored}, xml('body', {}, stored)))
+    await sleep(300)
+    const events: Array<Extract<FleetEvent, {type: 'message'}>> = []
+    const fleet = await startFleet({
+      service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
+      resource: () => resource, presence: true, onEvent: (event) => event.type === 'message' && events.push(event),
+    })
+    try {
+      const got = await waitFor(() => events.find((e) => e.id === stored), 5000, 'the stored message, handed over on presence')
+      assert.equal(got.user, users[0])
+      assert.equal(got.body, stored)
+      assert.equal(got.delayed, true, 'offline storage stamps a delay')
+      await admin.send(xml('message', {to: `${users[1]}@${lab.domain}/${resource}`, type: 'chat', id: live}, xml('body', {}, live)))
+      const now = await waitFor(() => events.find((e) => e.id === live), 5000, 'the live message')
+      assert.equal(now.user, users[1])
+      assert.equal(now.delayed, false)
+      // The stats count what the events showed (earlier runs' leftovers in storage included).
+      const counted = new Map(fleet.stats().map((s) => [s.user, s.messagesReceived]))
+      for (const user of users) assert.equal(counted.get(user), events.filter((e) => e.user === user).length, user)
+    } finally {
+      await fleet.stop()
     }
   })
 })

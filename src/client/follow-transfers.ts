@@ -6,6 +6,7 @@ import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, parseTransferIq, TransferNamespace} f
 import {cloneClient, connectWith, ConnectContext, ConnectFn, Credentials} from './connect.js'
 import {askForResource, abandon, bounded, closeGracefully, reconnectIsActive, unwrapIPv6Hosts, whenReplySent, whenServerHasRead} from './lifecycle.js'
 import {discoInfo, stanzaError} from './replies.js'
+import {guardStreamManagementCount} from './stream-management-count.js'
 import {describeTarget, sameTarget, SessionTarget, targetOf} from './target.js'
 import {checkSender, normaliseAdmins} from './trust.js'
 
@@ -168,6 +169,8 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
     this.#active.add(client)
     if (this.#attached.has(client)) return
     this.#attached.add(client)
+    // A new session binds while messages flow to it: see stream-management-count.ts.
+    guardStreamManagementCount(client)
     // When the session bound (at the latest now, if it is online already): see minSessionAge.
     if (client.status === 'online') this.#boundAt.set(client, this.#options.now())
     client.on('online', () => this.#boundAt.set(client, this.#options.now()))

@@ -5,3 +5,4 @@ export type {FollowTransfersOptions, TransferEvents, TransferFailed, TransferMod
 export type {ConnectContext, ConnectFn, Credentials} from './connect.js'
 export type {SessionTarget} from './target.js'
 export {targetOf} from './target.js'
+export {guardStreamManagementCount} from './stream-management-count.js'

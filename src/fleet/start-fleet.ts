@@ -1,7 +1,7 @@
 import {client as createClient, ClientOptions, XmppClient, xml} from '@xmpp/client'
 import pLimit from 'p-limit'
 
-import {followTransfers, TransferFollower, TransferMode} from '../client/index.js'
+import {followTransfers, guardStreamManagementCount, TransferFollower, TransferMode} from '../client/index.js'
 import {abandon, bounded, closeGracefully} from '../client/lifecycle.js'
 import {TransferNamespace} from '../protocol/index.js'
 import {Behaviour, BEHAVIOURS, ignoreTransfers, transferNamespaceOf} from './behaviours.js'
@@ -152,6 +152,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 
   function instrument(member: Member, client: XmppClient): void {
     guardLateData(client)
+    guardStreamManagementCount(client)
     client.on('error', (error: {message?: string; condition?: string}) => {
       member.lastError = error?.message ?? String(error)
       if (error?.condition === 'conflict') member.conflicts.set(client, now())

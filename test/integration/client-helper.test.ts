@@ -7,7 +7,7 @@ import {after, before, describe, test} from 'node:test'
 import {client as createClient, ClientOptions, xml, XmppClient} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
-import {followTransfers, type TransferFailed, type TransferFollower, type Transferred} from '../../src/client/index.js'
+import {followTransfers, guardStreamManagementCount, type TransferFailed, type TransferFollower, type Transferred} from '../../src/client/index.js'
 import {reconnectIsActive} from '../../src/client/lifecycle.js'
 import {type FleetEvent, startFleet} from '../../src/fleet/index.js'
 import {buildTransferIq, NS_CXFR, NS_SRVXFR, parseServer, TransferNamespace} from '../../src/protocol/index.js'
@@ -402,5 +402,47 @@ describe('the fleet as a receiver (the bench\'s message figures)', {timeout: 60_
     } finally {
       await fleet.stop()
     }
+  })
+})
+
+describe('stream management under a stream of messages', {timeout: 90_000}, () => {
+  // @xmpp/client 0.14 acknowledges, in its first <a/>, the stanzas it got before <enabled/>
+  // when they arrive in one read with it; ejabberd then closes the stream
+  // (undefined-condition). Measured here without the guard: 3–5 of these 25 logins closed.
+  test('(10) logins into a flood of messages, with presence and the guard: the server closes none', async () => {
+    const user = labUser(388)
+    const resource = `xt-sm-${RUN}`
+    const to = `${user}@${lab.domain}/${resource}`
+    let sending = true
+    let sent = 0
+    const flood = (async () => {
+      while (sending) {
+        for (let i = 0; i < 4; i++) admin.send(xml('message', {to, type: 'chat', id: `f-${RUN}-${++sent}`}, xml('body', {}, `flood ${sent}`))).catch(() => {})
+        await sleep(10)
+      }
+    })()
+    const closed: string[] = []
+    let acked = 0
+    try {
+      for (let i = 0; i < 25; i++) {
+        const c = createClient({service: lab.nodes[1].service, domain: lab.domain, resource, username: user, credentials: plain(user, lab.userPassword)})
+        c.reconnect.stop()
+        guardStreamManagementCount(c)
+        let error: string | undefined
+        c.on('error', (e: {condition?: string; message?: string}) => (error ??= e.condition ?? e.message))
+        c.on('online', () => c.send(xml('presence')).catch(() => {}))
+        c.on('send', (element: Element) => element.name === 'a' && acked++)
+        await c.start()
+        await sleep(350)
+        if (error || c.status !== 'online') closed.push(`login ${i + 1}: ${error ?? c.status}`)
+        await c.stop().catch(() => {})
+      }
+    } finally {
+      sending = false
+      await flood
+    }
+    console.log(`# (10) 25 logins under ${sent} messages; ${acked} acks sent; closed: ${closed.length ? closed.join(', ') : 'none'}`)
+    assert.ok(acked > 0, 'the server asked for acks (stream management was on)')
+    assert.deepEqual(closed, [])
   })
 })

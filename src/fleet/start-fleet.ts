@@ -198,7 +198,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     })
     helper.on('transferred', (event) => {
       member.transfers += 1
-      member.clock.unbound(event.previous)
+      // Make-before-break: the old client's session is over. Break-before-make reuses the
+      // client (previous === client): its end and new bind were counted as they happened.
+      if (event.previous !== event.client) member.clock.unbound(event.previous)
       emit({type: 'transferred', user: member.user, from: event.from.service, to: event.to.service, ms: event.ms, oldStream: event.oldStream})
     })
     helper.on('transfer-failed', (event) => {

@@ -373,6 +373,37 @@ describe('the fleet against ejabberd', {timeout: 120_000}, () => {
   })
 })
 
+describe('the fleet in break-before-make', {timeout: 60_000}, () => {
+  test('(11) each moved user is offline once, for about one login, and online again', async () => {
+    const users = [371, 372, 373].map(labUser)
+    const resource = `xt-bbm-${RUN}`
+    const fleet = await startFleet({
+      service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
+      resource: () => resource, trustedAdmins: [lab.adminJid], mode: 'break-before-make',
+    })
+    try {
+      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 3, 5000, 'the admin\'s node sees all 3')
+      await sleep(1100) // past minSessionAge
+      const answers = await Promise.all(users.map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))))
+      assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
+      await waitFor(() => fleet.totals().transfers === 3, 10_000, '3 transfers')
+      const first = fleet.stats()
+      await sleep(1000)
+      const later = fleet.stats()
+      console.log(`# (11) break-before-make gaps: ${first.map((s) => s.longestGapMs.toFixed(0)).join(', ')} ms`)
+      for (const [i, s] of later.entries()) {
+        assert.equal(s.online, true, s.user)
+        assert.equal(s.currentService, lab.nodes[1].service, s.user)
+        assert.equal(s.gaps, 1, `${s.user}: one gap`)
+        assert.ok(s.longestGapMs > 0 && s.longestGapMs < 2000, `${s.user}: gap ${s.longestGapMs} ms`)
+        assert.equal(s.offlineMs, first[i].offlineMs, `${s.user}: the gap closed at the new bind`)
+      }
+    } finally {
+      await fleet.stop()
+    }
+  })
+})
+
 describe('the fleet as a receiver (the bench\'s message figures)', {timeout: 60_000}, () => {
   test('(9) with presence, a message stored while the user was offline arrives at login; live ones are counted too', async () => {
     const users = [386, 387].map(labUser)

@@ -1,7 +1,9 @@
 // npm run bench (through bench/run.sh, which builds xtransfer and starts the bench's own
-// lab): the login floor, xtransfer's drain of N sessions, and the kick-all baseline, on
-// the 3-node lab with a rehearsal fleet spread over worker processes. Prints a table,
-// writes bench/results/<date>-<N>.json and the sessions-per-node picture.
+// lab): the login floor, xtransfer's drains of N sessions (make-before-break at two paces,
+// break-before-make), and two baselines (kick every session; stop the node), on the
+// 3-node lab with a rehearsal fleet spread over worker processes. In every phase but the
+// floor a sender on node-2 sends numbered chat messages to some of the moving users.
+// Prints a table, writes bench/results/<date>-<N>.json and the sessions-per-node picture.
 // Settings: see docs/performance.md ("Settings").
 import {spawn} from 'node:child_process'
 import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -39,7 +41,12 @@ const RATE_FACTOR = Number(env.BENCH_RATE_FACTOR || 0.9)
 const DEFAULT_RATE = 50
 const WAIT_S = int('BENCH_WAIT', 60)
 const PROFILE = env.BENCH_PROFILE === '1'
-const PHASES = (env.BENCH_PHASES || 'floor,drain,drain-default,kick').split(',').map((p) => p.trim())
+const PHASES = (env.BENCH_PHASES || 'floor,drain,drain-default,drain-bbm,kick,stop-node').split(',').map((p) => p.trim())
+// The message sender: BENCH_MSG_RATE messages/s in all (0: none) to BENCH_MSG_USERS of the moving users.
+const MSG_RATE = int('BENCH_MSG_RATE', 200)
+const MSG_USERS = Math.min(N, int('BENCH_MSG_USERS', 100))
+const MSG_GRACE_MS = int('BENCH_MSG_GRACE_MS', 5000)
+const SENDER = 'xtbench-sender'
 const LAB_DIR = env.XTRANSFER_LAB_DIR
 const OUT = resolve(env.BENCH_OUT || join(ROOT, 'bench', 'results'))
 const WORK = resolve(env.BENCH_WORK || '/tmp/xtransfer-bench-work')
@@ -62,6 +69,7 @@ async function main() {
     date: date.toISOString(),
     machine: {cores: cpus().length, cpuModel: cpus()[0]?.model ?? null, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version, loadAvgAtStart: loadavg().map((v) => round(v, 2))},
     settings: {users: N, workers: WORKERS, parallelismPerWorker: PARALLELISM, sampleMs: SAMPLE_MS, sampler: SAMPLER, kickParallel: KICK_PARALLEL, waitS: WAIT_S, profile: PROFILE, phases: PHASES,
+      fleet: 'startFleet (dist/fleet): PLAIN over plain TCP, initial presence after every bind, @xmpp/client 0.14 (XEP-0198 stream management enabled with resume)',
       lab: {nodes: lab.nodes.map(({name, server, c2s, api: url}) => ({name, server, c2s, api: url}))}},
     directoryCost: {},
     phases: {},
@@ -80,7 +88,7 @@ async function main() {
   const pool = await startPool(WORKERS, {execArgv})
   const users = Array.from({length: N}, (_, i) => userName(i + 1))
   const slices = Array.from({length: WORKERS}, (_, w) => users.filter((_, i) => i % WORKERS === w))
-  const ctx = {lab, api, pool, users, slices, result}
+  const ctx = {lab, api, pool, users, slices, result, messages: await prepareMessages(lab, api, users, result)}
   mkdirSync(OUT, {recursive: true})
   const stem = `${date.toISOString().slice(0, 10)}-${N}`
   const jsonPath = join(OUT, `${stem}.json`)
@@ -99,10 +107,16 @@ async function main() {
     save()
     if (PHASES.includes('drain-default') && rate !== DEFAULT_RATE) result.phases.drainDefault = await phaseDrain(ctx, DEFAULT_RATE, 'drain-default')
     save()
+    if (PHASES.includes('drain-bbm')) result.phases.drainBbm = await phaseDrain(ctx, DEFAULT_RATE, 'drain-bbm', 'break-before-make')
+    save()
     if (PHASES.includes('kick')) result.phases.kick = await phaseKick(ctx)
+    save()
+    // Last: it stops node-1 (and starts it again afterwards).
+    if (PHASES.includes('stop-node')) result.phases.stopNode = await phaseStopNode(ctx)
   } finally {
     await pool.all('stop', () => ({}), 60_000).catch(() => {})
     await pool.close()
+    await ctx.messages?.pool.close()
   }
   if (PROFILE) result.profiles = summarizeProfiles(join(WORK, 'prof'))
   result.targets = judgeTargets(result)
@@ -162,10 +176,10 @@ async function phaseFloor(ctx) {
   }
 }
 
-/** The fleet on node-1, then the real CLI drains it at `rate`. */
-async function phaseDrain(ctx, rate, label) {
-  const {lab, api, pool, slices} = ctx
-  const setup = await fleetOnSource(ctx, label)
+/** The fleet on node-1 (moving `mode`), then the real CLI drains it at `rate`. */
+async function phaseDrain(ctx, rate, label, mode = 'make-before-break') {
+  const {lab, api, pool} = ctx
+  const setup = await fleetOnSource(ctx, label, mode)
   ctx.result.directoryCost[`connected_users_info at ${N} sessions (${label})`] = await measureApiCost(lab, api, 'connected_users_info', {calls: 10})
   if (label === 'drain') {
     ctx.result.directoryCost[`user_sessions_info at ${N} sessions`] = await measureApiCost(lab, api, 'user_sessions_info', {calls: 20, args: {user: userName(1), host: lab.domain}})
@@ -181,10 +195,12 @@ async function phaseDrain(ctx, rate, label) {
   say(`${label}: ./bin/run.js ${args.join(' ')}`)
   const sampler = startSampler(lab, api, {everyMs: SAMPLE_MS, how: SAMPLER})
   const cpu0 = await cpuSnapshot(ctx)
+  await startMessages(ctx, label)
   const cli = await runCli(args, files, (N / rate + WAIT_S + 90) * 1000)
   const cliCpuEnd = await cpuSnapshot(ctx)
   // The CLI has seen every session elsewhere; the fleet's own view must agree.
   const settled = await waitFor(ctx, (counts) => counts.transferred >= N, 30_000)
+  const sent = await stopMessages(ctx)
   const collected = await pool.all('collect')
   await sleep(500)
   const samples = await sampler.stop()
@@ -208,9 +224,12 @@ async function phaseDrain(ctx, rate, label) {
   const trackedRight = moved.filter((row) => row.reconnectedTo === fleetNode.get(row.jid.split('/')[0])).length
   const origin = firstSent ?? cli.startedAt
   const polls = directoryPolls(directory, journal, report)
+  const messages = messageFigures(ctx, sent, collected, origin, label)
+  await countStillStored(ctx, messages)
   return {
-    what: `xtransfer drain ${DRAIN_NODE} --rate ${rate} of ${N} sessions (make-before-break followers), ${WORKERS} fleet workers`,
+    what: `xtransfer drain ${DRAIN_NODE} --rate ${rate} of ${N} sessions (${mode} followers), ${WORKERS} fleet workers`,
     rate,
+    mode,
     users: N,
     fleetSetup: setup,
     cli: {
@@ -245,6 +264,9 @@ async function phaseDrain(ctx, rate, label) {
     // Users the fleet did not see move, grouped by what their stats say.
     notMovedByFleet: countBy(stats.filter((s) => s.transfers === 0), (s) => `packets ${s.packetsReceived}, failed transfers ${s.failedTransfers}, online ${s.online}, last error: ${s.lastError ?? 'none'}`),
     offlineGapMs: gapStats(stats),
+    messages,
+    // Sessions at the end of the phase whose stream had XEP-0198 enabled.
+    withStreamManagement: sum(collected, (c) => c.streamManagement),
     directory: directorySummary(directory, polls),
     cpu,
     timeline: timeline(samples, origin),
@@ -255,16 +277,12 @@ async function phaseDrain(ctx, rate, label) {
 
 /** The fleet on node-1 with reconnect on, pointed at node-2/3; every session kicked through the HTTP API at once. */
 async function phaseKick(ctx) {
-  const {lab, api, pool, users} = ctx
-  const setup = await fleetOnSource(ctx, 'kick')
-  await sleep(SETTLE_MS)
-  const targets = lab.nodes.slice(1)
-  const serviceOf = Object.fromEntries(users.map((user, i) => [user, `xmpp://127.0.0.1:${targets[i % targets.length].c2s}`]))
-  await pool.all('armReconnect', () => ({serviceOf}))
-  await pool.all('collect', () => ({withStats: false}))
+  const {lab, api, users} = ctx
+  const setup = await fleetReadyToReconnect(ctx, 'kick')
   say(`kick: kick_session × ${N} through the HTTP API (${KICK_PARALLEL} in parallel over the 3 nodes' APIs)`)
   const sampler = startSampler(lab, api, {everyMs: SAMPLE_MS, how: SAMPLER})
   const cpu0 = await cpuSnapshot(ctx)
+  await startMessages(ctx, 'kick')
   const kickStart = now()
   const kicks = {ok: 0, failed: 0, sample: [], endedAt: 0}
   let next = 0
@@ -281,19 +299,7 @@ async function phaseKick(ctx) {
     }
   }))
   kicks.endedAt = now()
-  const back = await waitFor(ctx, (counts) => counts.rebound >= N, Math.max(120_000, N * 30))
-  const cpu = cpuSince(cpu0, await cpuSnapshot(ctx))
-  const collected = await pool.all('collect')
-  await sleep(500)
-  const samples = await sampler.stop()
-  await stopFleet(ctx)
-
-  const rebound = collected.flatMap((c) => c.log.rebound)
-  const firstBack = new Map()
-  for (const [user, t] of rebound) if (!firstBack.has(user) || t < firstBack.get(user)) firstBack.set(user, t)
-  const backAt = [...firstBack.values()]
-  const attempts = sum(collected, (c) => c.log.reconnecting.length)
-  const stats = collected.flatMap((c) => c.stats)
+  const comeBack = await reconnectFigures(ctx, {sampler, cpu0, origin: kickStart, tag: 'kick'})
   return {
     what: `kick_session × ${N} (HTTP API, ${KICK_PARALLEL} in parallel); unmodified @xmpp/client reconnect (1 s delay) to node-2/node-3`,
     users: N,
@@ -302,8 +308,75 @@ async function phaseKick(ctx) {
     kicksPerS: r1(kicks.ok / ((kicks.endedAt - kickStart) / 1000)),
     kickFailures: kicks.failed,
     kickFailureSample: kicks.sample,
-    back99S: r1(timeToShare(backAt, N, 0.99, kickStart)),
-    back100S: r1(timeToShare(backAt, N, 1, kickStart)),
+    ...comeBack,
+  }
+}
+
+/**
+ * The fleet on node-1 with reconnect on, pointed at node-2/3; node-1 stopped as an operator
+ * would (ejabberdctl stop, through test/lab/node.sh), then started again for later runs.
+ */
+async function phaseStopNode(ctx) {
+  const {lab, api} = ctx
+  const setup = await fleetReadyToReconnect(ctx, 'stop-node')
+  say('stop-node: test/lab/node.sh stop 1 (ejabberdctl stop, then the node\'s PID exits)')
+  const sampler = startSampler(lab, api, {everyMs: SAMPLE_MS, how: SAMPLER})
+  const cpu0 = await cpuSnapshot(ctx)
+  await startMessages(ctx, 'stop-node')
+  const stopStart = now()
+  const stop = await runLabScript(['stop', '1'], 120_000)
+  const stopEnd = now()
+  if (stop.code !== 0) say(`stop-node: node.sh stop 1 exited ${stop.code}: ${stop.output.slice(-300)}`)
+  const comeBack = await reconnectFigures(ctx, {sampler, cpu0, origin: stopStart, apiNode: 1, tag: 'stop-node'})
+  say('stop-node: starting node-1 again')
+  const startAgain = await runLabScript(['start', '1'], 240_000)
+  if (startAgain.code === 0) lab.nodes[0].pid = labInfo(LAB_DIR).nodes[0].pid
+  else say(`stop-node: node.sh start 1 exited ${startAgain.code}: ${startAgain.output.slice(-300)}`)
+  return {
+    what: `test/lab/node.sh stop 1 (ejabberdctl stop) under ${N} sessions; unmodified @xmpp/client reconnect (1 s delay) to node-2/node-3; server CPU of node-2 and node-3 only (node-1's ends with it)`,
+    users: N,
+    fleetSetup: setup,
+    stopS: r1((stopEnd - stopStart) / 1000),
+    stopExitCode: stop.code,
+    restarted: startAgain.code === 0,
+    ...comeBack,
+  }
+}
+
+/** Both baselines: the fleet on node-1, each client's auto-reconnect on and pointed at node-2 or node-3. */
+async function fleetReadyToReconnect(ctx, label) {
+  const {lab, pool, users} = ctx
+  const setup = await fleetOnSource(ctx, label)
+  await sleep(SETTLE_MS)
+  const targets = lab.nodes.slice(1)
+  const serviceOf = Object.fromEntries(users.map((user, i) => [user, `xmpp://127.0.0.1:${targets[i % targets.length].c2s}`]))
+  await pool.all('armReconnect', () => ({serviceOf}))
+  await pool.all('collect', () => ({withStats: false}))
+  return setup
+}
+
+/** Both baselines, after the blow: until everybody is back, then what the clients and the messages saw. */
+async function reconnectFigures(ctx, {sampler, cpu0, origin, tag, apiNode = 0}) {
+  const {pool} = ctx
+  const back = await waitFor(ctx, (counts) => counts.rebound >= N, Math.max(120_000, N * 30))
+  const sent = await stopMessages(ctx)
+  const cpu = cpuSince(cpu0, await cpuSnapshot(ctx))
+  const collected = await pool.all('collect')
+  await sleep(500)
+  const samples = await sampler.stop()
+  await stopFleet(ctx, apiNode)
+  const messages = messageFigures(ctx, sent, collected, origin, tag)
+  await countStillStored(ctx, messages, apiNode)
+
+  const rebound = collected.flatMap((c) => c.log.rebound)
+  const firstBack = new Map()
+  for (const [user, t] of rebound) if (!firstBack.has(user) || t < firstBack.get(user)) firstBack.set(user, t)
+  const backAt = [...firstBack.values()]
+  const attempts = sum(collected, (c) => c.log.reconnecting.length)
+  const stats = collected.flatMap((c) => c.stats)
+  return {
+    back99S: r1(timeToShare(backAt, N, 0.99, origin)),
+    back100S: r1(timeToShare(backAt, N, 1, origin)),
     backOnline: firstBack.size,
     allBack: back,
     peakLoginsPerS: peakRate(backAt),
@@ -311,44 +384,216 @@ async function phaseKick(ctx) {
     reconnectAttempts: attempts,
     // A reconnect attempt that did not end bound (the next attempt, or none, followed).
     failedLogins: Math.max(0, attempts - rebound.length),
-    // Errors on the clients other than the kick's <conflict/> (the kicked stream's socket reset, failed attempts).
+    // Errors on the clients other than a kick's <conflict/> (the stream's socket reset, failed attempts).
     clientErrors: sum(collected, (c) => c.log.reconnectErrors),
     clientErrorSample: collected.flatMap((c) => c.log.reconnectErrorSample).slice(0, 5),
     clientLibraryCrashes: sum(collected, (c) => c.log.crashes),
     clientLibraryCrashSample: collected.flatMap((c) => c.log.crashSample).slice(0, 2),
     offlineGapMs: gapStats(stats),
+    messages,
+    withStreamManagement: sum(collected, (c) => c.streamManagement),
     byNodeAfter: countBy(stats.filter((s) => s.online), (s) => s.currentService),
     cpu,
-    timeline: timeline(samples, kickStart),
+    timeline: timeline(samples, origin),
     samplerFailures: sampler.failures,
+  }
+}
+
+/** test/lab/node.sh on the bench's lab (bench/run.sh exported its settings); bounded. */
+function runLabScript(args, timeoutMs) {
+  return new Promise((resolvePromise) => {
+    const child = spawn('bash', [join(ROOT, 'test', 'lab', 'node.sh'), ...args], {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+    const output = []
+    child.stdout.on('data', (chunk) => output.push(chunk))
+    child.stderr.on('data', (chunk) => output.push(chunk))
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolvePromise({code: code ?? signal, output: Buffer.concat(output).toString()})
+    })
+  })
+}
+
+// --- the message sender ---------------------------------------------------------------
+
+/** The sender's account and worker, and who receives: MSG_USERS users spread over the fleet. */
+async function prepareMessages(lab, api, users, result) {
+  if (MSG_RATE === 0) return null
+  try {
+    await api.call('register', {user: SENDER, host: lab.domain, password: lab.userPassword})
+  } catch (error) {
+    if (!/already|exists|conflict|409/i.test(error.message)) throw error
+  }
+  const receivers = Array.from({length: MSG_USERS}, (_, k) => users[Math.floor((k * N) / MSG_USERS)])
+  const node = lab.nodes[1]
+  result.settings.messages = {
+    ratePerS: MSG_RATE, receivers: MSG_USERS, perReceiverPerS: r1(MSG_RATE / MSG_USERS), graceMs: MSG_GRACE_MS,
+    sender: `${SENDER}@${lab.domain} on ${node.name}, to the receivers' full JIDs (…/rehearsal), type chat`,
+    serverModules: serverModules(lab),
+  }
+  return {
+    pool: await startPool(1),
+    receivers,
+    start: {service: `xmpp://127.0.0.1:${node.c2s}`, domain: lab.domain, user: SENDER, password: lab.userPassword,
+      targets: receivers.map((user) => `${user}@${lab.domain}/rehearsal`), rate: MSG_RATE},
+  }
+}
+
+/** What the lab's ejabberd.yml turns on that decides a message's fate: offline storage, stream management. */
+function serverModules(lab) {
+  const path = join(lab.dir, 'node1', 'ejabberd.yml')
+  if (!existsSync(path)) return null
+  const yml = readFileSync(path, 'utf8')
+  return {
+    mod_offline: /^ {2}mod_offline:/m.test(yml),
+    maxUserOfflineMessages: /max_user_offline_messages:\n(?:\s+\d+: \w+\n)*?\s+(\d+): all/.exec(yml)?.[1] ?? null,
+    mod_stream_mgmt: /^ {2}mod_stream_mgmt:/m.test(yml),
+    resumeTimeoutS: /mod_stream_mgmt:\n\s+resume_timeout: (\d+)/.exec(yml)?.[1] ?? null,
+    resendOnTimeout: /mod_stream_mgmt:\n(?:\s+\w+: \S+\n)*?\s+resend_on_timeout: (\S+)/.exec(yml)?.[1] ?? 'false (default)',
+  }
+}
+
+/** `tag`: the phase, written into every message. */
+async function startMessages(ctx, tag) {
+  if (ctx.messages) await ctx.messages.pool.all('sendStart', () => ({...ctx.messages.start, tag}))
+}
+
+/** Stops the sender after its grace period (late deliveries, bounces); null if none ran. */
+async function stopMessages(ctx) {
+  if (!ctx.messages) return null
+  const [sent] = await ctx.messages.pool.all('sendStop', () => ({graceMs: MSG_GRACE_MS}), MSG_GRACE_MS + 30_000)
+  return sent
+}
+
+/**
+ * After the phase (sessions closed, sender stopped): how many messages ejabberd still
+ * holds in offline storage for the receivers that lost some — where a lost message that
+ * was stored after the user's presence had emptied the store stays until the next login.
+ */
+async function countStillStored(ctx, messages, apiNode = 0) {
+  if (!messages || messages.lost === 0) return
+  const users = Object.keys(messages.lostByUser)
+  const counts = await Promise.all(users.map((user) => ctx.api.call('get_offline_count', {user, server: ctx.lab.domain}, {node: apiNode}).then((answer) => Number(answer?.value ?? answer), () => null)))
+  messages.stillInOfflineStorage = Object.fromEntries(users.map((user, i) => [user, counts[i]]))
+}
+
+/** Each user's session events in a phase, in time order: [t, what]. */
+function sessionTimelines(collected) {
+  const byUser = new Map()
+  const add = (user, t, what) => {
+    if (!byUser.has(user)) byUser.set(user, [])
+    byUser.get(user).push([t, what])
+  }
+  for (const {log} of collected) {
+    for (const [user, t] of log.packets) add(user, t, 'transfer packet')
+    for (const [user, t] of log.transferred) add(user, t, 'new session bound')
+    for (const [user, t] of log.offline) add(user, t, 'session ended, none bound')
+    for (const [user, t] of log.rebound) add(user, t, 'bound again')
+  }
+  for (const events of byUser.values()) events.sort((a, b) => a[0] - b[0])
+  return byUser
+}
+
+/** Where a receiver was when a message was sent to it: its last session event before, and the next. */
+function whenSent(events, at) {
+  let last = null
+  for (const event of events) if (event[0] <= at) last = event
+  const next = events.find((event) => event[0] > at)
+  const ms = (t) => Math.round(t - at)
+  const detail = [last && `${last[1]} ${ms(last[0])} ms`, next && `${next[1]} +${ms(next[0])} ms`].filter(Boolean).join('; ') || 'no session event'
+  if (last?.[1] === 'session ended, none bound') return {when: 'while the user had no session', detail}
+  if (next && next[0] - at <= 2000 && (next[1] === 'session ended, none bound' || next[1] === 'new session bound')) return {when: `within 2 s before its session changed (${next[1]})`, detail}
+  if (last && at - last[0] <= 2000) return {when: `within 2 s after ${last[1]}`, detail}
+  return {when: 'no session change within 2 s', detail}
+}
+
+/** Sent, delivered (first copies), lost, duplicated and delivery delay, from the receivers' logs. */
+function messageFigures(ctx, sent, collected, origin, tag) {
+  if (!sent) return null
+  const {receivers} = ctx.messages
+  const targetOf = (seq) => receivers[(seq - 1) % receivers.length]
+  const copies = new Map()
+  const delays = []
+  let viaStorage = 0
+  let misrouted = 0
+  const duplicates = []
+  // Messages of earlier phases that reached their receiver only now (kept in offline storage).
+  const earlier = {}
+  for (const [user, phase, seq, sentAt, at, delayed] of collected.flatMap((c) => c.log.messages)) {
+    if (phase !== tag) {
+      earlier[phase] = (earlier[phase] ?? 0) + 1
+      continue
+    }
+    if (seq > sent.sent || targetOf(seq) !== user) {
+      misrouted++
+      continue
+    }
+    const n = (copies.get(seq) ?? 0) + 1
+    copies.set(seq, n)
+    if (n === 1) {
+      delays.push(at - sentAt)
+      if (delayed) viaStorage++
+    } else if (duplicates.length < 10) duplicates.push([user, seq, r1((sentAt - origin) / 1000), delayed ? 'delayed' : 'live'])
+  }
+  const bounced = new Map(sent.bounced)
+  const lost = []
+  for (let seq = 1; seq <= sent.sent; seq++) if (!copies.has(seq)) lost.push(seq)
+  // A lost message's send time, from the sender's steady pace.
+  const sentAtOf = (seq) => sent.startedAt + ((seq - 1) * 1000) / sent.rate
+  const timelines = sessionTimelines(collected)
+  const explained = lost.map((seq) => ({seq, user: targetOf(seq), ...whenSent(timelines.get(targetOf(seq)) ?? [], sentAtOf(seq)), bounce: bounced.get(seq) ?? null}))
+  return {
+    sent: sent.sent,
+    delivered: copies.size,
+    lost: lost.length,
+    duplicated: [...copies.values()].reduce((total, n) => total + n - 1, 0),
+    delayMs: spread(delays),
+    throughStorage: viaStorage,
+    bounced: sent.bounced.length,
+    bounceConditions: countBy(sent.bounced, ([, condition]) => condition),
+    // The sender was told "not delivered" for a message the receiver has: ejabberd bounces the
+    // unacknowledged stanzas of a session that ends (mod_stream_mgmt, resend_on_timeout: false).
+    bouncedButDelivered: sent.bounced.filter(([seq]) => copies.has(seq)).length,
+    // Where the receiver was when each lost message was sent (see whenSent).
+    lostWhen: countBy(explained, (loss) => `${loss.when}${loss.bounce ? ` (bounced: ${loss.bounce})` : ' (no bounce)'}`),
+    misrouted,
+    fromEarlierPhases: earlier,
+    sendingS: r1((sent.stoppedAt - sent.startedAt) / 1000),
+    senderProblems: {sendFailures: sent.sendFailures, streamErrors: sent.streamErrors.slice(0, 5), droppedAtS: sent.droppedAt === null ? null : r1((sent.droppedAt - origin) / 1000)},
+    lostByUser: countBy(explained, (loss) => loss.user),
+    // [receiver, seq, sent at (s from the phase's origin), the receiver's nearest session event, bounce condition or null]
+    lostSample: explained.slice(0, 10).map((loss) => [loss.user, loss.seq, r1((sentAtOf(loss.seq) - origin) / 1000), loss.detail, loss.bounce]),
+    // [receiver, seq, sent at (s), how the extra copy came]
+    duplicateSample: duplicates,
   }
 }
 
 // --- fleet helpers --------------------------------------------------------------------
 
-function fleetBasics(lab) {
-  return {password: lab.userPassword, domain: lab.domain, parallelism: PARALLELISM, mode: 'make-before-break', trustedAdmins: [lab.adminJid], loginTimeout: 30_000}
+function fleetBasics(lab, mode = 'make-before-break') {
+  return {password: lab.userPassword, domain: lab.domain, parallelism: PARALLELISM, mode, trustedAdmins: [lab.adminJid], loginTimeout: 30_000, presence: true}
 }
 
 function loginTimeoutMs() {
   return 60_000 + N * 50 // 20 logins/s at the worst
 }
 
-async function fleetOnSource(ctx, label) {
+async function fleetOnSource(ctx, label, mode) {
   const {lab, pool, slices} = ctx
   const service = `xmpp://127.0.0.1:${lab.nodes[0].c2s}`
   say(`${label}: fleet of ${N} logs in on ${DRAIN_NODE}`)
   const started = now()
-  const logins = await pool.all('login', (w) => ({...fleetBasics(lab), groups: [{service, users: slices[w]}]}), loginTimeoutMs())
+  const logins = await pool.all('login', (w) => ({...fleetBasics(lab, mode), groups: [{service, users: slices[w]}]}), loginTimeoutMs())
   const failures = logins.flatMap((login) => login.failures)
   if (failures.length) throw new Error(`${label}: the fleet could not log in on ${DRAIN_NODE}: ${failures.join('; ').slice(0, 500)}`)
   const seconds = (Math.max(...logins.map((login) => login.endedAt)) - started) / 1000
   return {timeS: r1(seconds), loginsPerS: r1(N / seconds)}
 }
 
-async function stopFleet(ctx) {
+/** `apiNode`: the node whose API says when the cluster is empty (one that runs). */
+async function stopFleet(ctx, apiNode = 0) {
   await ctx.pool.all('stop', () => ({}), 60_000)
-  await waitEmpty(ctx.api)
+  await waitEmpty(ctx.api, {node: apiNode})
 }
 
 /** Polls the workers' counts until `done(totals)` or the time runs out; says which. */
@@ -367,10 +612,10 @@ async function waitFor(ctx, done, ms) {
 }
 
 /** Until the cluster lists no user session (the admin's own aside); bounded. */
-async function waitEmpty(api, ms = 90_000) {
+async function waitEmpty(api, {ms = 90_000, node = 0} = {}) {
   const deadline = now() + ms
   for (;;) {
-    const rows = await api.call('connected_users_info').catch(() => null)
+    const rows = await api.call('connected_users_info', {}, {node}).catch(() => null)
     const left = rows ? rows.filter((row) => !row.jid.startsWith('admin@')).length : -1
     if (left === 0) return
     if (now() > deadline) {
@@ -468,7 +713,7 @@ function directorySummary(directory, polls) {
 }
 
 function judgeTargets(result) {
-  const {floor, drain, drainDefault, kick} = result.phases
+  const {floor, drain, drainDefault, drainBbm, kick, stopNode} = result.phases
   const targets = []
   if (floor && drain) {
     const ratio = drain.cli.wallS / floor.timeS
@@ -492,7 +737,25 @@ function judgeTargets(result) {
         value: `${w.listings} listings of the whole cluster (~${w.listingBytesPerCall} bytes each, pending ${w.pendingAtListings?.min}–${w.pendingAtListings?.max}) + ${w.perUserCalls} per-user calls`, met: proportional})
     }
   }
-  if (kick && drain) targets.push({target: '(context) kick-all: time to 100 % back vs drain', value: `${kick.back100S} s, ${kick.failedLogins} failed logins, gap p50 ${kick.offlineGapMs.p50} ms`, met: null})
+  for (const run of [drain, drainDefault].filter(Boolean)) {
+    const m = run.messages
+    const gap = run.offlineGapMs
+    targets.push({target: `make-before-break drain (--rate ${run.rate}): offline gap p99 = 0, 0 messages lost, 0 duplicated`,
+      value: `gap p99 ${gap.p99} ms (max ${gap.max}); ${m ? `${m.lost} lost, ${m.duplicated} duplicated of ${m.sent}` : 'no messages sent'}`,
+      met: gap.p99 === 0 && (m ? m.lost === 0 && m.duplicated === 0 : null)})
+  }
+  if (drainBbm) {
+    const m = drainBbm.messages
+    targets.push({target: `break-before-make drain: offline gap p99 ≤ 0.3 s at the default pace (--rate ${drainBbm.rate})`,
+      value: `gap p50 / p99 / max ${drainBbm.offlineGapMs.p50} / ${drainBbm.offlineGapMs.p99} / ${drainBbm.offlineGapMs.max} ms${m ? `; messages: ${m.lost} lost, ${m.duplicated} duplicated of ${m.sent}` : ''}`,
+      met: drainBbm.rate === DEFAULT_RATE ? drainBbm.offlineGapMs.p99 !== null && drainBbm.offlineGapMs.p99 <= 300 : null})
+  }
+  for (const [name, run] of [['kick-all', kick], ['stop node-1', stopNode]]) {
+    if (!run) continue
+    const m = run.messages
+    targets.push({target: `(context) ${name}: time to 100 % back, gap, messages`,
+      value: `${run.back100S} s, ${run.failedLogins} failed logins, gap p50 / p99 ${run.offlineGapMs.p50} / ${run.offlineGapMs.p99} ms${m ? `; ${m.lost} lost, ${m.duplicated} duplicated of ${m.sent}` : ''}`, met: null})
+  }
   return targets
 }
 

@@ -4,15 +4,20 @@
 import {readFileSync} from 'node:fs'
 
 import {startFleet} from '../dist/fleet/index.js'
+import {BODY_PREFIX, parseBody, startSender} from './lib/message-sender.mjs'
 
 const now = () => performance.timeOrigin + performance.now()
 /** @type {{fleet: import('../dist/fleet/index.js').Fleet, users: string[]}[]} */
 let fleets = []
 let log = freshLog()
+/** This worker's message sender, when it runs one (bench.mjs starts it in its own worker). */
+let sender = null
 
 function freshLog() {
   return {online: [], loginFailed: 0, loginErrors: [], packets: [], transferred: [], transferFailed: [], refused: 0, offline: [],
-    reconnecting: [], rebound: [], reconnectErrors: 0, reconnectErrorSample: [], crashes: 0, crashSample: []}
+    reconnecting: [], rebound: [], reconnectErrors: 0, reconnectErrorSample: [], crashes: 0, crashSample: [],
+    // [user, phase tag, seq, sent at, received at, delayed (came through storage)] of the bench sender's messages
+    messages: []}
 }
 
 function onEvent(event) {
@@ -23,11 +28,16 @@ function onEvent(event) {
       log.loginFailed++
       if (log.loginErrors.length < 5) log.loginErrors.push(`${event.user}: ${describe(event.error)}`)
       break
-    case 'transfer-packet': log.packets.push(t); break
+    case 'transfer-packet': log.packets.push([event.user, t]); break
     case 'transferred': log.transferred.push([event.user, t, Math.round(event.ms), event.to]); break
     case 'transfer-failed': log.transferFailed.push([event.user, t, describe(event.error)]); break
     case 'transfer-refused': log.refused++; break
     case 'offline': log.offline.push([event.user, t]); break
+    case 'message': {
+      const parsed = event.body.startsWith(BODY_PREFIX) && parseBody(event.body)
+      if (parsed) log.messages.push([event.user, parsed.tag, parsed.seq, parsed.sentAt, t, event.delayed ? 1 : 0])
+      break
+    }
   }
 }
 
@@ -39,11 +49,11 @@ function describe(error) {
 
 const handlers = {
   /** Log in groups of users, one startFleet per service, together sharing `parallelism`. */
-  async login({groups, password, domain, parallelism, mode, trustedAdmins, loginTimeout}) {
+  async login({groups, password, domain, parallelism, mode, trustedAdmins, loginTimeout, presence}) {
     const share = Math.max(1, Math.round(parallelism / groups.length))
     const startedAt = now()
     const outcomes = await Promise.allSettled(groups.map(({service, users}) => startFleet({
-      service, domain, users, password, parallelism: share, mode, trustedAdmins, onEvent, loginTimeout,
+      service, domain, users, password, parallelism: share, mode, trustedAdmins, onEvent, loginTimeout, presence,
     }).then((fleet) => fleets.push({fleet, users}))))
     const failures = outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => outcome.reason?.message ?? String(outcome.reason))
     return {startedAt, endedAt: now(), online: fleets.reduce((n, {users}) => n + users.length, 0), failures}
@@ -79,7 +89,10 @@ const handlers = {
   /** Per-user stats of every fleet, this process's own cost, and the events since the last collect. */
   async collect({withStats = true} = {}) {
     const stats = withStats ? fleets.flatMap(({fleet}) => fleet.stats()) : []
-    const result = {stats, log, cpu: process.cpuUsage(), memory: ownMemory()}
+    // Sessions whose stream has XEP-0198 stream management enabled (the server offered it, the client asked).
+    let streamManagement = 0
+    for (const {fleet, users} of fleets) for (const user of users) if (fleet.clientOf(user)?.streamManagement?.enabled) streamManagement++
+    const result = {stats, log, streamManagement, cpu: process.cpuUsage(), memory: ownMemory()}
     log = freshLog()
     return result
   },
@@ -94,6 +107,20 @@ const handlers = {
       for (const [service, n] of Object.entries(totals.byService)) byService[service] = (byService[service] ?? 0) + n
     }
     return {online, byService, transferred: log.transferred.length, rebound: log.rebound.length, cpu: process.cpuUsage(), memory: ownMemory()}
+  },
+
+  /** Numbered chat messages to `targets` at `rate` per second (bench/lib/message-sender.mjs). */
+  async sendStart(options) {
+    if (sender) throw new Error('the sender is already running')
+    sender = await startSender(options)
+    return {startedAt: now()}
+  },
+
+  async sendStop({graceMs}) {
+    if (!sender) throw new Error('no sender is running')
+    const result = await sender.stop({graceMs})
+    sender = null
+    return result
   },
 
   async stop() {

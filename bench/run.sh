@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench: the login floor, xtransfer's drain and the kick-all baseline on the
+# npm run bench: the login floor, xtransfer's drains and two baselines (kick-all, stop the node) on the
 # bench's own 3-node ejabberd lab (never the test lab), then a table, a JSON file and
 # a picture under bench/results/. See docs/performance.md.
 #   npm run bench                     # N = 2,000 sessions
@@ -55,5 +55,5 @@ else
   timeout $((180 + N / 25)) bash test/lab/start.sh
 fi
 
-# Every phase bounds itself; this bounds the whole run (setups, drains at two paces, kick-all).
-timeout --kill-after=30 "${BENCH_TIMEOUT:-$((900 + N / 4))}" node bench/bench.mjs
+# Every phase bounds itself; this bounds the whole run (setups, three drains, two baselines).
+timeout --kill-after=30 "${BENCH_TIMEOUT:-$((1200 + N / 4))}" node bench/bench.mjs

@@ -95,10 +95,11 @@ export function serverCpu(lab) {
   return Object.fromEntries(lab.nodes.map((node) => [node.name, cpuSeconds(node.pid)]))
 }
 
+/** A node that stopped (or restarted) in between has no figure (null), and no share of the total. */
 export function cpuDelta(before, after) {
   const out = {}
-  for (const key of Object.keys(after)) out[key] = round(after[key] - (before[key] ?? 0), 2)
-  out.total = round(Object.values(out).reduce((a, b) => a + b, 0), 2)
+  for (const key of Object.keys(after)) out[key] = after[key] >= (before[key] ?? 0) && after[key] > 0 ? round(after[key] - (before[key] ?? 0), 2) : null
+  out.total = round(Object.values(out).reduce((a, b) => a + (b ?? 0), 0), 2)
   return out
 }
 

@@ -1,5 +1,5 @@
-// The picture: sessions on each node over time during the drain(s) and the kick-all,
-// as the directory listed them (connected_users_info every ~250 ms). Vega-Lite → SVG.
+// The picture: sessions on each node over time during the drains and the two baselines
+// (kick-all, stop the node), as the directory counted them (every ~250 ms). Vega-Lite → SVG.
 import * as vega from 'vega'
 import {compile} from 'vega-lite'
 
@@ -7,12 +7,14 @@ const NODES = ['node-1', 'node-2', 'node-3']
 const ALL = 'all nodes'
 
 export async function renderTimeline(result) {
-  const {floor, drain, drainDefault, kick} = result.phases
+  const {floor, drain, drainDefault, drainBbm, kick, stopNode} = result.phases
   const N = result.settings.users
   const panels = [
     drain && {phase: drain, title: `xtransfer drain node-1 --rate ${drain.rate}   (t = 0: first packet)`},
     drainDefault && {phase: drainDefault, title: `xtransfer drain node-1 --rate ${drainDefault.rate} (default)   (t = 0: first packet)`},
+    drainBbm && {phase: drainBbm, title: `xtransfer drain node-1 --rate ${drainBbm.rate}, clients break-before-make   (t = 0: first packet)`},
     kick && {phase: kick, title: 'baseline: kick_session × N, clients reconnect by themselves   (t = 0: first kick)'},
+    stopNode && {phase: stopNode, title: 'baseline: ejabberdctl stop on node-1, clients reconnect by themselves   (t = 0: stop)'},
   ].filter((panel) => panel && panel.phase.timeline?.length)
   if (panels.length === 0) return null
   const tMax = Math.ceil(Math.max(...panels.map(({phase}) => phase.timeline.at(-1).t)))
@@ -35,7 +37,7 @@ export async function renderTimeline(result) {
       },
     }]
     const marks = []
-    if (floorS && phase !== result.phases.kick) {
+    if (floorS && phase.cli) {
       marks.push({t: floorS, label: `floor: ${N} fresh logins take ${floorS} s`}, {t: Math.round(floorS * 1.3 * 10) / 10, label: '1.3 × floor'})
     }
     if (phase.cli) {
@@ -43,6 +45,7 @@ export async function renderTimeline(result) {
       marks.push({t: Math.round(end * 10) / 10, label: `xtransfer exits (${phase.cli.wallS} s after start)`})
     }
     if (phase.kickS) marks.push({t: phase.kickS, label: `last kick answered: ${phase.kickS} s`})
+    if (phase.stopS) marks.push({t: phase.stopS, label: `node-1 stopped: ${phase.stopS} s`})
     if (phase.back100S) marks.push({t: phase.back100S, label: `all back online: ${phase.back100S} s`})
     if (marks.length) {
       layers.push({data: {values: marks}, mark: {type: 'rule', color: '#555', strokeDash: [2, 2]}, encoding: {x: {field: 't', type: 'quantitative'}}})

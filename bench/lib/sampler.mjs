@@ -27,8 +27,13 @@ export function startSampler(lab, api, {everyMs = 250, how = 'stats'} = {}) {
       }
       return counts
     }
-    const answers = await Promise.all(lab.nodes.map((_, i) => api.call('stats', {name: 'onlineusersnode'}, {node: i, timeoutMs: 10_000})))
-    return Object.fromEntries(lab.nodes.map((n, i) => [n.name, Number(answers[i]?.stat ?? answers[i])]))
+    // A node that does not answer (stopped, in the stop-node phase) counts no session.
+    const answers = await Promise.allSettled(lab.nodes.map((_, i) => api.call('stats', {name: 'onlineusersnode'}, {node: i, timeoutMs: 10_000})))
+    if (answers.every((answer) => answer.status === 'rejected')) throw answers[0].reason
+    return Object.fromEntries(lab.nodes.map((n, i) => {
+      const answer = answers[i]
+      return [n.name, answer.status === 'fulfilled' ? Number(answer.value?.stat ?? answer.value) : 0]
+    }))
   }
 
   const loop = (async () => {

@@ -76,6 +76,13 @@ lab_settings() {
     scram | plain) ;;
     *) lab_die "LAB_PASSWORD_FORMAT must be scram or plain" ;;
   esac
+  # mod_stream_mgmt's resend_on_timeout: what ejabberd does with the unacknowledged
+  # messages of a session that ends (false, its default: bounce them to the sender).
+  LAB_SM_RESEND=${LAB_SM_RESEND:-false}
+  case $LAB_SM_RESEND in
+    false | true | if_offline) ;;
+    *) lab_die "LAB_SM_RESEND must be false, true or if_offline (got '$LAB_SM_RESEND')" ;;
+  esac
   LAB_ADMIN_JID="admin@$LAB_DOMAIN"
   LAB_ADMIN_PASSWORD_FILE="$LAB_DIR/admin.password"
   LAB_CURLRC="$LAB_DIR/admin.curlrc"

@@ -204,6 +204,7 @@ modules:
     versioning: true
   mod_stream_mgmt:
     resume_timeout: 60
+    resend_on_timeout: $LAB_SM_RESEND
 EOF
   } >"$dir/ejabberd.yml"
   chown -R "$LAB_RUN_USER:$LAB_RUN_USER" "$dir"

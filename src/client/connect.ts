@@ -1,7 +1,7 @@
 import {client as createClient, ClientOptions, XmppClient} from '@xmpp/client'
 
 import {SessionTarget} from './target.js'
-import {abandon, bounded, unwrapIPv6Hosts} from './lifecycle.js'
+import {abandon, bounded, holdBind, unwrapIPv6Hosts} from './lifecycle.js'
 
 /** The same credentials the app gave @xmpp/client: a password (username from the JID), or its credentials function. */
 export type Credentials = {username?: string; password: string} | NonNullable<ClientOptions['credentials']>
@@ -28,6 +28,8 @@ export interface CloneOptions {
   /** Called before prepare: the helper's own handlers. */
   adopt: (client: XmppClient) => void
   timeout: number
+  /** Break-before-make: log in now, but bind the resource only once this settles (the old stream is gone). */
+  bindAfter?: Promise<unknown>
 }
 
 /**
@@ -55,12 +57,15 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
   fresh.on('error', swallow)
   options.adopt(fresh)
   options.prepare?.(fresh)
+  const release = options.bindAfter ? holdBind(fresh, options.bindAfter) : () => {}
   return bounded(fresh.start(), options.timeout, signal, `login at ${target.service}`).then(
     () => {
+      release()
       fresh.off('error', swallow)
       return fresh
     },
     async (error) => {
+      release()
       await abandon(fresh)
       throw error
     },

@@ -319,12 +319,19 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
     old.reconnect.stop()
     const ending = watchEnding(old)
     const resource = old.jid?.resource ?? ''
-    await closeGracefully(old, this.#options.timeout)
-    ending.release()
+    const closed = closeGracefully(old, this.#options.timeout).finally(() => ending.release())
     let current: XmppClient
     try {
-      current = this.#options.connect ? await this.#open(started.to, old, controller, resource) : await this.#restart(old, started.to, resource, controller.signal)
+      if (this.#options.credentials && !this.#options.connect) {
+        // A new client logs in while the old stream closes, and binds once it has: the
+        // gap is the close and the bind, not a whole login. The streams never overlap.
+        current = await this.#open(started.to, old, controller, resource, closed)
+      } else {
+        await closed
+        current = this.#options.connect ? await this.#open(started.to, old, controller, resource) : await this.#restart(old, started.to, resource, controller.signal)
+      }
     } catch (error) {
+      await closed
       // The old session is gone already: try to be back where we were.
       let back: XmppClient = old
       if (!controller.signal.aborted) {
@@ -339,7 +346,7 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
     }
     const ms = this.#options.now() - received
     if (current !== old) this.#retire(old, current)
-    this.#reconnectAfterMove(current, reconnect, current !== old)
+    this.#reconnectAfterMove(current, reconnect, current !== old && Boolean(this.#options.connect))
     this.emit('transferred', {...started, client: current, previous: old, ms, oldStream: 'closed'})
   }
 
@@ -347,7 +354,7 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
    * The new session, opened by the app's connect() or by cloning the client. Each attempt
    * has its own abort signal (given up on: timeout), which the move's signal (stop()) aborts too.
    */
-  async #open(target: SessionTarget, previous: XmppClient, move: AbortController, resource = previous.jid?.resource ?? ''): Promise<XmppClient> {
+  async #open(target: SessionTarget, previous: XmppClient, move: AbortController, resource = previous.jid?.resource ?? '', bindAfter?: Promise<unknown>): Promise<XmppClient> {
     const attempt = new AbortController()
     const forward = () => attempt.abort(move.signal.reason)
     if (move.signal.aborted) forward()
@@ -357,7 +364,7 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
     try {
       if (connect) return await connectWith(connect, target, context, timeout, attempt)
       if (!credentials) throw new Error('no credentials to open a new session with')
-      return await cloneClient(target, context, {credentials, prepare, adopt: this.#adopt, timeout})
+      return await cloneClient(target, context, {credentials, prepare, adopt: this.#adopt, timeout, bindAfter})
     } finally {
       move.signal.removeEventListener('abort', forward)
     }

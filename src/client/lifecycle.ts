@@ -48,6 +48,24 @@ export function askForResource(client: XmppClient, resource: string): () => void
   }
 }
 
+/**
+ * Hold the client's resource binding until `gate` settles: the connection, the stream and
+ * the authentication go ahead, the bind iq waits. Returns the undo. The bind iq leaves
+ * through send() (as in askForResource).
+ */
+export function holdBind(client: XmppClient, gate: Promise<unknown>): () => void {
+  const hadOwn = Object.prototype.hasOwnProperty.call(client, 'send')
+  const original = client.send
+  client.send = async function send(element: Element, ...rest: unknown[]) {
+    if (element.name === 'iq' && element.attrs.type === 'set' && element.getChild('bind', NS_BIND)) await gate.catch(() => {})
+    return (original as (...args: unknown[]) => Promise<void>).call(this, element, ...rest)
+  }
+  return () => {
+    if (hadOwn) client.send = original
+    else delete (client as {send?: unknown}).send
+  }
+}
+
 /** Resolves once the client's status is one of `statuses` (or at once if it already is). */
 export function whenStatus(client: XmppClient, statuses: readonly string[], ms: number): Promise<boolean> {
   if (statuses.includes(client.status)) return Promise.resolve(true)

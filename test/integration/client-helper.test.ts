@@ -267,6 +267,41 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     await helper.stop()
   })
 
+  test('(12) break-before-make with credentials logs in while the old stream closes, and binds only once it has', async () => {
+    const user = labUser(389)
+    const resource = `xt-bbm-pre-${RUN}`
+    const c = appClient(lab.nodes[0], user, resource)
+    const at: Record<string, number> = {}
+    c.on('status', (status: string) => {
+      if (status === 'closing' || status === 'close') at[`old ${status}`] ??= performance.now()
+    })
+    await c.start()
+    await sessionSeen(user, resource)
+    const helper = followTransfers(c, {
+      mode: 'break-before-make', trustedAdmins: [lab.adminJid], credentials: plain(user, lab.userPassword),
+      prepare: (fresh) => fresh.on('status', (status: string) => {
+        if (status === 'open' || status === 'online') at[`new ${status}`] ??= performance.now()
+      }),
+    })
+    const moved = once<Transferred>(helper, 'transferred')
+    assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
+    const event = await moved
+    toClose.push(event.client)
+    assert.notEqual(event.client, c, 'a new client')
+    assert.equal(event.previous, c)
+    assert.equal(event.client.jid?.resource, resource)
+    const ms = (key: string) => Math.round(at[key] - at['old closing'])
+    console.log(`# (12) from the old stream's closing: new stream open +${ms('new open')} ms, old stream closed +${ms('old close')} ms, new session bound +${ms('new online')} ms`)
+    assert.ok(at['new open'] < at['old close'], 'the new login started before the old stream was closed')
+    assert.ok(at['new online'] >= at['old close'], 'the new session bound after the old stream was closed')
+    const sessions = await waitFor(async () => {
+      const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+      return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
+    }, 5000, `${user}/${resource} alone on node 2`)
+    assert.equal(sessions.length, 1)
+    await helper.stop()
+  })
+
   test('(7) moved within a second of its login: ejabberd may keep the old session; the helper tries again', async () => {
     const users = [395, 396, 397, 398].map(labUser)
     const resource = `xt-tie-${RUN}`

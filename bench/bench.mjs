@@ -48,7 +48,10 @@ const MSG_USERS = Math.min(N, int('BENCH_MSG_USERS', 100))
 const MSG_GRACE_MS = int('BENCH_MSG_GRACE_MS', 5000)
 const SENDER = 'xtbench-sender'
 const LAB_DIR = env.XTRANSFER_LAB_DIR
-const OUT = resolve(env.BENCH_OUT || join(ROOT, 'bench', 'results'))
+const DEFAULT_OUT = join(ROOT, 'bench', 'results')
+const OUT = resolve(env.BENCH_OUT || DEFAULT_OUT)
+// Only a run that writes to bench/results refreshes the picture in docs/.
+const UPDATE_DOCS_PICTURE = OUT === DEFAULT_OUT
 const WORK = resolve(env.BENCH_WORK || '/tmp/xtransfer-bench-work')
 const SETTLE_MS = 2000 // > the helper's minSessionAge (1.05 s): no move waits for ejabberd's tie-break
 const DRAIN_NODE = 'node-1'
@@ -113,6 +116,8 @@ async function main() {
     save()
     // Last: it stops node-1 (and starts it again afterwards).
     if (PHASES.includes('stop-node')) result.phases.stopNode = await phaseStopNode(ctx)
+    save()
+    await settleLateArrivals(ctx)
   } finally {
     await pool.all('stop', () => ({}), 60_000).catch(() => {})
     await pool.close()
@@ -127,11 +132,11 @@ async function main() {
   const svg = await renderTimeline(result)
   if (svg) {
     writeFileSync(svgPath, svg)
-    copyFileSync(svgPath, join(ROOT, 'docs', 'performance-drain.svg'))
+    if (UPDATE_DOCS_PICTURE) copyFileSync(svgPath, join(ROOT, 'docs', 'performance-drain.svg'))
   }
   process.stdout.write(renderTable(result) + '\n' + renderTargets(result) + '\n')
   if (result.profiles) process.stdout.write(result.profiles.text + '\n')
-  process.stdout.write(`\nresults: ${jsonPath} (and .md)\npicture: ${svg ? `${svgPath} (copied to docs/performance-drain.svg)` : 'none (no timeline)'}\nraw files: ${WORK}\n`)
+  process.stdout.write(`\nresults: ${jsonPath} (and .md)\npicture: ${svg ? `${svgPath}${UPDATE_DOCS_PICTURE ? ' (copied to docs/performance-drain.svg)' : ''}` : 'none (no timeline)'}\nraw files: ${WORK}\n`)
 }
 
 // --- phases ---------------------------------------------------------------------------
@@ -434,6 +439,8 @@ async function prepareMessages(lab, api, users, result) {
   return {
     pool: await startPool(1),
     receivers,
+    /** Each phase's lost messages (seq numbers), by tag: settleLateArrivals looks for them later. */
+    lostByTag: new Map(),
     start: {service: `xmpp://127.0.0.1:${node.c2s}`, domain: lab.domain, user: SENDER, password: lab.userPassword,
       targets: receivers.map((user) => `${user}@${lab.domain}/rehearsal`), rate: MSG_RATE},
   }
@@ -462,7 +469,57 @@ async function startMessages(ctx, tag) {
 async function stopMessages(ctx) {
   if (!ctx.messages) return null
   const [sent] = await ctx.messages.pool.all('sendStop', () => ({graceMs: MSG_GRACE_MS}), MSG_GRACE_MS + 30_000)
+  // A busy fleet worker reads its sockets late: wait until no message has come for 2 s (at most 30 s).
+  let last = -1
+  let quietSince = now()
+  const deadline = now() + 30_000
+  while (now() < deadline && now() - quietSince < 2000) {
+    const total = sum(await ctx.pool.all('counts'), (c) => c.messages)
+    if (total !== last) {
+      last = total
+      quietSince = now()
+    }
+    await sleep(250)
+  }
   return sent
+}
+
+/**
+ * After the last phase: the receivers log in once more (node-2, with presence), so that
+ * ejabberd hands over what it still stores; then, for every phase, which of its lost
+ * messages reached their receiver later (after the phase was counted, or at a later
+ * login) and which never did.
+ */
+async function settleLateArrivals(ctx) {
+  const {messages, pool, lab, slices, result} = ctx
+  if (!messages) return
+  const service = `xmpp://127.0.0.1:${lab.nodes[1].c2s}`
+  const receivers = new Set(messages.receivers)
+  say(`messages: the ${receivers.size} receivers log in once more, to collect what offline storage still holds`)
+  try {
+    await pool.all('login', (w) => ({...fleetBasics(lab), groups: [{service, users: slices[w].filter((user) => receivers.has(user))}]}), loginTimeoutMs())
+    await sleep(3000)
+    await pool.all('collect', () => ({withStats: false}))
+    await stopFleet(ctx, 1)
+  } catch (error) {
+    say(`messages: the last login failed (${error.message}); late arrivals are counted up to the last phase`)
+  }
+  const seen = new Map()
+  for (const part of await pool.all('seen')) {
+    for (const [tag, seqs] of Object.entries(part)) {
+      if (!seen.has(tag)) seen.set(tag, new Map())
+      for (const signed of seqs) seen.get(tag).set(Math.abs(signed), signed < 0)
+    }
+  }
+  for (const phase of Object.values(result.phases)) {
+    const m = phase.messages
+    const lost = m && messages.lostByTag.get(m.tag)
+    if (!lost) continue
+    const later = lost.filter((seq) => seen.get(m.tag)?.has(seq))
+    const fromStorage = later.filter((seq) => seen.get(m.tag).get(seq)).length
+    m.arrivedLater = {live: later.length - fromStorage, fromStorage}
+    m.neverArrived = lost.length - later.length
+  }
 }
 
 /**
@@ -540,9 +597,11 @@ function messageFigures(ctx, sent, collected, origin, tag) {
   for (let seq = 1; seq <= sent.sent; seq++) if (!copies.has(seq)) lost.push(seq)
   // A lost message's send time, from the sender's steady pace.
   const sentAtOf = (seq) => sent.startedAt + ((seq - 1) * 1000) / sent.rate
+  ctx.messages.lostByTag.set(tag, lost)
   const timelines = sessionTimelines(collected)
   const explained = lost.map((seq) => ({seq, user: targetOf(seq), ...whenSent(timelines.get(targetOf(seq)) ?? [], sentAtOf(seq)), bounce: bounced.get(seq) ?? null}))
   return {
+    tag,
     sent: sent.sent,
     delivered: copies.size,
     lost: lost.length,

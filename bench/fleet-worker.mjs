@@ -12,6 +12,12 @@ let fleets = []
 let log = freshLog()
 /** This worker's message sender, when it runs one (bench.mjs starts it in its own worker). */
 let sender = null
+/**
+ * Every bench message this worker's users ever got, by phase tag: seq → came through
+ * storage. Never reset, so a message that arrives after its phase (a late delivery, or
+ * offline storage handing it over at a later login) is still seen.
+ */
+const seen = new Map()
 
 function freshLog() {
   return {online: [], loginFailed: 0, loginErrors: [], packets: [], transferred: [], transferFailed: [], refused: 0, offline: [],
@@ -35,7 +41,11 @@ function onEvent(event) {
     case 'offline': log.offline.push([event.user, t]); break
     case 'message': {
       const parsed = event.body.startsWith(BODY_PREFIX) && parseBody(event.body)
-      if (parsed) log.messages.push([event.user, parsed.tag, parsed.seq, parsed.sentAt, t, event.delayed ? 1 : 0])
+      if (parsed) {
+        log.messages.push([event.user, parsed.tag, parsed.seq, parsed.sentAt, t, event.delayed ? 1 : 0])
+        if (!seen.has(parsed.tag)) seen.set(parsed.tag, new Map())
+        if (!seen.get(parsed.tag).has(parsed.seq)) seen.get(parsed.tag).set(parsed.seq, event.delayed)
+      }
       break
     }
   }
@@ -106,7 +116,12 @@ const handlers = {
       online += totals.online
       for (const [service, n] of Object.entries(totals.byService)) byService[service] = (byService[service] ?? 0) + n
     }
-    return {online, byService, transferred: log.transferred.length, rebound: log.rebound.length, cpu: process.cpuUsage(), memory: ownMemory()}
+    return {online, byService, transferred: log.transferred.length, rebound: log.rebound.length, messages: log.messages.length, cpu: process.cpuUsage(), memory: ownMemory()}
+  },
+
+  /** What `seen` holds: {tag: [seq, …]}, a negative seq for a first copy that came through storage. */
+  async seen() {
+    return Object.fromEntries([...seen].map(([tag, seqs]) => [tag, [...seqs].map(([seq, delayed]) => (delayed ? -seq : seq))]))
   },
 
   /** Numbered chat messages to `targets` at `rate` per second (bench/lib/message-sender.mjs). */

@@ -42,6 +42,7 @@ export function figureRows(N) {
     ['offline gap per user p50 / p99 / max (ms)', notFloor((p) => slash(p.offlineGapMs.p50, p.offlineGapMs.p99, p.offlineGapMs.max))],
     ['users with a gap', notFloor((p) => show(p.offlineGapMs.usersWithGap))],
     ['messages sent / delivered / lost / duplicated', messages((m) => slash(m.sent, m.delivered, m.lost, m.duplicated))],
+    ['… of the lost: arrived later live / from storage / never', messages((m) => (m.arrivedLater ? slash(m.arrivedLater.live, m.arrivedLater.fromStorage, m.neverArrived) : m.lost === 0 ? DASH : 'not settled'))],
     ['message delivery delay p50 / p99 / max (ms)', messages((m) => slash(m.delayMs.p50, m.delayMs.p99, m.delayMs.max))],
     ['… through offline storage / bounced / bounced but delivered', messages((m) => slash(m.throughStorage, m.bounced, m.bouncedButDelivered))],
     ['sessions with stream management at the end', notFloor((p) => show(p.withStreamManagement))],

@@ -18,6 +18,7 @@ import {summarizeProfiles} from './lib/cpuprofile.mjs'
 import {renderMarkdown} from './lib/markdown.mjs'
 import {renderTimeline} from './lib/plot.mjs'
 import {startSampler} from './lib/sampler.mjs'
+import {listedBefore, staleListings, startViewProbe} from './lib/view-probe.mjs'
 import {meanRate, peakRate, r1, spread, timeToShare} from './lib/stats.mjs'
 import {renderTable, renderTargets} from './lib/table.mjs'
 
@@ -47,6 +48,7 @@ const MSG_RATE = int('BENCH_MSG_RATE', 200)
 const MSG_USERS = Math.min(N, int('BENCH_MSG_USERS', 100))
 const MSG_GRACE_MS = int('BENCH_MSG_GRACE_MS', 5000)
 const SENDER = 'xtbench-sender'
+const VIEW_PROBE = env.BENCH_VIEW_PROBE === '1'
 const LAB_DIR = env.XTRANSFER_LAB_DIR
 const DEFAULT_OUT = join(ROOT, 'bench', 'results')
 const OUT = resolve(env.BENCH_OUT || DEFAULT_OUT)
@@ -460,15 +462,21 @@ function serverModules(lab) {
   }
 }
 
-/** `tag`: the phase, written into every message. */
+/** `tag`: the phase, written into every message. With BENCH_VIEW_PROBE=1, the sender's node's session table is read meanwhile. */
 async function startMessages(ctx, tag) {
-  if (ctx.messages) await ctx.messages.pool.all('sendStart', () => ({...ctx.messages.start, tag}))
+  if (!ctx.messages) return
+  if (VIEW_PROBE) ctx.messages.probe = startViewProbe(ctx.lab, ctx.api, {node: 1, users: ctx.messages.receivers})
+  await ctx.messages.pool.all('sendStart', () => ({...ctx.messages.start, tag}))
 }
 
 /** Stops the sender after its grace period (late deliveries, bounces); null if none ran. */
 async function stopMessages(ctx) {
   if (!ctx.messages) return null
   const [sent] = await ctx.messages.pool.all('sendStop', () => ({graceMs: MSG_GRACE_MS}), MSG_GRACE_MS + 30_000)
+  if (ctx.messages.probe) {
+    sent.view = await ctx.messages.probe.stop()
+    ctx.messages.probe = null
+  }
   // A busy fleet worker reads its sockets late: wait until no message has come for 2 s (at most 30 s).
   let last = -1
   let quietSince = now()
@@ -532,6 +540,26 @@ async function countStillStored(ctx, messages, apiNode = 0) {
   const users = Object.keys(messages.lostByUser)
   const counts = await Promise.all(users.map((user) => ctx.api.call('get_offline_count', {user, server: ctx.lab.domain}, {node: apiNode}).then((answer) => Number(answer?.value ?? answer), () => null)))
   messages.stillInOfflineStorage = Object.fromEntries(users.map((user, i) => [user, counts[i]]))
+}
+
+/** BENCH_VIEW_PROBE=1: the sender's node's listings set against the receivers' session events and the lost messages. */
+function viewFigures(view, timelines, explained) {
+  const endedAt = new Map()
+  for (const [user, events] of timelines) {
+    const end = events.find(([, what]) => what === 'session ended, none bound' || what === 'new session bound')
+    if (end) endedAt.set(user, end[0])
+  }
+  const stale = staleListings(view, endedAt, DRAIN_NODE)
+  return {
+    node: view.node, samples: view.samples.length, failures: view.failures,
+    sampleSpacingMs: spread(view.samples.slice(1).map(([t], i) => t - view.samples[i][0])),
+    afterTheirNode1SessionEnded: {listings: stale.listingsAfterTheEnd, stillOnNode1: stale.stillOnTheOldNode, forMs: spread(stale.staleMs)},
+    lostListedBeforeTheSend: countBy(explained, (loss) => {
+      const wasOver = endedAt.has(loss.user) && endedAt.get(loss.user) <= loss.sentAt
+      const where = loss.listed === undefined ? 'no sample before it' : loss.listed === null ? 'no session' : `on ${loss.listed}`
+      return `${where}${wasOver ? ' (its node-1 session had ended)' : ''}`
+    }),
+  }
 }
 
 /** Each user's session events in a phase, in time order: [t, what]. */
@@ -599,7 +627,8 @@ function messageFigures(ctx, sent, collected, origin, tag) {
   const sentAtOf = (seq) => sent.startedAt + ((seq - 1) * 1000) / sent.rate
   ctx.messages.lostByTag.set(tag, lost)
   const timelines = sessionTimelines(collected)
-  const explained = lost.map((seq) => ({seq, user: targetOf(seq), ...whenSent(timelines.get(targetOf(seq)) ?? [], sentAtOf(seq)), bounce: bounced.get(seq) ?? null}))
+  const explained = lost.map((seq) => ({seq, user: targetOf(seq), sentAt: sentAtOf(seq), ...whenSent(timelines.get(targetOf(seq)) ?? [], sentAtOf(seq)), bounce: bounced.get(seq) ?? null,
+    ...(sent.view ? {listed: listedBefore(sent.view, targetOf(seq), sentAtOf(seq))} : {})}))
   return {
     tag,
     sent: sent.sent,
@@ -620,6 +649,9 @@ function messageFigures(ctx, sent, collected, origin, tag) {
     sendingS: r1((sent.stoppedAt - sent.startedAt) / 1000),
     senderProblems: {sendFailures: sent.sendFailures, streamErrors: sent.streamErrors.slice(0, 5), droppedAtS: sent.droppedAt === null ? null : r1((sent.droppedAt - origin) / 1000)},
     lostByUser: countBy(explained, (loss) => loss.user),
+    // BENCH_VIEW_PROBE=1: where the sender's node listed each lost message's receiver in its last sample before the send,
+    // and how long it kept listing receivers on node-1 after their session there had ended.
+    ...(sent.view ? {viewOfTheSendersNode: viewFigures(sent.view, timelines, explained)} : {}),
     // [receiver, seq, sent at (s from the phase's origin), the receiver's nearest session event, bounce condition or null]
     lostSample: explained.slice(0, 10).map((loss) => [loss.user, loss.seq, r1((sentAtOf(loss.seq) - origin) / 1000), loss.detail, loss.bounce]),
     // [receiver, seq, sent at (s), how the extra copy came]

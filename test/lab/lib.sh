@@ -83,6 +83,12 @@ lab_settings() {
     false | true | if_offline) ;;
     *) lab_die "LAB_SM_RESEND must be false, true or if_offline (got '$LAB_SM_RESEND')" ;;
   esac
+  # LAB_SM=off leaves mod_stream_mgmt out (no XEP-0198 at all).
+  LAB_SM=${LAB_SM:-on}
+  case $LAB_SM in
+    on | off) ;;
+    *) lab_die "LAB_SM must be on or off (got '$LAB_SM')" ;;
+  esac
   LAB_ADMIN_JID="admin@$LAB_DOMAIN"
   LAB_ADMIN_PASSWORD_FILE="$LAB_DIR/admin.password"
   LAB_CURLRC="$LAB_DIR/admin.curlrc"

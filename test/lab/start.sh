@@ -202,10 +202,14 @@ modules:
   mod_ping: {}
   mod_roster:
     versioning: true
+EOF
+    if [[ $LAB_SM == on ]]; then
+      cat <<EOF
   mod_stream_mgmt:
     resume_timeout: 60
     resend_on_timeout: $LAB_SM_RESEND
 EOF
+    fi
   } >"$dir/ejabberd.yml"
   chown -R "$LAB_RUN_USER:$LAB_RUN_USER" "$dir"
 }

@@ -1,7 +1,7 @@
 // The XEP-0198 count guard on a real @xmpp/client 0.14 instance, fed elements as one read
 // of the socket would deliver them (no network: the client's send is captured).
 import assert from 'node:assert/strict'
-import {describe, test} from 'node:test'
+import {afterEach, describe, test} from 'node:test'
 
 import {client as createClient, xml, XmppClient} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
@@ -18,9 +18,18 @@ interface Harness {
   read(...elements: Element[]): void
 }
 
+const made: XmppClient[] = []
+
+// The library arms its ack timers (30 s, 60 s) once stream management is on; its
+// 'disconnect' handler clears them, so that the test process can end.
+afterEach(() => {
+  for (const client of made.splice(0)) client.emit('disconnect', {clean: true})
+})
+
 function harness(guard: boolean): Harness {
   const client = createClient({service: 'xmpp://127.0.0.1:1', domain: 'example.test', username: 'u', password: 'p'})
   client.reconnect.stop()
+  made.push(client)
   if (guard) guardStreamManagementCount(client)
   const acks: string[] = []
   Object.assign(client, {

@@ -30,16 +30,16 @@ export function unwrapIPv6Hosts(client: XmppClient): void {
 }
 
 /**
- * Make the next resource binding ask for `resource` when the client would let the server
- * pick one (no resource option). Returns the undo. The bind iq leaves through send().
+ * Let `onBind` see (and change, or delay) the client's resource-binding iq before it
+ * leaves. The bind iq leaves through send(); the client's own send() is wrapped until the
+ * returned undo is called.
  */
-export function askForResource(client: XmppClient, resource: string): () => void {
-  if (!resource) return () => {}
+function beforeBind(client: XmppClient, onBind: (bind: Element) => void | Promise<unknown>): () => void {
   const hadOwn = Object.prototype.hasOwnProperty.call(client, 'send')
   const original = client.send
-  client.send = function send(element: Element, ...rest: unknown[]) {
+  client.send = async function send(element: Element, ...rest: unknown[]) {
     const bind = element.name === 'iq' && element.attrs.type === 'set' ? element.getChild('bind', NS_BIND) : undefined
-    if (bind && !bind.getChild('resource')) bind.append(xml('resource', {}, resource))
+    if (bind) await onBind(bind)
     return (original as (...args: unknown[]) => Promise<void>).call(this, element, ...rest)
   }
   return () => {
@@ -49,21 +49,22 @@ export function askForResource(client: XmppClient, resource: string): () => void
 }
 
 /**
+ * Make the next resource binding ask for `resource` when the client would let the server
+ * pick one (no resource option). Returns the undo.
+ */
+export function askForResource(client: XmppClient, resource: string): () => void {
+  if (!resource) return () => {}
+  return beforeBind(client, (bind) => {
+    if (!bind.getChild('resource')) bind.append(xml('resource', {}, resource))
+  })
+}
+
+/**
  * Hold the client's resource binding until `gate` settles: the connection, the stream and
- * the authentication go ahead, the bind iq waits. Returns the undo. The bind iq leaves
- * through send() (as in askForResource).
+ * the authentication go ahead, the bind iq waits. Returns the undo.
  */
 export function holdBind(client: XmppClient, gate: Promise<unknown>): () => void {
-  const hadOwn = Object.prototype.hasOwnProperty.call(client, 'send')
-  const original = client.send
-  client.send = async function send(element: Element, ...rest: unknown[]) {
-    if (element.name === 'iq' && element.attrs.type === 'set' && element.getChild('bind', NS_BIND)) await gate.catch(() => {})
-    return (original as (...args: unknown[]) => Promise<void>).call(this, element, ...rest)
-  }
-  return () => {
-    if (hadOwn) client.send = original
-    else delete (client as {send?: unknown}).send
-  }
+  return beforeBind(client, () => gate.catch(() => {}))
 }
 
 /** Resolves once the client's status is one of `statuses` (or at once if it already is). */

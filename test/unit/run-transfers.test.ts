@@ -141,6 +141,27 @@ test('a directory that stays down stops the run with its error', async () => {
   assert.equal(result.error?.message, 'directory down')
 })
 
+test('one listing that outlasts the whole wait is a slow directory, not an outage: the next poll answers and the run goes on', async () => {
+  const clock = fakeClock()
+  const cluster = fakeCluster(clock, ['a', 'b', 'c'], () => ({ack: 'result', moves: true}))
+  let calls = 0
+  const directory = {
+    async sessionsOf(bares: string[]) {
+      // The first listing under a login storm times out after its bound, longer than --wait.
+      if (calls++ === 0) {
+        clock.advance(options.waitMs + 1000)
+        throw new Error('listing timed out')
+      }
+      return cluster.directory.sessionsOf(bares)
+    },
+  }
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  const result = await runTransfers({plan, sender: cluster.sender, directory, clock, options, knownJids: new Set()})
+  assert.equal(result.error, undefined)
+  assert.ok(calls >= 2)
+  assert.ok(result.records.every((record) => record.outcome === 'moved'))
+})
+
 test('a poll that fails is no news: the run goes on while the directory answers again within the wait', async () => {
   const clock = fakeClock()
   const cluster = fakeCluster(clock, ['a', 'b', 'c'], () => ({ack: 'result', moves: true}))

@@ -7,14 +7,12 @@
 //    machine), so sampling with it every 250 ms takes a large share of a 2-core machine
 //    and more of it in the phases that hold more sessions.
 // The next sample starts when the previous one has answered and the interval has passed,
-// so a slow server stretches the interval.
+// so a slow server stretches the interval (pollEvery).
+import {pollEvery} from './poll-every.mjs'
+
 export function startSampler(lab, api, {everyMs = 250, how = 'stats'} = {}) {
   // The admin's own session (xtransfer's link) is not a user's.
   const skipPrefix = `${lab.adminJid}/`
-  const samples = []
-  let stopped = false
-  let failures = 0
-  const now = () => performance.timeOrigin + performance.now()
 
   async function countPerNode() {
     if (how === 'info') {
@@ -36,31 +34,13 @@ export function startSampler(lab, api, {everyMs = 250, how = 'stats'} = {}) {
     }))
   }
 
-  const loop = (async () => {
-    while (!stopped) {
-      const started = now()
-      try {
-        const counts = await countPerNode()
-        // Stamp a sample at the middle of its call(s): the count is a snapshot taken then.
-        const ended = now()
-        samples.push({t: (started + ended) / 2, callMs: Math.round(ended - started), counts})
-      } catch {
-        failures++
-      }
-      const wait = everyMs - (now() - started)
-      if (wait > 0 && !stopped) await new Promise((resolve) => setTimeout(resolve, wait))
-    }
-  })()
+  const polling = pollEvery(countPerNode, everyMs)
   return {
-    samples,
-    calls: () => samples.length + failures,
     get failures() {
-      return failures
+      return polling.failures
     },
     async stop() {
-      stopped = true
-      await loop
-      return samples
+      return (await polling.stop()).map(({t, ms, value}) => ({t, callMs: ms, counts: value}))
     },
   }
 }

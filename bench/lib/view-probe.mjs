@@ -3,35 +3,24 @@
 // sender is on; the probe reads that node's copy (`connected_users_info` on its API) every
 // `everyMs`, so a lost message can be set against where that node thought its receiver was.
 // Costs the server one full listing per sample.
+import {pollEvery} from './poll-every.mjs'
+
 export function startViewProbe(lab, api, {node = 1, everyMs = 500, users}) {
   const wanted = new Set(users)
-  const samples = [] // [t, {user: node name | null}]
-  let stopped = false
-  let failures = 0
-  const now = () => performance.timeOrigin + performance.now()
-  const loop = (async () => {
-    while (!stopped) {
-      const started = now()
-      try {
-        const rows = await api.call('connected_users_info', {}, {node, timeoutMs: 10_000})
-        const where = Object.fromEntries(users.map((user) => [user, null]))
-        for (const row of rows) {
-          const user = row.jid?.split('@')[0]
-          if (wanted.has(user)) where[user] = lab.nodeByServer.get(row.node) ?? row.node
-        }
-        samples.push([(started + now()) / 2, where])
-      } catch {
-        failures++
-      }
-      const wait = everyMs - (now() - started)
-      if (wait > 0 && !stopped) await new Promise((resolve) => setTimeout(resolve, wait))
+  const polling = pollEvery(async () => {
+    const rows = await api.call('connected_users_info', {}, {node, timeoutMs: 10_000})
+    const where = Object.fromEntries(users.map((user) => [user, null]))
+    for (const row of rows) {
+      const user = row.jid?.split('@')[0]
+      if (wanted.has(user)) where[user] = lab.nodeByServer.get(row.node) ?? row.node
     }
-  })()
+    return where
+  }, everyMs)
   return {
+    /** samples: [t, {user: node name | null}] */
     async stop() {
-      stopped = true
-      await loop
-      return {samples, failures, node: lab.nodes[node].name}
+      const samples = (await polling.stop()).map(({t, value}) => [t, value])
+      return {samples, failures: polling.failures, node: lab.nodes[node].name}
     },
   }
 }

@@ -1,7 +1,7 @@
 import {openAdmin} from '../cluster/cluster.js'
 import type {Config} from '../config/config-schema.js'
 import type {SessionDirectory} from '../directories/session-directory.js'
-import {systemClock} from '../engine/clock.js'
+import {systemClock} from '../model/clock.js'
 import {EXIT, UsageError} from '../errors.js'
 import {newRunId, openJournal} from '../journal/journal-writer.js'
 import {runsDir} from '../journal/runs-dir.js'

@@ -2,7 +2,7 @@ import {EventEmitter} from 'node:events'
 
 import {Element} from '@xmpp/xml'
 
-import type {Clock} from '../engine/clock.js'
+import type {Clock} from '../model/clock.js'
 import type {AdminSession} from './admin-session.js'
 import {ConnectionLostError} from './iq-exchange.js'
 

@@ -2,7 +2,7 @@ import pLimit from 'p-limit'
 import pThrottle from 'p-throttle'
 
 import type {SessionDirectory} from '../directories/session-directory.js'
-import type {Clock} from './clock.js'
+import type {Clock} from '../model/clock.js'
 import type {PacketSender} from './packet-senders.js'
 import type {PlannedTransfer} from './plan.js'
 import {isRefusal, isUnsupportedAck, newRecord, TransferRecord} from './transfer-record.js'

@@ -1,5 +1,5 @@
 import type {SessionDirectory, SessionInfo} from '../directories/session-directory.js'
-import type {Clock} from './clock.js'
+import type {Clock} from '../model/clock.js'
 import type {TransferRecord} from './transfer-record.js'
 
 export interface WatchOptions {

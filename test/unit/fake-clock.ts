@@ -1,4 +1,4 @@
-import type {Clock} from '../../src/engine/clock.js'
+import type {Clock} from '../../src/model/clock.js'
 
 /** A clock that only moves when sleeping: each sleep advances it and yields to pending work. */
 export function fakeClock(start = 1_000_000): Clock & {advance(ms: number): void} {

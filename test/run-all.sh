@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
 # The interactive tests drive the CLI in a real pseudo-terminal.
 command -v tmux >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; }
+# Types and lint first: they fail in seconds, before any server starts.
+npm run typecheck
+npm run lint
 npm run build
 
 # The trap first: a failing start still stops what did start.

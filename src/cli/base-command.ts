@@ -1,16 +1,15 @@
-import {Command, Interfaces} from '@oclif/core'
+import {Command, type Interfaces} from '@oclif/core'
 
-import {openDirectory} from '../cluster/cluster.js'
-import {Config} from '../config/config-schema.js'
+import {type Cluster, openCluster} from '../cluster/open-cluster.js'
+import {type Config} from '../config/config-schema.js'
 import {loadConfig} from '../config/load-config.js'
 import {resolvePassword} from '../config/password.js'
-import type {SessionDirectory} from '../directories/session-directory.js'
-import {EXIT, UsageError, XtransferError} from '../errors.js'
+import {EXIT, XtransferError, UsageError} from '../errors.js'
 import {clusterFlags} from './flags.js'
 import {askPassword} from './prompts.js'
 import {canPrompt} from './terminal.js'
 
-type ClusterFlags = Pick<Interfaces.InferredFlags<typeof clusterFlags>, 'config' | 'password-file' | 'debug'>
+type ClusterFlags = Partial<Pick<Interfaces.InferredFlags<typeof clusterFlags>, 'config' | 'password-file' | 'debug'>>
 
 /** What every cluster command shares: config, the admin password, and one-line errors with their exit codes. */
 export abstract class ClusterCommand extends Command {
@@ -18,32 +17,42 @@ export abstract class ClusterCommand extends Command {
   static enableJsonFlag = true
 
   protected debugEnabled = false
-  private directory: SessionDirectory | undefined
+  private loadedConfig: (Config & {path: string}) | undefined
+  private cluster: Cluster | undefined
 
   /** Every parse failure (unknown flag, bad value, missing argument) is a usage error on one line. */
   protected async parse<F extends Interfaces.OutputFlags<any>, B extends Interfaces.OutputFlags<any>, A extends Interfaces.OutputArgs<any>>(
     options?: Interfaces.Input<F, B, A>,
     argv?: string[],
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    let parsed: Interfaces.ParserOutput<F, B, A>
     try {
-      return await super.parse(options, argv)
+      parsed = await super.parse(options, argv)
     } catch (error) {
       const text = (error as Error).message.replace(/\s*See more help with --help\s*$/, '')
       throw new UsageError(text.split('\n').map((line) => line.trim()).filter((line) => line && !/^(Note|Alternatively|See more help)/.test(line)).join(': ').replace(/:\s*:/g, ':'))
     }
+    this.debugEnabled = Boolean((parsed.flags as {debug?: boolean}).debug)
+    return parsed
   }
 
-  protected async openCluster(flags: ClusterFlags): Promise<{config: Config & {path: string}; password: string; directory: SessionDirectory}> {
-    this.debugEnabled = flags.debug
-    const config = await loadConfig({flag: flags.config})
+  /** The config, read once per command. */
+  protected async loadConfig(flags: Pick<ClusterFlags, 'config'>): Promise<Config & {path: string}> {
+    this.loadedConfig ??= await loadConfig({flag: flags.config})
+    return this.loadedConfig
+  }
+
+  /** The admin password, then the cluster's directory and control (nothing connects until used). */
+  protected async openCluster(flags: ClusterFlags): Promise<{config: Config & {path: string}; password: string; cluster: Cluster}> {
+    const config = await this.loadConfig(flags)
     const password = await this.adminPassword(config, flags)
-    this.directory = openDirectory({config, password})
-    return {config, password, directory: this.directory}
+    this.cluster = openCluster({config, password, trace: this.trace()})
+    return {config, password, cluster: this.cluster}
   }
 
-  /** A directory that holds connections (xep0133) lets them go, however the command ended. */
+  /** Connections let go, however the command ended. */
   protected async finally(error: Error | undefined): Promise<unknown> {
-    await this.directory?.close?.()
+    await this.cluster?.close()
     return super.finally(error)
   }
 

@@ -1,6 +1,6 @@
 import {createPromptModule} from 'inquirer'
 
-import type {SessionInfo} from '../directories/session-directory.js'
+import type {SessionInfo} from '../model/session.js'
 import {parseServer} from '../protocol/index.js'
 import {formatUptime} from '../render/format.js'
 

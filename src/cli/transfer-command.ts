@@ -1,29 +1,68 @@
-import {ClusterCommand} from './base-command.js'
-import {openAdmin} from '../cluster/cluster.js'
-import type {Config} from '../config/config-schema.js'
-import type {PreflightSummary} from '../engine/report.js'
-import type {PreparedTransfer} from '../operations/prepare-transfer.js'
-import {probeSessions, summarizeProbe} from '../operations/probe-sessions.js'
 import type {TransferReport} from '../engine/report.js'
-import {EXIT, UsageError} from '../errors.js'
-import {readRun} from '../journal/journal-reader.js'
+import {EXIT} from '../errors.js'
 import {runsDir} from '../journal/runs-dir.js'
-import type {TransferOutcome, TransferSettings} from '../operations/execute-transfer.js'
-import {prepareResume} from '../operations/prepare-resume.js'
+import {systemClock} from '../model/clock.js'
+import {checkRequest, type CheckedRequest, planTransfer, type TransferRequest} from '../operations/plan-transfer.js'
+import {previewTransfer, runTransfer, settingsFor, type TransferOutcome} from '../operations/run-transfer.js'
+import {createProgress} from '../render/progress.js'
 import {renderReport} from '../render/report-table.js'
 import {makeStyle} from '../render/style.js'
-import {requireConfirmable, runTransferFlow, TransferFlagValues} from './transfer-flow.js'
+import {ClusterCommand} from './base-command.js'
+import type {Cluster} from '../cluster/open-cluster.js'
+import type {Config} from '../config/config-schema.js'
+import {confirmPlan} from './prompts.js'
+import {describePlan, requireConfirmable, transferChoices, type TransferFlagValues} from './transfer-flow.js'
 
-interface ResumeFlags {
+export interface TransferCommandFlags extends Partial<Omit<TransferFlagValues, 'dry-run' | 'yes'>> {
+  'dry-run'?: boolean
   yes: boolean
   debug: boolean
   config?: string
   'password-file'?: string
 }
 
-/** move, drain and resume: render the report and set the documented exit code. */
+/**
+ * move, drain, rehome, rebalance and resume: check, plan, show or confirm, run with
+ * progress and Ctrl-C, render. The work itself is the transfer service's.
+ */
 export abstract class TransferCommand extends ClusterCommand {
-  protected finish(outcome: TransferOutcome | undefined): TransferReport | undefined {
+  /**
+   * `request`: what the operator asked, or how to ask for it on a terminal (pickers need
+   * the cluster first). A complete request is checked before any password or login.
+   */
+  protected async transfer(request: TransferRequest | ((cluster: Cluster, config: Config) => Promise<TransferRequest | undefined>), flags: TransferCommandFlags): Promise<TransferReport | undefined> {
+    const config = await this.loadConfig(flags)
+    const context = {runsDir: runsDir()}
+    let checked: CheckedRequest | undefined = typeof request === 'function' ? undefined : checkRequest(config, request, context)
+    requireConfirmable({'dry-run': Boolean(flags['dry-run']), yes: flags.yes})
+    const {cluster} = await this.openCluster(flags)
+    if (!checked) {
+      const asked = await (request as (cluster: Cluster, config: Config) => Promise<TransferRequest | undefined>)(cluster, config)
+      if (!asked) return this.finish(undefined)
+      checked = checkRequest(config, asked, context)
+    }
+    const plan = await planTransfer(checked, {config, ...cluster, runsDir: context.runsDir})
+    const choices = plan.resumed ? undefined : transferChoices(flags as TransferFlagValues)
+    if (flags['dry-run']) return this.finish({report: previewTransfer(plan, choices, Date.now()), interrupted: false, exitCode: EXIT.ok})
+    const hasWork = plan.items.length > 0 || Boolean(plan.resumed?.carriedOver.inFlight.length)
+    if (hasWork && !flags.yes && !(await confirmPlan(describePlan(plan, settingsFor(plan, choices).rate)))) return this.finish(undefined)
+
+    const abort = new AbortController()
+    const onSigint = () => abort.abort()
+    process.once('SIGINT', onSigint)
+    const progress = hasWork ? createProgress(plan.items.length + (plan.resumed?.carriedOver.inFlight.length ?? 0)) : undefined
+    try {
+      return this.finish(await runTransfer(plan, choices, {
+        config, ...cluster, runsDir: context.runsDir, clock: systemClock, onEvent: progress?.onEvent, signal: abort.signal,
+      }))
+    } finally {
+      progress?.done()
+      process.removeListener('SIGINT', onSigint)
+    }
+  }
+
+  /** Render the report and set the documented exit code. */
+  private finish(outcome: TransferOutcome | undefined): TransferReport | undefined {
     if (!outcome) {
       this.logToStderr('cancelled: nothing sent')
       process.exitCode = EXIT.usage
@@ -34,33 +73,4 @@ export abstract class TransferCommand extends ClusterCommand {
     process.exitCode = outcome.exitCode
     return outcome.report
   }
-
-  /** disco#info of every planned session, before anything is sent. */
-  protected async preflight(config: Config, password: string, prepared: PreparedTransfer): Promise<PreflightSummary> {
-    const admin = await openAdmin({config, password, trace: this.trace()})
-    try {
-      const sessions = prepared.plan.map((item) => ({jid: item.jid, node: item.from}))
-      return summarizeProbe(await probeSessions((iq, timeoutMs) => admin.request(iq, timeoutMs), sessions))
-    } finally {
-      await admin.close()
-    }
-  }
-
-  /** Continue an interrupted run; `expect` checks it is the run the operator meant (drain NODE --resume RUN). */
-  protected async resumeRun(runId: string, flags: ResumeFlags, expect?: {command: string; source: string}): Promise<TransferReport | undefined> {
-    this.debugEnabled = flags.debug
-    const state = readRun(runsDir(), runId)
-    if (expect && (state.header.command !== expect.command || state.header.source !== expect.source)) {
-      throw new UsageError(`run ${runId} is a ${state.header.command}${state.header.source ? ` of ${state.header.source}` : ''}, not a ${expect.command} of ${expect.source}`)
-    }
-    const flagValues: TransferFlagValues = {...settingsAsFlags(state.header.settings), 'dry-run': false, yes: flags.yes}
-    requireConfirmable(flagValues)
-    const {config, password, directory} = await this.openCluster({debug: flags.debug, config: flags.config, 'password-file': flags['password-file']})
-    const resume = await prepareResume(config, directory, state)
-    return this.finish(await runTransferFlow({prepared: resume.prepared, resume, flags: flagValues, config, password, directory, trace: this.trace(), showProgress: true}))
-  }
-}
-
-function settingsAsFlags(settings: TransferSettings): Omit<TransferFlagValues, 'dry-run' | 'yes'> {
-  return {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, wait: settings.waitMs, 'ack-timeout': settings.ackTimeoutMs, fallback: settings.fallback ?? 'none'}
 }

@@ -1,6 +1,6 @@
-import {client as createClient, ClientOptions, XmppClient} from '@xmpp/client'
+import {client as createClient, type ClientOptions, type XmppClient} from '@xmpp/client'
 
-import {SessionTarget} from './target.js'
+import {type SessionTarget} from './target.js'
 import {abandon, bounded, holdBind, unwrapIPv6Hosts} from './lifecycle.js'
 
 /** The same credentials the app gave @xmpp/client: a password (username from the JID), or its credentials function. */

@@ -1,13 +1,13 @@
 import {EventEmitter} from 'node:events'
-import {XmppClient} from '@xmpp/client'
-import {Element} from '@xmpp/xml'
+import {type XmppClient} from '@xmpp/client'
+import {type Element} from '@xmpp/xml'
 
-import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, parseTransferIq, TransferNamespace} from '../protocol/index.js'
-import {cloneClient, connectWith, ConnectContext, ConnectFn, Credentials} from './connect.js'
+import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, parseTransferIq, type TransferNamespace} from '../protocol/index.js'
+import {cloneClient, connectWith, type ConnectContext, type ConnectFn, type Credentials} from './connect.js'
 import {askForResource, abandon, bounded, closeGracefully, reconnectIsActive, unwrapIPv6Hosts, whenReplySent, whenServerHasRead} from './lifecycle.js'
 import {discoInfo, stanzaError} from './replies.js'
 import {guardStreamManagementCount} from './stream-management-count.js'
-import {describeTarget, sameTarget, SessionTarget, targetOf} from './target.js'
+import {describeTarget, sameTarget, type SessionTarget, targetOf} from './target.js'
 import {checkSender, normaliseAdmins} from './trust.js'
 
 export type TransferMode = 'make-before-break' | 'break-before-make'

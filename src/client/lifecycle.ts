@@ -1,5 +1,5 @@
-import {xml, XmppClient} from '@xmpp/client'
-import {Element} from '@xmpp/xml'
+import {xml, type XmppClient} from '@xmpp/client'
+import {type Element} from '@xmpp/xml'
 
 // Small operations on an xmpp.js 0.14 client that the move needs and xmpp.js does not offer.
 

@@ -1,5 +1,5 @@
 import {xml} from '@xmpp/client'
-import {Element} from '@xmpp/xml'
+import {type Element} from '@xmpp/xml'
 
 import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, NS_STANZAS} from '../protocol/index.js'
 

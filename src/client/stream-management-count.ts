@@ -1,5 +1,5 @@
-import {XmppClient} from '@xmpp/client'
-import {Element} from '@xmpp/xml'
+import {type XmppClient} from '@xmpp/client'
+import {type Element} from '@xmpp/xml'
 
 const NS_SM = 'urn:xmpp:sm:3'
 

@@ -1,4 +1,4 @@
-import {formatServer, TransferRequest} from '../protocol/index.js'
+import {formatServer, type TransferRequest} from '../protocol/index.js'
 
 /** Where a session lives: the service URI it connects to and the domain it logs in to. */
 export interface SessionTarget {

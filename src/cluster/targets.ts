@@ -1,7 +1,7 @@
 import {UsageError} from '../errors.js'
 import {parseServer} from '../protocol/index.js'
 import type {Config} from '../config/config-schema.js'
-import type {TransferTarget} from '../engine/plan.js'
+import type {TransferTarget} from '../model/transfer.js'
 
 export function nodeTarget(config: Config, name: string): TransferTarget {
   const node = config.nodes[name]

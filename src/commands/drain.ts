@@ -1,15 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
 import {transferFlags} from '../cli/flags.js'
-import {TransferCommand} from '../cli/transfer-command.js'
-import {requireConfirmable, runTransferFlow} from '../cli/transfer-flow.js'
-import {loadConfig} from '../config/load-config.js'
-import type {TransferReport} from '../engine/report.js'
-import {prepareDrain, validateDrainArgs} from '../operations/prepare-transfer.js'
 import {pickNode} from '../cli/prompts.js'
 import {canPrompt} from '../cli/terminal.js'
+import {TransferCommand} from '../cli/transfer-command.js'
+import type {TransferReport} from '../engine/report.js'
 import {UsageError} from '../errors.js'
-import {listNodes, NodeRow} from '../operations/list-nodes.js'
+import {listNodes} from '../operations/list-nodes.js'
 
 export default class Drain extends TransferCommand {
   static description = `Move every session off a node (the admin's own excepted), spread over the other nodes least-loaded first.
@@ -36,21 +33,15 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
 
   async run(): Promise<TransferReport | undefined> {
     const {args, flags} = await this.parse(Drain)
-    this.debugEnabled = flags.debug
     if (!args.node && !canPrompt()) throw new UsageError('missing argument NODE: name the node to drain (it is asked for only on a terminal)')
     if (flags.resume) {
       if (!args.node) throw new UsageError('--resume needs the NODE the run drained')
-      return this.resumeRun(flags.resume, flags, {command: 'drain', source: args.node})
+      return this.transfer({command: 'resume', runId: flags.resume, expect: {command: 'drain', source: args.node}}, flags)
     }
-    // Cheap checks first: nothing touches the network before the arguments are known good.
-    if (args.node) validateDrainArgs(await loadConfig({flag: flags.config}), args.node, flags.to)
-    requireConfirmable(flags)
-    const {config, password, directory} = await this.openCluster(flags)
-    const node = args.node ?? await pickNode(await listNodes(config, directory).then((rows) => rows.filter((row): row is NodeRow & {address: string} => row.address !== null)), 'Which node do you want to drain?')
-    validateDrainArgs(config, node, flags.to)
-    const prepared = await prepareDrain(config, directory, node, flags.to)
-    if (flags.preflight && prepared.plan.length > 0) prepared.preflight = await this.preflight(config, password, prepared)
-    return this.finish(await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true}))
+    if (args.node) return this.transfer({command: 'drain', source: args.node, to: flags.to, preflight: flags.preflight}, flags)
+    return this.transfer(async (cluster, config) => {
+      const nodes = (await listNodes(config, cluster.directory)).flatMap((row) => (row.address === null ? [] : [{...row, address: row.address}]))
+      return {command: 'drain', source: await pickNode(nodes, 'Which node do you want to drain?'), to: flags.to, preflight: flags.preflight}
+    }, flags)
   }
 }
-

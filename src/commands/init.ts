@@ -5,10 +5,9 @@ import {Flags} from '@oclif/core'
 import {ClusterCommand} from '../cli/base-command.js'
 import {askPassword, askText, askYesNo} from '../cli/prompts.js'
 import {canPrompt} from '../cli/terminal.js'
-import {openAdmin, openDirectory} from '../cluster/cluster.js'
 import {configPath} from '../config/load-config.js'
 import {UsageError, XtransferError} from '../errors.js'
-import {configFromAnswers, defaultPasswordFile, InitAnswers, writeInitFiles} from '../operations/init-config.js'
+import {checkAdminLogin, defaultPasswordFile, type InitAnswers, listClusterServers, writeInitFiles} from '../operations/init-config.js'
 import {parseDomain, parseServer} from '../protocol/index.js'
 
 export default class Init extends ClusterCommand {
@@ -21,7 +20,6 @@ export default class Init extends ClusterCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Init)
-    this.debugEnabled = flags.debug
     if (!canPrompt()) throw new UsageError('init asks questions: run it on a terminal (or write the config by hand: see the README)')
     const path = configPath({flag: flags.config})
     if (existsSync(path) && !flags.force && !(await askYesNo(`${path} exists. Overwrite it?`))) throw new UsageError('init cancelled: config left as it was')
@@ -34,14 +32,8 @@ export default class Init extends ClusterCommand {
     const password = await askPassword(adminJid)
 
     const draft: InitAnswers = {domain, adminJid, service, insecurePlain, api, nodes: [{name: 'node-1', address: `${domain}:5222`, server: 'ejabberd@localhost'}]}
-    const servers = await this.tested('the directory', async () => {
-      const directory = openDirectory({config: configFromAnswers(draft), password})
-      return (await directory.listServers()).map((view) => view.server).sort()
-    }) ?? []
-    await this.tested('the admin login', async () => {
-      const admin = await openAdmin({config: configFromAnswers(draft), password})
-      await admin.close()
-    })
+    const servers = await this.tested('the directory', () => listClusterServers(draft, password)) ?? []
+    await this.tested('the admin login', () => checkAdminLogin(draft, password))
 
     const nodes: InitAnswers['nodes'] = []
     if (servers.length > 0) this.logToStderr(`the cluster has ${servers.length} node(s): ${servers.join(', ')}`)

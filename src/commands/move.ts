@@ -1,14 +1,13 @@
 import {Args, Flags} from '@oclif/core'
 
 import {transferFlags} from '../cli/flags.js'
-import {TransferCommand} from '../cli/transfer-command.js'
-import {requireConfirmable, runTransferFlow} from '../cli/transfer-flow.js'
-import type {TransferReport} from '../engine/report.js'
-import {prepareMove} from '../operations/prepare-transfer.js'
 import {pickSessions, pickTarget} from '../cli/prompts.js'
 import {canPrompt} from '../cli/terminal.js'
+import {TransferCommand} from '../cli/transfer-command.js'
+import type {TransferReport} from '../engine/report.js'
 import {UsageError} from '../errors.js'
-import {listNodes, NodeRow} from '../operations/list-nodes.js'
+import {listNodes} from '../operations/list-nodes.js'
+import {listSessions} from '../operations/list-sessions.js'
 
 export default class Move extends TransferCommand {
   static description = `Move named sessions to a node or an address.
@@ -33,22 +32,22 @@ A bare JID moves all of the user's sessions, a full JID moves that one session.`
 
   async run(): Promise<TransferReport | undefined> {
     const {argv, flags} = await this.parse(Move)
-    this.debugEnabled = flags.debug
-    let jids = argv as string[]
+    const jids = argv as string[]
     if (!canPrompt()) {
       if (jids.length === 0) throw new UsageError('missing argument JID: name the sessions to move (they are picked from a list only on a terminal)')
       if (!flags.to) throw new UsageError('missing --to: a node name or HOST[:PORT] (asked for only on a terminal)')
     }
-    requireConfirmable(flags)
-    const {config, password, directory} = await this.openCluster(flags)
-    if (jids.length === 0) {
-      const sessions = (await directory.listSessions()).filter((session) => session.bare !== config.admin.jid)
-      if (sessions.length === 0) throw new UsageError('no sessions online to pick from')
-      jids = await pickSessions(sessions.sort((a, b) => (a.jid < b.jid ? -1 : 1)))
-      if (jids.length === 0) return this.finish(undefined)
-    }
-    const to = flags.to ?? await pickTarget((await listNodes(config, directory)).filter((row): row is NodeRow & {address: string} => row.address !== null))
-    const prepared = await prepareMove(config, directory, jids, to)
-    return this.finish(await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true}))
+    if (jids.length > 0 && flags.to) return this.transfer({command: 'move', jids, to: flags.to}, flags)
+    return this.transfer(async (cluster, config) => {
+      let picked = jids
+      if (picked.length === 0) {
+        const sessions = (await listSessions(config, cluster.directory, {})).filter((session) => session.bare !== config.admin.jid)
+        if (sessions.length === 0) throw new UsageError('no sessions online to pick from')
+        picked = await pickSessions(sessions)
+        if (picked.length === 0) return undefined
+      }
+      const to = flags.to ?? await pickTarget((await listNodes(config, cluster.directory)).flatMap((row) => (row.address === null ? [] : [{...row, address: row.address}])))
+      return {command: 'move', jids: picked, to}
+    }, flags)
   }
 }

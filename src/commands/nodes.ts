@@ -1,5 +1,5 @@
 import {ClusterCommand} from '../cli/base-command.js'
-import {listNodes, NodeRow} from '../operations/list-nodes.js'
+import {listNodes, type NodeRow} from '../operations/list-nodes.js'
 import {makeStyle} from '../render/style.js'
 import {renderNodes} from '../render/tables.js'
 
@@ -9,8 +9,8 @@ export default class Nodes extends ClusterCommand {
 
   async run(): Promise<{nodes: NodeRow[]}> {
     const {flags} = await this.parse(Nodes)
-    const {config, directory} = await this.openCluster(flags)
-    const nodes = await listNodes(config, directory)
+    const {config, cluster} = await this.openCluster(flags)
+    const nodes = await listNodes(config, cluster.directory)
     this.log(renderNodes(nodes, makeStyle()))
     return {nodes}
   }

@@ -1,11 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {ClusterCommand} from '../cli/base-command.js'
-import {openAdmin} from '../cluster/cluster.js'
 import type {PreflightSummary} from '../engine/report.js'
 import {UsageError} from '../errors.js'
-import {listSessions} from '../operations/list-sessions.js'
-import {probeSessions, ProbeRow, summarizeProbe} from '../operations/probe-sessions.js'
+import {probeCluster, type ProbeRow} from '../operations/probe-sessions.js'
 import {describePreflight} from '../render/report-table.js'
 import {makeStyle} from '../render/style.js'
 import {renderProbe} from '../render/tables.js'
@@ -26,21 +24,10 @@ A client that advertises neither will most likely refuse the packet: see --fallb
     const jids = argv as string[]
     if (!flags.node && jids.length === 0) throw new UsageError('name a --node or some JIDs to probe')
     if (flags.node && jids.length > 0) throw new UsageError('give either --node or JIDs, not both')
-    const {config, password, directory} = await this.openCluster(flags)
-    const sessions = flags.node
-      ? await listSessions(config, directory, {node: flags.node})
-      : (await Promise.all(jids.map((jid) => listSessions(config, directory, {user: jid})))).flat()
-    const mine = sessions.filter((session) => session.bare !== config.admin.jid)
-    const admin = await openAdmin({config, password, trace: this.trace()})
-    let rows: ProbeRow[]
-    try {
-      rows = await probeSessions((iq, timeoutMs) => admin.request(iq, timeoutMs), mine)
-    } finally {
-      await admin.close()
-    }
-    const summary = summarizeProbe(rows)
-    this.log(renderProbe(rows, makeStyle()))
-    this.log(describePreflight(summary))
-    return {summary, sessions: rows}
+    const {config, cluster} = await this.openCluster(flags)
+    const result = await probeCluster(config, cluster, {node: flags.node, jids})
+    this.log(renderProbe(result.sessions, makeStyle()))
+    this.log(describePreflight(result.summary))
+    return result
   }
 }

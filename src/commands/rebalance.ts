@@ -2,10 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {transferFlags} from '../cli/flags.js'
 import {TransferCommand} from '../cli/transfer-command.js'
-import {requireConfirmable, runTransferFlow} from '../cli/transfer-flow.js'
 import type {TransferReport} from '../engine/report.js'
 import {UsageError} from '../errors.js'
-import {prepareRebalance} from '../operations/prepare-transfer.js'
 
 export default class Rebalance extends TransferCommand {
   static description = `Spread load (the seed's scenario 3): with --to, the other nodes hand that node sessions until it holds its fair share (or --count N more, or --share S of all), the most loaded giving first; without --to, every node is evened out. The fewest sessions move. The report shows the counts per node before, as planned, and after.`
@@ -25,12 +23,8 @@ export default class Rebalance extends TransferCommand {
 
   async run(): Promise<TransferReport | undefined> {
     const {flags} = await this.parse(Rebalance)
-    this.debugEnabled = flags.debug
     const share = flags.share === undefined ? undefined : Number(flags.share)
     if (share !== undefined && (!Number.isFinite(share) || share <= 0 || share > 1)) throw new UsageError(`--share "${flags.share}" is not a number above 0 and at most 1`)
-    requireConfirmable(flags)
-    const {config, password, directory} = await this.openCluster(flags)
-    const prepared = await prepareRebalance(config, directory, {to: flags.to, count: flags.count, share})
-    return this.finish(await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true}))
+    return this.transfer({command: 'rebalance', to: flags.to, count: flags.count, share}, flags)
   }
 }

@@ -1,10 +1,6 @@
 import {transferFlags} from '../cli/flags.js'
 import {TransferCommand} from '../cli/transfer-command.js'
-import {requireConfirmable, runTransferFlow} from '../cli/transfer-flow.js'
-import {loadPlacement} from '../config/placement-config.js'
-import {homeFinder} from '../engine/placement.js'
 import type {TransferReport} from '../engine/report.js'
-import {prepareRehome} from '../operations/prepare-transfer.js'
 
 export default class Rehome extends TransferCommand {
   static description = `Send every session that is not on its user's home node back home (the seed's scenario 2).
@@ -15,11 +11,6 @@ The home node comes from the config's placement: rules (glob or regex on the bar
 
   async run(): Promise<TransferReport | undefined> {
     const {flags} = await this.parse(Rehome)
-    this.debugEnabled = flags.debug
-    requireConfirmable(flags)
-    const {config, password, directory} = await this.openCluster(flags)
-    const homeOf = homeFinder(await loadPlacement(config.placement, Object.keys(config.nodes), config.path))
-    const prepared = await prepareRehome(config, directory, homeOf)
-    return this.finish(await runTransferFlow({prepared, flags, config, password, directory, trace: this.trace(), showProgress: true}))
+    return this.transfer({command: 'rehome'}, flags)
   }
 }

@@ -15,6 +15,6 @@ Sessions never sent a packet are sent one; sessions already sent one are watched
 
   async run(): Promise<TransferReport | undefined> {
     const {args, flags} = await this.parse(Resume)
-    return this.resumeRun(args.run, flags)
+    return this.transfer({command: 'resume', runId: args.run}, flags)
   }
 }

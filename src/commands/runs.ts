@@ -1,5 +1,5 @@
 import {ClusterCommand} from '../cli/base-command.js'
-import {listRuns, RunSummaryRow} from '../journal/journal-reader.js'
+import {listRuns, type RunSummaryRow} from '../journal/journal-reader.js'
 import {runsDir} from '../journal/runs-dir.js'
 import {makeStyle} from '../render/style.js'
 import {renderRuns} from '../render/tables.js'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {ClusterCommand} from '../cli/base-command.js'
-import type {SessionInfo} from '../directories/session-directory.js'
+import type {SessionInfo} from '../model/session.js'
 import {listSessions} from '../operations/list-sessions.js'
 import {makeStyle} from '../render/style.js'
 import {renderSessions} from '../render/tables.js'
@@ -20,8 +20,8 @@ export default class Sessions extends ClusterCommand {
 
   async run(): Promise<{sessions: SessionInfo[]}> {
     const {flags} = await this.parse(Sessions)
-    const {config, directory} = await this.openCluster(flags)
-    const sessions = await listSessions(config, directory, {node: flags.node, user: flags.user})
+    const {config, cluster} = await this.openCluster(flags)
+    const sessions = await listSessions(config, cluster.directory, {node: flags.node, user: flags.user})
     this.log(renderSessions(sessions, makeStyle()))
     return {sessions}
   }

@@ -6,7 +6,7 @@ import {parse as parseYaml, YAMLParseError} from 'yaml'
 import {ZodError} from 'zod'
 
 import {ConfigError} from '../errors.js'
-import {Config, configSchema} from './config-schema.js'
+import {type Config, configSchema} from './config-schema.js'
 
 export interface ConfigSource {
   flag?: string

@@ -1,7 +1,7 @@
 import {EventEmitter} from 'node:events'
 
-import {client, XmppClient} from '@xmpp/client'
-import {Element} from '@xmpp/xml'
+import {client, type XmppClient} from '@xmpp/client'
+import {type Element} from '@xmpp/xml'
 
 import {TlsError} from '../errors.js'
 import {classifyLoginError} from './classify-error.js'

@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
-import {Element} from '@xmpp/xml'
+import {type Element} from '@xmpp/xml'
 
 import type {XmppClient} from '@xmpp/client'
 

@@ -1,6 +1,7 @@
-import type {SessionDirectory} from '../directories/session-directory.js'
 import type {Clock} from '../model/clock.js'
-import type {TransferRecord} from './transfer-record.js'
+import type {SessionControl} from '../model/control.js'
+import type {SessionDirectory} from '../model/directory.js'
+import type {TransferRecord} from '../model/transfer.js'
 import {watchReconnections} from './watch-reconnections.js'
 
 export const KICK_REASON = 'This server is going down for maintenance: please reconnect'
@@ -17,17 +18,18 @@ export function stuckOnSource(records: TransferRecord[]): TransferRecord[] {
  */
 export async function kickStuckSessions(
   records: TransferRecord[],
-  directory: Pick<SessionDirectory, 'sessionsOf' | 'kick'>,
+  directory: Pick<SessionDirectory, 'sessionsOf'>,
+  control: Pick<SessionControl, 'kick' | 'abilities'>,
   clock: Clock,
   options: {waitMs: number; pollMs: number},
   onSettled: (record: TransferRecord) => void,
 ): Promise<void> {
-  if (!directory.kick || records.length === 0) return
+  if (!control.abilities.kick || records.length === 0) return
   const kickedAt = clock.now()
   // A copy per record, watched from the kick: the watcher fills in where it went.
   const watched = new Map<TransferRecord, TransferRecord>()
   for (const record of records) {
-    await directory.kick(record.jid, KICK_REASON)
+    await control.kick(record.jid, KICK_REASON)
     watched.set(record, {...record, sentAt: kickedAt, outcome: 'not-moved', reconnectedTo: null, reconnectedJid: null, latencyMs: null})
   }
   const watcher = watchReconnections(directory, clock, {...options, knownJids: new Set(records.map((record) => record.jid))}, () => {})

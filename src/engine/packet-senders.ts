@@ -1,10 +1,11 @@
 import {randomUUID} from 'node:crypto'
 
-import {Element} from '@xmpp/xml'
+import type {Element} from '@xmpp/xml'
 
-import {buildTransferIq, NS_STANZAS, TransferNamespace} from '../protocol/index.js'
-import type {PlannedTransfer} from './plan.js'
-import type {Ack} from './transfer-record.js'
+import {ConnectionLostError, IqTimeoutError} from '../connection/iq-exchange.js'
+import {type Ack, ACK_NOT_OBSERVABLE, ACK_RESULT, ACK_TIMEOUT, refused} from '../model/ack.js'
+import type {PlannedTransfer} from '../model/transfer.js'
+import {buildTransferIq, NS_STANZAS, type TransferNamespace} from '../protocol/index.js'
 
 /** Sends one session its transfer packet(s) and says what came back. */
 export interface PacketSender {
@@ -19,11 +20,11 @@ export interface PacketOptions {
 }
 
 /**
- * On the admin's own connection: the answer comes back to us. With both
- * namespaces, one `result` is enough; otherwise the first refusal is kept.
+ * On the admin's own session (with the session's node): the answer comes back to us.
+ * With both namespaces, one `result` is enough; otherwise the first refusal is kept.
  */
 export function adminPacketSender(
-  request: (iq: Element, timeoutMs: number, item: PlannedTransfer) => Promise<Element>,
+  request: (node: string, iq: Element, timeoutMs: number) => Promise<Element>,
   {domain, namespaces, ackTimeoutMs}: PacketOptions & {ackTimeoutMs: number},
 ): PacketSender {
   return {
@@ -32,14 +33,14 @@ export function adminPacketSender(
       const acks = await Promise.all(namespaces.map(async (namespace): Promise<Ack> => {
         const iq = buildTransferIq({to: item.jid, id: randomUUID()}, {namespace, domain, server: item.target.address})
         try {
-          return ackOf(await request(iq, ackTimeoutMs, item))
+          return ackOf(await request(item.from, iq, ackTimeoutMs))
         } catch (error) {
           // No answer, or the admin link dropped with the answer still to come: where the session went will tell.
-          if ((error as Error).name === 'IqTimeoutError' || (error as Error).name === 'ConnectionLostError') return 'timeout'
+          if (error instanceof IqTimeoutError || error instanceof ConnectionLostError) return ACK_TIMEOUT
           throw error
         }
       }))
-      return acks.find((ack) => ack === 'result') ?? acks.find((ack) => ack.startsWith('error:')) ?? acks[0]
+      return acks.find((ack) => ack.kind === 'result') ?? acks.find((ack) => ack.kind === 'refused') ?? acks[0]
     },
   }
 }
@@ -59,16 +60,15 @@ export function domainPacketSender(
         const iq = buildTransferIq({to: item.jid, from: domain, id: randomUUID()}, {namespace, domain, server: item.target.address})
         await sendAsDomain(iq.toString(), domain, item.jid)
       }
-      return 'not-observable'
+      return ACK_NOT_OBSERVABLE
     },
   }
 }
 
+/** The answering iq as an Ack: a result, or a refusal with its RFC 6120 condition. */
 export function ackOf(answer: Element): Ack {
-  if (answer.attrs.type === 'result') return 'result'
+  if (answer.attrs.type === 'result') return ACK_RESULT
   const error = answer.getChild('error')
   const condition = error?.getChildElements().find((child) => child.attrs.xmlns === NS_STANZAS && child.name !== 'text')
-  return `error:${condition?.name ?? 'undefined-condition'}`
+  return refused(condition?.name ?? 'undefined-condition')
 }
-
-export type {TransferNamespace}

@@ -1,23 +1,6 @@
-import type {ServerAddress} from '../protocol/index.js'
-import type {SessionInfo} from '../directories/session-directory.js'
+import type {SessionInfo} from '../model/session.js'
+import type {PlannedTransfer, TransferTarget} from '../model/transfer.js'
 
-/** Where a session is sent: a configured node, or a bare address given with --to. */
-export interface TransferTarget {
-  /** Node name, or the address as the operator wrote it. */
-  name: string
-  address: ServerAddress
-  /** True when the target is a configured node, so a reconnection can be checked against it. */
-  isNode: boolean
-}
-
-export interface PlannedTransfer {
-  jid: string
-  bare: string
-  resource: string
-  /** The node the session is on now. */
-  from: string
-  target: TransferTarget
-}
 
 export interface DrainPlanInput {
   /** The sessions on the source node. */
@@ -122,4 +105,11 @@ export function sharesForReceiver(receiver: string, take: number, current: Map<s
     wanted.set(receiver, wanted.get(receiver)! + 1)
   }
   return wanted
+}
+
+/** Sessions per target, as planned: what the confirmation, a dry run and the plan all show. */
+export function countByTarget(items: readonly PlannedTransfer[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const item of items) counts[item.target.name] = (counts[item.target.name] ?? 0) + 1
+  return counts
 }

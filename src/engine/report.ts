@@ -1,9 +1,8 @@
+import {ackToText} from '../model/ack.js'
+import type {Outcome, TransferCommandName, TransferRecord} from '../model/transfer.js'
 import {percentile} from './stats.js'
-import type {Outcome, TransferRecord} from './transfer-record.js'
 
-/** The object `--json` prints; docs/report.schema.json describes it. Keep it stable. */
-/** The commands whose runs produce this report. */
-export type TransferCommandName = 'move' | 'drain' | 'rehome' | 'rebalance'
+export type {TransferCommandName}
 
 /** Sessions per node before the run, as planned, and as listed after it (rebalance and rehome). */
 export interface Balance {
@@ -12,6 +11,7 @@ export interface Balance {
   after?: Record<string, number>
 }
 
+/** The object `--json` prints; docs/report.schema.json describes it. Keep it stable. */
 export interface TransferReport {
   command: TransferCommandName
   source: string | null
@@ -91,7 +91,7 @@ export function buildReport(input: ReportInput): TransferReport {
       target: record.target,
       reconnectedTo: record.reconnectedTo,
       reconnectedJid: record.reconnectedJid,
-      ack: record.ack,
+      ack: ackToText(record.ack),
       latencyMs: record.latencyMs,
       outcome: record.outcome,
     })),

@@ -1,11 +1,11 @@
 import pLimit from 'p-limit'
 import pThrottle from 'p-throttle'
 
-import type {SessionDirectory} from '../directories/session-directory.js'
+import {isRefusal, isUnsupported} from '../model/ack.js'
 import type {Clock} from '../model/clock.js'
+import type {SessionDirectory} from '../model/directory.js'
+import {newRecord, type PlannedTransfer, type TransferRecord} from '../model/transfer.js'
 import type {PacketSender} from './packet-senders.js'
-import type {PlannedTransfer} from './plan.js'
-import {isRefusal, isUnsupportedAck, newRecord, TransferRecord} from './transfer-record.js'
 import {watchReconnections} from './watch-reconnections.js'
 
 export interface Pace {
@@ -82,7 +82,7 @@ export async function runTransfers({plan, sender, directory, clock, options, kno
     onEvent?.({type: 'sent', record})
     if (isRefusal(ack)) {
       // The client said no: it stays where it is.
-      record.outcome = isUnsupportedAck(ack) ? 'unsupported' : 'not-moved'
+      record.outcome = isUnsupported(ack) ? 'unsupported' : 'not-moved'
       settled(record)
     } else {
       watcher.watch(record)

@@ -1,6 +1,7 @@
-import type {SessionDirectory, SessionInfo} from '../directories/session-directory.js'
 import type {Clock} from '../model/clock.js'
-import type {TransferRecord} from './transfer-record.js'
+import type {SessionDirectory} from '../model/directory.js'
+import type {SessionInfo} from '../model/session.js'
+import type {TransferRecord} from '../model/transfer.js'
 
 export interface WatchOptions {
   /** How long after its packet a session may take to reappear elsewhere. */

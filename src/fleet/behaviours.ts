@@ -1,7 +1,7 @@
-import {XmppClient} from '@xmpp/client'
-import {Element} from '@xmpp/xml'
+import {type XmppClient} from '@xmpp/client'
+import {type Element} from '@xmpp/xml'
 
-import {TRANSFER_NAMESPACES, TransferNamespace} from '../protocol/index.js'
+import {TRANSFER_NAMESPACES, type TransferNamespace} from '../protocol/index.js'
 
 /** How a rehearsal user treats a transfer packet. */
 export type Behaviour = 'follow' | 'refuse' | 'ignore'

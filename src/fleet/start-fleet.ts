@@ -1,10 +1,10 @@
-import {client as createClient, ClientOptions, XmppClient, xml} from '@xmpp/client'
+import {client as createClient, type ClientOptions, type XmppClient, xml} from '@xmpp/client'
 import pLimit from 'p-limit'
 
-import {followTransfers, guardStreamManagementCount, TransferFollower, TransferMode} from '../client/index.js'
+import {followTransfers, guardStreamManagementCount, type TransferFollower, type TransferMode} from '../client/index.js'
 import {abandon, bounded, closeGracefully} from '../client/lifecycle.js'
-import {TransferNamespace} from '../protocol/index.js'
-import {Behaviour, BEHAVIOURS, ignoreTransfers, transferNamespaceOf} from './behaviours.js'
+import {type TransferNamespace} from '../protocol/index.js'
+import {type Behaviour, BEHAVIOURS, ignoreTransfers, transferNamespaceOf} from './behaviours.js'
 import {SessionClock} from './session-clock.js'
 
 export interface FleetOptions {

@@ -1,13 +1,12 @@
-import type {TransferCommandName} from '../engine/report.js'
-import type {Ack, Outcome} from '../engine/transfer-record.js'
-import type {TransferSettings} from '../operations/execute-transfer.js'
+import type {TransferSettings} from '../model/settings.js'
+import type {Outcome, TransferCommandName} from '../model/transfer.js'
 
-/** One line of a run's journal (NDJSON). Version 1. */
+/** One line of a run's journal (NDJSON). Version 1. Acks are written as text (ackToText). */
 export type JournalEntry =
   | {type: 'run'; v: 1; id: string; command: TransferCommandName; source: string | null; targets: string[]; settings: TransferSettings; startedAt: number}
   | {type: 'planned'; jid: string; bare: string; resource: string; from: string; target: string; address: string; isNode: boolean}
   | {type: 'sending'; jid: string; at: number}
-  | {type: 'sent'; jid: string; at: number; ack: Ack; ackMs: number | null}
+  | {type: 'sent'; jid: string; at: number; ack: string; ackMs: number | null}
   | {type: 'settled'; jid: string; outcome: Outcome; reconnectedTo: string | null; reconnectedJid: string | null; latencyMs: number | null}
   | {type: 'resumed'; at: number; pid: number}
   | {type: 'finished'; at: number; exitCode: number}

@@ -2,7 +2,8 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {UsageError} from '../errors.js'
-import type {TransferRecord} from '../engine/transfer-record.js'
+import {ACK_TIMEOUT, ackFromText} from '../model/ack.js'
+import type {TransferRecord} from '../model/transfer.js'
 import type {JournalEntry} from './journal-entries.js'
 
 export type RunHeader = Extract<JournalEntry, {type: 'run'}>
@@ -63,7 +64,7 @@ export function replay(text: string, path: string): RunState {
         state.settled.delete(entry.jid)
         state.records.set(entry.jid, {
           jid: entry.jid, bare: planned.bare, resource: planned.resource, from: planned.from, target: planned.target,
-          reconnectedTo: null, reconnectedJid: null, ack: 'timeout', sentAt: entry.at, ackMs: null, latencyMs: null, outcome: 'not-moved',
+          reconnectedTo: null, reconnectedJid: null, ack: ACK_TIMEOUT, sentAt: entry.at, ackMs: null, latencyMs: null, outcome: 'not-moved',
         })
         break
       }
@@ -71,7 +72,7 @@ export function replay(text: string, path: string): RunState {
         const record = state.records.get(entry.jid)
         if (!record) break
         state.maybeSent.delete(entry.jid)
-        Object.assign(record, {ack: entry.ack, ackMs: entry.ackMs, sentAt: entry.at})
+        Object.assign(record, {ack: ackFromText(entry.ack), ackMs: entry.ackMs, sentAt: entry.at})
         break
       }
       case 'settled': {

@@ -3,6 +3,7 @@ import {dirname, join} from 'node:path'
 
 import {stringify} from 'yaml'
 
+import {openAdmin, openCluster} from '../cluster/open-cluster.js'
 import type {Config} from '../config/config-schema.js'
 import {configSchema} from '../config/config-schema.js'
 
@@ -54,4 +55,20 @@ export async function writeInitFiles(path: string, answers: InitAnswers, passwor
 
 export function defaultPasswordFile(configPath: string): string {
   return join(dirname(configPath), 'admin.password')
+}
+
+/** init's first check: the cluster's nodes as the draft's directory lists them. */
+export async function listClusterServers(answers: InitAnswers, password: string): Promise<string[]> {
+  const cluster = openCluster({config: configFromAnswers(answers), password})
+  try {
+    return (await cluster.directory.listServers()).map((view) => view.server).sort()
+  } finally {
+    await cluster.close()
+  }
+}
+
+/** init's second check: the admin can log in where the draft says. */
+export async function checkAdminLogin(answers: InitAnswers, password: string): Promise<void> {
+  const admin = await openAdmin({config: configFromAnswers(answers), password})
+  await admin.close()
 }

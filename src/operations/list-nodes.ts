@@ -1,5 +1,5 @@
 import type {Config} from '../config/config-schema.js'
-import type {SessionDirectory} from '../directories/session-directory.js'
+import type {SessionDirectory} from '../model/directory.js'
 
 export interface NodeRow {
   name: string

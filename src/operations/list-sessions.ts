@@ -1,5 +1,6 @@
 import type {Config} from '../config/config-schema.js'
-import type {SessionDirectory, SessionInfo} from '../directories/session-directory.js'
+import type {SessionDirectory} from '../model/directory.js'
+import type {SessionInfo} from '../model/session.js'
 import {UsageError} from '../errors.js'
 import {parseUserJid} from './jids.js'
 

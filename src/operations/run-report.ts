@@ -1,4 +1,4 @@
-import {buildReport, reportExitCode, TransferReport} from '../engine/report.js'
+import {buildReport, reportExitCode, type TransferReport} from '../engine/report.js'
 import type {RunState} from '../journal/journal-reader.js'
 
 /** A run's report rebuilt from its journal alone: what `xtransfer report RUN` prints. */

@@ -1,4 +1,4 @@
-import {Element} from '@xmpp/xml'
+import {type Element} from '@xmpp/xml'
 
 /** Three consecutive redirects, four tries in all (XEP-0051 v0.1 §2, "Repeated Redirections"). */
 export const MAX_REDIRECTS = 3

@@ -1,7 +1,7 @@
-import xml, {Element} from '@xmpp/xml'
+import xml, {type Element} from '@xmpp/xml'
 
-import {NS_CXFR, NS_SRVXFR, TransferNamespace, TRANSFER_NAMESPACES} from './namespaces.js'
-import {formatServer, parseDomain, parseServer, Parsed, ServerAddress} from './server-address.js'
+import {NS_CXFR, NS_SRVXFR, type TransferNamespace, TRANSFER_NAMESPACES} from './namespaces.js'
+import {formatServer, parseDomain, parseServer, type Parsed, type ServerAddress} from './server-address.js'
 
 export interface TransferRequest {
   namespace: TransferNamespace

@@ -30,7 +30,7 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
       if (event.type === 'sending') return
       if (event.type === 'sent') {
         counts.sent++
-        if (event.record.ack === 'result') counts.acked++
+        if (event.record.ack.kind === 'result') counts.acked++
       } else {
         counts.settled++
         if (event.record.outcome === 'moved') counts.moved++

@@ -1,4 +1,4 @@
-import {Chalk, ChalkInstance} from 'chalk'
+import {Chalk, type ChalkInstance} from 'chalk'
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function makeStyle(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): ChalkInstance {

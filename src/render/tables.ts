@@ -1,7 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 import Table from 'cli-table3'
 
-import type {SessionInfo} from '../directories/session-directory.js'
+import type {SessionInfo} from '../model/session.js'
 import type {RunSummaryRow} from '../journal/journal-reader.js'
 import type {NodeRow} from '../operations/list-nodes.js'
 import type {ProbeRow} from '../operations/probe-sessions.js'

@@ -36,7 +36,7 @@ declare module '@xmpp/xml' {
 }
 
 declare module '@xmpp/xml/lib/parse.js' {
-  import {Element} from '@xmpp/xml'
+  import {type Element} from '@xmpp/xml'
   export default function parse(text: string): Element
 }
 
@@ -59,10 +59,10 @@ declare module '@xmpp/jid' {
 }
 
 declare module '@xmpp/client' {
-  import {Element} from '@xmpp/xml'
-  import xmlFn from '@xmpp/xml'
-  import {JID} from '@xmpp/jid'
-  import {EventEmitter} from 'node:events'
+  import {type Element} from '@xmpp/xml'
+  import type xmlFn from '@xmpp/xml'
+  import {type JID} from '@xmpp/jid'
+  import {type EventEmitter} from 'node:events'
 
   export interface IqCallee {
     get(ns: string, name: string, handler: (ctx: any, next: () => unknown) => unknown): void

@@ -4,14 +4,14 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, test} from 'node:test'
 
-import {client as createClient, ClientOptions, xml, XmppClient} from '@xmpp/client'
+import {client as createClient, type ClientOptions, xml, type XmppClient} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
 import {followTransfers, guardStreamManagementCount, type TransferFailed, type TransferFollower, type Transferred} from '../../src/client/index.js'
 import {reconnectIsActive} from '../../src/client/lifecycle.js'
 import {type FleetEvent, startFleet} from '../../src/fleet/index.js'
-import {buildTransferIq, NS_CXFR, NS_SRVXFR, parseServer, TransferNamespace} from '../../src/protocol/index.js'
-import {allSessions, LabEnv, LabNode, labUser, requireLab, userSessions} from './lab-env.js'
+import {buildTransferIq, NS_CXFR, NS_SRVXFR, parseServer, type TransferNamespace} from '../../src/protocol/index.js'
+import {allSessions, type LabEnv, type LabNode, labUser, requireLab, userSessions} from './lab-env.js'
 
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import {createServer, Server} from 'node:http'
-import {AddressInfo} from 'node:net'
+import {createServer, type Server} from 'node:http'
+import {type AddressInfo} from 'node:net'
 import {after, before, test} from 'node:test'
 
 import {runCli} from './cli.js'
-import {LabEnv, requireLab} from './lab-env.js'
+import {type LabEnv, requireLab} from './lab-env.js'
 import {fleetOn, users, variantConfig, waitForEmptyCluster} from './transfer-fixtures.js'
 
 let lab: LabEnv
@@ -44,7 +44,9 @@ test('the directory stays down mid-run for longer than --wait: sending stops, wh
   const config = variantConfig(lab, (yaml) => yaml.replace(/api: .*/, `api: http://127.0.0.1:${port}/api\n  retryFor: 2s`))
   try {
     const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', config, '--rate', '3', '--wait', '3s'])
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // Break it once sending is under way (a fixed pause raced the CLI's start on a busy machine).
+    const deadline = Date.now() + 30_000
+    while (fleet.totals().packetsReceived < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
     broken = true
     const callsAtBreak = calls
     const run = await running

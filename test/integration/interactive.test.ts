@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {runCli} from './cli.js'
-import {LabEnv, requireLab, userSessions} from './lab-env.js'
+import {type LabEnv, requireLab, userSessions} from './lab-env.js'
 import {Terminal, stopTerminals} from './terminal.js'
 import {fleetOn, labConfigPath, users, variantConfig, waitForEmptyCluster} from './transfer-fixtures.js'
 

@@ -53,7 +53,7 @@ export function readLabEnv(dir = LAB_DIR): LabEnv {
     adminPassword = readFileSync(need('LAB_ADMIN_PASSWORD_FILE'), 'utf8').split('\n')[0].trim()
   } catch (error) {
     if (error instanceof Error && error.message.startsWith(NOT_RUNNING)) throw error
-    throw new Error(`${NOT_RUNNING} (cannot read ${env.LAB_ADMIN_PASSWORD_FILE}; run the tests as root?)`)
+    throw new Error(`${NOT_RUNNING} (cannot read ${env.LAB_ADMIN_PASSWORD_FILE}; run the tests as root?)`, {cause: error})
   }
   return {
     dir,

@@ -4,7 +4,7 @@ import {after, before, test} from 'node:test'
 
 import type {Fleet} from '../../src/fleet/index.js'
 import {runCli} from './cli.js'
-import {LabEnv, requireLab} from './lab-env.js'
+import {type LabEnv, requireLab} from './lab-env.js'
 import {fleetOn, labConfigPath, users, variantConfig, waitForEmptyCluster} from './transfer-fixtures.js'
 
 let lab: LabEnv

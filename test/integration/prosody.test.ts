@@ -9,10 +9,10 @@ import {connect} from 'node:net'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
-import {client as createClient, ClientOptions, xml, XmppClient} from '@xmpp/client'
+import {client as createClient, type ClientOptions, xml, type XmppClient} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
-import {FleetEvent, startFleet} from '../../src/fleet/index.js'
+import {type FleetEvent, startFleet} from '../../src/fleet/index.js'
 import {runCli} from './cli.js'
 
 interface ProsodyNode {

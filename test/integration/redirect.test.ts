@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import {after, before, test} from 'node:test'
 
-import {client, XmppClient} from '@xmpp/client'
-import xml, {Element} from '@xmpp/xml'
+import {client, type XmppClient} from '@xmpp/client'
+import xml, {type Element} from '@xmpp/xml'
 
-import {AdminSession, connectAdmin} from '../../src/connection/admin-session.js'
+import {type AdminSession, connectAdmin} from '../../src/connection/admin-session.js'
 import {RedirectError} from '../../src/connection/follow-redirects.js'
 import {NS_DISCO_INFO} from '../../src/protocol/index.js'
-import {LabEnv, labUser, requireLab} from './lab-env.js'
+import {type LabEnv, labUser, requireLab} from './lab-env.js'
 
 let lab: LabEnv
 let admin: AdminSession

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {before, test} from 'node:test'
 
 import {runCli, spawnCli} from './cli.js'
-import {allSessions, labApi, LabEnv, requireLab} from './lab-env.js'
+import {allSessions, labApi, type LabEnv, requireLab} from './lab-env.js'
 import {fleetOn, labConfigPath, nodeNameOf, users, waitForEmptyCluster} from './transfer-fixtures.js'
 
 let lab: LabEnv
@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 /** How many packets the run's journal says went out (or were about to). */
 function sendingLines(stateDir: string): number {
   const runs = join(stateDir, 'runs')
-  let files: string[] = []
+  let files: string[]
   try {
     files = readdirSync(runs)
   } catch {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {before, test} from 'node:test'
 
 import {runCli} from './cli.js'
-import {LabEnv, requireLab, userSessions} from './lab-env.js'
+import {type LabEnv, requireLab, userSessions} from './lab-env.js'
 import {fleetOn, labConfigPath, users, waitForEmptyCluster} from './transfer-fixtures.js'
 
 let lab: LabEnv

@@ -2,8 +2,8 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {Fleet, FleetOptions, startFleet} from '../../src/fleet/index.js'
-import {allSessions, LabEnv, labUser} from './lab-env.js'
+import {type Fleet, type FleetOptions, startFleet} from '../../src/fleet/index.js'
+import {allSessions, type LabEnv, labUser} from './lab-env.js'
 
 /** The lab's own xtransfer config (test/lab/start.sh writes it). */
 export function labConfigPath(lab: LabEnv): string {

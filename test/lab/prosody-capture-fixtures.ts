@@ -5,7 +5,7 @@
 import {readFileSync, writeFileSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {client as createClient, xml, XmppClient} from '@xmpp/client'
+import {client as createClient, xml, type XmppClient} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
 const dir = process.env.XTRANSFER_PROSODY_DIR ?? '/tmp/xtransfer-prosody'

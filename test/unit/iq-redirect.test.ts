@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import xml, {Element} from '@xmpp/xml'
+import xml, {type Element} from '@xmpp/xml'
 import parse from '@xmpp/xml/lib/parse.js'
 
 import {checkRedirect, findRedirectedIq, isRedirect, MAX_REDIRECTS} from '../../src/protocol/index.js'

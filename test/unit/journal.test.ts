@@ -6,9 +6,10 @@ import {test} from 'node:test'
 
 import {listRuns, readRun} from '../../src/journal/journal-reader.js'
 import {newRunId, openJournal} from '../../src/journal/journal-writer.js'
+import {ackToText} from '../../src/model/ack.js'
 import {reportFromJournal} from '../../src/operations/run-report.js'
 
-const settings = {namespace: 'srvxfr' as const, from: 'admin' as const, rate: 50, concurrency: 10, waitMs: 5000, ackTimeoutMs: 1000, pollMs: 250}
+const settings = {namespace: 'srvxfr' as const, from: 'admin' as const, rate: 50, concurrency: 10, waitMs: 5000, ackTimeoutMs: 1000, pollMs: 250, fallback: 'none' as const}
 const planned = (n: number) => ({type: 'planned' as const, jid: `u${n}@d/r`, bare: `u${n}@d`, resource: 'r', from: 'node-1', target: 'node-2', address: '127.0.0.1:5222', isNode: true})
 
 function writeRun(dir: string) {
@@ -41,7 +42,7 @@ test('replay: settled, acked-in-flight, maybe-sent and never-sent sessions are t
   assert.deepEqual([...state.settled], ['u1@d/r'])
   assert.deepEqual([...state.maybeSent], ['u3@d/r'])
   assert.deepEqual([...state.records.keys()], ['u1@d/r', 'u2@d/r', 'u3@d/r'])
-  assert.equal(state.records.get('u2@d/r')!.ack, 'result')
+  assert.equal(ackToText(state.records.get('u2@d/r')!.ack), 'result')
   assert.equal(state.finished, undefined)
   const {report, exitCode} = reportFromJournal(state)
   assert.equal(report.summary.total, 4)

@@ -6,9 +6,10 @@ import {test} from 'node:test'
 
 import {parseConfig} from '../../src/config/load-config.js'
 import {loadPlacement} from '../../src/config/placement-config.js'
-import type {SessionInfo} from '../../src/directories/session-directory.js'
+import type {SessionInfo} from '../../src/model/session.js'
 import {homeFinder, rendezvous} from '../../src/engine/placement.js'
-import {evenShares, planRebalance, planRehome, sharesForReceiver, TransferTarget} from '../../src/engine/plan.js'
+import {evenShares, planRebalance, planRehome, sharesForReceiver} from '../../src/engine/plan.js'
+import type {TransferTarget} from '../../src/model/transfer.js'
 
 const NODES = ['node-1', 'node-2', 'node-3']
 const targets = new Map<string, TransferTarget>(NODES.map((name, i) => [name, {name, address: {kind: 'ipv4', host: '127.0.0.1', port: 5221 + i}, isNode: true}]))

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import type {SessionInfo} from '../../src/directories/session-directory.js'
-import {planDrain, planMove, TransferTarget} from '../../src/engine/plan.js'
+import type {SessionInfo} from '../../src/model/session.js'
+import {planDrain, planMove} from '../../src/engine/plan.js'
+import type {TransferTarget} from '../../src/model/transfer.js'
 
 const target = (name: string, port: number): TransferTarget => ({name, address: {kind: 'ipv4', host: '127.0.0.1', port}, isNode: true})
 const session = (user: string, node: string, resource = 'r'): SessionInfo =>

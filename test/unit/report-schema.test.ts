@@ -5,8 +5,9 @@ import {describe, test} from 'node:test'
 import Ajv2020 from 'ajv/dist/2020.js'
 import fc from 'fast-check'
 
-import {buildReport, ReportInput, reportExitCode, TransferReport} from '../../src/engine/report.js'
-import type {Ack, Outcome, TransferRecord} from '../../src/engine/transfer-record.js'
+import {buildReport, type ReportInput, reportExitCode, type TransferReport} from '../../src/engine/report.js'
+import {ackFromText} from '../../src/model/ack.js'
+import type {Outcome, TransferRecord} from '../../src/model/transfer.js'
 import {AuthError, ConfigError, DirectoryError, TlsError, UnknownHostError, UnreachableError, UsageError, XtransferError} from '../../src/errors.js'
 
 const readSchema = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8'))
@@ -28,7 +29,10 @@ function assertInvalid(report: unknown, why: string) {
 const START = Date.parse('2025-01-02T03:04:05.000Z')
 
 /** A record as the engine leaves it: only moved records know where they went and how long it took. */
-function record(user: string, outcome: Outcome, ack: Ack, moved?: {to: string; resource?: string; latencyMs: number}): TransferRecord {
+/** An ack as the journal and the report spell it. */
+type AckText = string
+
+function record(user: string, outcome: Outcome, ack: AckText, moved?: {to: string; resource?: string; latencyMs: number}): TransferRecord {
   return {
     jid: `${user}@example.test/r`,
     bare: `${user}@example.test`,
@@ -37,7 +41,7 @@ function record(user: string, outcome: Outcome, ack: Ack, moved?: {to: string; r
     target: 'node-2',
     reconnectedTo: moved?.to ?? null,
     reconnectedJid: moved ? `${user}@example.test/${moved.resource ?? 'r'}` : null,
-    ack,
+    ack: ackFromText(ack),
     sentAt: START + 10,
     ackMs: ack === 'not-observable' ? null : 5,
     latencyMs: moved?.latencyMs ?? null,
@@ -264,7 +268,7 @@ describe('summary and exit code', () => {
     const rowArb = fc.record({outcome: outcomeArb, latencyMs: fc.nat(60_000), to: fc.constantFrom('node-2', 'node-3'), observable: fc.boolean()})
     fc.assert(fc.property(fc.array(rowArb, {maxLength: 30}), fc.nat(5), fc.boolean(), (rows, unsentCount, dryRun) => {
       const records = dryRun ? [] : rows.map((row, i) => {
-        const ack: Ack = row.outcome === 'unsupported' ? 'error:service-unavailable' : !row.observable ? 'not-observable' : row.outcome === 'not-moved' ? 'timeout' : 'result'
+        const ack: AckText = row.outcome === 'unsupported' ? 'error:service-unavailable' : !row.observable ? 'not-observable' : row.outcome === 'not-moved' ? 'timeout' : 'result'
         return record(`u${i}`, row.outcome, ack, row.outcome === 'moved' ? {to: row.to, latencyMs: row.latencyMs} : undefined)
       })
       const notSent = Array.from({length: unsentCount}, (_, i) => ({jid: `n${i}@example.test/r`, from: 'node-1', target: 'node-2'}))

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
-import type {SessionInfo} from '../../src/directories/session-directory.js'
+import type {SessionInfo} from '../../src/model/session.js'
 import type {PacketSender} from '../../src/engine/packet-senders.js'
-import {planDrain, TransferTarget} from '../../src/engine/plan.js'
+import {planDrain} from '../../src/engine/plan.js'
 import {runTransfers} from '../../src/engine/run-transfers.js'
-import type {Ack} from '../../src/engine/transfer-record.js'
+import {ackFromText} from '../../src/model/ack.js'
+import type {TransferTarget} from '../../src/model/transfer.js'
 import {fakeClock} from './fake-clock.js'
+
+/** An ack as the journal and the report spell it. */
+type AckText = string
 
 const targets: TransferTarget[] = ['n2', 'n3'].map((name, i) => ({name, address: {kind: 'ipv4', host: '127.0.0.1', port: 2 + i}, isNode: true}))
 
@@ -14,7 +18,7 @@ const targets: TransferTarget[] = ['n2', 'n3'].map((name, i) => ({name, address:
  * An in-memory cluster: a packet answered `result` moves the session to its
  * target after `delayMs`, optionally under another resource.
  */
-function fakeCluster(clock: {now(): number}, users: string[], behaviour: (user: string) => {ack: Ack; moves: boolean; newResource?: string; delayMs?: number}) {
+function fakeCluster(clock: {now(): number}, users: string[], behaviour: (user: string) => {ack: AckText; moves: boolean; newResource?: string; delayMs?: number}) {
   const sessions = new Map<string, SessionInfo & {startedAt: number}>()
   const moves: Array<{at: number; apply(): void}> = []
   for (const user of users) {
@@ -33,13 +37,16 @@ function fakeCluster(clock: {now(): number}, users: string[], behaviour: (user: 
           sessions.set(jid, {jid, bare: item.bare, resource, node: item.target.name, server: item.target.name, uptimeSeconds: 0, startedAt: clock.now()})
         }})
       }
-      return how.ack
+      return ackFromText(how.ack)
     },
   }
   const directory = {
     async sessionsOf(bares: string[]) {
       lookups.push(bares.length)
-      for (const move of moves.splice(0)) (move.at <= clock.now() ? move.apply() : moves.push(move))
+      for (const move of moves.splice(0)) {
+        if (move.at <= clock.now()) move.apply()
+        else moves.push(move)
+      }
       const found = new Map<string, SessionInfo[]>()
       for (const bare of bares) {
         found.set(bare, [...sessions.values()].filter((s) => s.bare === bare).map((s) => ({...s, uptimeSeconds: Math.floor((clock.now() - s.startedAt) / 1000)})))
@@ -71,11 +78,11 @@ test('refusals settle at once; silent clients that stay are not moved; clients t
   const clock = fakeClock()
   const users = ['refuse', 'forbid', 'silent', 'vanish', 'good']
   const cluster = fakeCluster(clock, users, (user) => ({
-    refuse: {ack: 'error:service-unavailable' as Ack, moves: false},
-    forbid: {ack: 'error:forbidden' as Ack, moves: false},
-    silent: {ack: 'timeout' as Ack, moves: false},
-    vanish: {ack: 'result' as Ack, moves: false},
-    good: {ack: 'result' as Ack, moves: true},
+    refuse: {ack: 'error:service-unavailable' as AckText, moves: false},
+    forbid: {ack: 'error:forbidden' as AckText, moves: false},
+    silent: {ack: 'timeout' as AckText, moves: false},
+    vanish: {ack: 'result' as AckText, moves: false},
+    good: {ack: 'result' as AckText, moves: true},
   })[user]!)
   cluster.sessions.delete('vanish@d/r')
   const sessions = [...users.map((u) => ({jid: `${u}@d/r`, bare: `${u}@d`, resource: 'r', node: 'n1', server: 'n1', uptimeSeconds: 0}))]
@@ -159,6 +166,7 @@ test('one listing that outlasts the whole wait is a slow directory, not an outag
   const result = await runTransfers({plan, sender: cluster.sender, directory, clock, options, knownJids: new Set()})
   assert.equal(result.error, undefined)
   assert.ok(calls >= 2)
+  assert.equal(result.records.length, plan.length)
   assert.ok(result.records.every((record) => record.outcome === 'moved'))
 })
 
@@ -175,5 +183,6 @@ test('a poll that fails is no news: the run goes on while the directory answers 
   const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
   const result = await runTransfers({plan, sender: cluster.sender, directory, clock, options, knownJids: new Set()})
   assert.equal(result.error, undefined)
+  assert.equal(result.records.length, plan.length)
   assert.ok(result.records.every((record) => record.outcome === 'moved'))
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import {formatServer, parseDomain, parseServer, ServerAddress} from '../../src/protocol/index.js'
+import {formatServer, parseDomain, parseServer, type ServerAddress} from '../../src/protocol/index.js'
 
 const label63 = 'a'.repeat(63)
 const label64 = 'a'.repeat(64)

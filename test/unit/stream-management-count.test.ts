@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {afterEach, describe, test} from 'node:test'
 
-import {client as createClient, xml, XmppClient} from '@xmpp/client'
+import {client as createClient, xml, type XmppClient} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
 import {guardStreamManagementCount} from '../../src/client/index.js'
@@ -34,7 +34,7 @@ function harness(guard: boolean): Harness {
   const acks: string[] = []
   Object.assign(client, {
     async send(element: Element) {
-      if (element.name === 'a') acks.push(element.attrs.h)
+      if (element.name === 'a') acks.push(String(element.attrs.h))
     },
   })
   const sm = (client as unknown as {streamManagement: {inbound: number; enabled: boolean}}).streamManagement

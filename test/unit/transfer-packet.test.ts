@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 
-import xml, {Element} from '@xmpp/xml'
+import xml, {type Element} from '@xmpp/xml'
 import parse from '@xmpp/xml/lib/parse.js'
 
 import {
@@ -10,7 +10,7 @@ import {
   NS_CXFR,
   NS_SRVXFR,
   parseTransferIq,
-  TransferRequest,
+  type TransferRequest,
 } from '../../src/protocol/index.js'
 
 function parsedOk(stanza: Element): TransferRequest {

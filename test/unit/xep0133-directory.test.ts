@@ -3,11 +3,13 @@ import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 
 import type {AdminSession} from '../../src/connection/admin-session.js'
-import {AdHocCommands} from '../../src/directories/xep0133-commands.js'
-import {Xep0133Directory, Xep0133Node} from '../../src/directories/xep0133-directory.js'
+import {AdHocCommands} from '../../src/adapters/xep0133/ad-hoc-commands.js'
+import {NodeLink, type Xep0133Node} from '../../src/adapters/xep0133/node-link.js'
+import {Xep0133Control} from '../../src/adapters/xep0133/xep0133-control.js'
+import {Xep0133Directory} from '../../src/adapters/xep0133/xep0133-directory.js'
 import {AuthError, DirectoryError, EXIT, UnreachableError} from '../../src/errors.js'
 import {fakeClock} from './fake-clock.js'
-import {FakeNode, FakeNodeOptions} from './xep0133-fake-node.js'
+import {FakeNode, type FakeNodeOptions} from './xep0133-fake-node.js'
 
 const NODES: Xep0133Node[] = [
   {name: 'p-1', server: 'p-1', service: 'xmpp://127.0.0.1:27221'},
@@ -18,19 +20,16 @@ function setup(options: {p1?: FakeNodeOptions; p2?: FakeNodeOptions; login?: (no
   const clock = fakeClock()
   const fakes = new Map([['p-1', new FakeNode(options.p1)], ['p-2', new FakeNode(options.p2)]])
   const logins: string[] = []
-  const directory = new Xep0133Directory({
-    domain: 'example.test',
-    nodes: NODES,
-    login: options.login ?? (async (node) => {
-      logins.push(node.name)
-      return fakes.get(node.name)!
-    }),
-    now: clock.now,
-    sleep: clock.sleep,
-    retryForMs: 5_000,
-    perUserLimit: options.perUserLimit,
+  const login = options.login ?? (async (node: Xep0133Node) => {
+    logins.push(node.name)
+    return fakes.get(node.name)!
   })
-  return {directory, clock, p1: fakes.get('p-1')!, p2: fakes.get('p-2')!, logins}
+  const links = NODES.map((node) => new NodeLink(node, login, clock, 'example.test'))
+  const directory = new Xep0133Directory({links, clock, retryForMs: 5_000, perUserLimit: options.perUserLimit})
+  const control = new Xep0133Control(links, directory)
+  /** What the cluster's close() does for these servers. */
+  const close = () => Promise.all(links.map((link) => link.close()))
+  return {directory, control, links, close, clock, p1: fakes.get('p-1')!, p2: fakes.get('p-2')!, logins}
 }
 
 const rows = (sessions: Array<{jid: string; node: string}>) => sessions.map((session) => `${session.node} ${session.jid}`).sort()
@@ -206,12 +205,12 @@ describe('Xep0133Directory: nodes that fail', () => {
   })
 })
 
-describe('Xep0133Directory: kick and close', () => {
+describe('Xep0133Control: kick, and closing the links', () => {
   test('kick a full JID: end-user-session only on the node that lists it', async () => {
-    const {directory, p1, p2} = setup()
+    const {control, p1, p2} = setup()
     p1.sessions = [{bare: 'user1@example.test', resource: 'old'}]
     p2.sessions = [{bare: 'user1@example.test', resource: 'new'}]
-    await directory.kick('user1@example.test/old', 'maintenance')
+    await control.kick('user1@example.test/old', 'maintenance')
     assert.deepEqual(p1.requests.filter((request) => request.command === 'end-user-session').map((request) => request.values?.accountjids), [['user1@example.test/old']])
     assert.equal(p2.requests.some((request) => request.command === 'end-user-session'), false)
     assert.deepEqual(p1.sessions, [])
@@ -219,18 +218,19 @@ describe('Xep0133Directory: kick and close', () => {
   })
 
   test('close() closes every node session; a closed directory answers nothing', async () => {
-    const {directory, p1, p2} = setup()
+    const {directory, close, p1, p2} = setup()
     await directory.listSessions()
-    await directory.close()
+    await close()
     assert.equal(p1.closed && p2.closed, true)
     await assert.rejects(directory.listSessions(), DirectoryError)
   })
 
   test('usage counts command round trips and the bytes of the answers', async () => {
-    const {directory} = setup()
+    const {directory, links} = setup()
     await directory.listSessions()
-    assert.equal(directory.usage.calls, 2)
-    assert.ok(directory.usage.bytes > 200)
+    const usage = links.reduce((sum, link) => ({calls: sum.calls + link.usage.calls, bytes: sum.bytes + link.usage.bytes}), {calls: 0, bytes: 0})
+    assert.equal(usage.calls, 2)
+    assert.ok(usage.bytes > 200)
   })
 })
 

@@ -2,7 +2,7 @@
 // have the shape of Prosody 0.12's (see xep0133-fixtures/), built from a session table.
 import {EventEmitter} from 'node:events'
 
-import xml, {Element} from '@xmpp/xml'
+import xml, {type Element} from '@xmpp/xml'
 
 import type {AdminSession} from '../../src/connection/admin-session.js'
 

@@ -6,9 +6,9 @@ import {describe, test} from 'node:test'
 
 import parse from '@xmpp/xml/lib/parse.js'
 
-import {CommandRefused, fitToForm, readAnswer} from '../../src/directories/xep0133-commands.js'
-import {formOf, parseDataForm, submitForm} from '../../src/directories/xep0133-forms.js'
-import {parseOnlineUsers, parseUserStats} from '../../src/directories/xep0133-sessions.js'
+import {CommandRefused, fitToForm, readAnswer} from '../../src/adapters/xep0133/ad-hoc-commands.js'
+import {formOf, parseDataForm, submitForm} from '../../src/adapters/xep0133/forms.js'
+import {parseOnlineUsers, parseUserStats} from '../../src/adapters/xep0133/sessions.js'
 
 const ONLINE = 'http://jabber.org/protocol/admin#get-online-users-list'
 

@@ -1,4 +1,4 @@
-import {DataForm, fieldLines} from './xep0133-forms.js'
+import {type DataForm, fieldLines} from './forms.js'
 
 /** One session as a node's XEP-0133 answer shows it; `resource` is absent when the server gives bare JIDs only. */
 export interface ListedSession {

@@ -1,7 +1,9 @@
 import {Agent as HttpAgent, request as httpRequest} from 'node:http'
 import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
 
-import {DirectoryError} from '../errors.js'
+import {retry} from '../../connection/retry.js'
+import {DirectoryError} from '../../errors.js'
+import {type Clock, systemClock} from '../../model/clock.js'
 
 export interface EjabberdApiOptions {
   /** Base URL, e.g. http://127.0.0.1:5281/api */
@@ -13,8 +15,7 @@ export interface EjabberdApiOptions {
   /** How long a call keeps retrying network errors and 5xx answers, with doubling backoff, before the directory counts as down. */
   retryForMs?: number
   backoffMs?: number
-  sleep?: (ms: number) => Promise<void>
-  now?: () => number
+  clock?: Clock
 }
 
 /**
@@ -36,22 +37,13 @@ export class EjabberdApi {
 
   /** `timeoutMs` bounds one try of this call (default: the configured timeout). */
   async call<T>(command: string, args: Record<string, unknown> = {}, {timeoutMs = this.options.timeoutMs} = {}): Promise<T> {
-    const sleep = this.options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)))
-    const now = this.options.now ?? Date.now
-    const started = now()
-    let delay = this.options.backoffMs ?? 250
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.callOnce<T>(command, args, timeoutMs)
-      } catch (error) {
-        if (!(error instanceof RetryableError)) throw error
-        if (now() - started + delay > (this.options.retryForMs ?? 20_000)) {
-          throw new DirectoryError(`${error.message} (${attempt} ${attempt === 1 ? 'try' : 'tries'} in ${((now() - started) / 1000).toFixed(1)} s)`)
-        }
-        await sleep(delay)
-        delay = Math.min(delay * 2, 4_000)
-      }
-    }
+    return retry(() => this.callOnce<T>(command, args, timeoutMs), {
+      clock: this.options.clock ?? systemClock,
+      backoff: {initialDelayMs: this.options.backoffMs ?? 250, maxDelayMs: 4_000, giveUpAfterMs: this.options.retryForMs ?? 20_000},
+      retryable: (error) => error instanceof RetryableError,
+      giveUp: (error, tries, elapsedMs) =>
+        new DirectoryError(`${(error as Error).message} (${tries} ${tries === 1 ? 'try' : 'tries'} in ${(elapsedMs / 1000).toFixed(1)} s)`),
+    })
   }
 
   close(): void {

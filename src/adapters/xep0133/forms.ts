@@ -1,4 +1,4 @@
-import xml, {Element} from '@xmpp/xml'
+import xml, {type Element} from '@xmpp/xml'
 
 export const NS_DATA = 'jabber:x:data'
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands'

@@ -1,6 +1,6 @@
-import xml, {Element} from '@xmpp/xml'
+import xml, {type Element} from '@xmpp/xml'
 
-import {DataForm, FieldValue, formOf, NS_ADMIN, NS_COMMANDS, submitForm} from './xep0133-forms.js'
+import {type DataForm, type FieldValue, formOf, NS_ADMIN, NS_COMMANDS, submitForm} from './forms.js'
 
 /** Send an iq, resolve with the answering iq (result or error): AdminSession.request. */
 export type IqRequest = (iq: Element, timeoutMs?: number) => Promise<Element>

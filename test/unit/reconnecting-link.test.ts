@@ -2,11 +2,11 @@ import assert from 'node:assert/strict'
 import {EventEmitter} from 'node:events'
 import {test} from 'node:test'
 
-import xml, {Element} from '@xmpp/xml'
+import xml, {type Element} from '@xmpp/xml'
 
 import type {AdminSession} from '../../src/connection/admin-session.js'
 import {ConnectionLostError, NotSentError} from '../../src/connection/iq-exchange.js'
-import {ReconnectingAdmin} from '../../src/connection/reconnecting-admin.js'
+import {ADMIN_LINK_BACKOFF, ReconnectingLink} from '../../src/connection/reconnecting-link.js'
 import {fakeClock} from './fake-clock.js'
 
 /** A session whose link can be cut; it answers every iq with a result. */
@@ -29,14 +29,14 @@ class FakeSession extends EventEmitter implements AdminSession {
   }
 }
 
-/** A ReconnectingAdmin whose every login opens a new FakeSession, kept in order. */
+/** The run's admin link (ReconnectingLink, policy `wait`) whose every login opens a new FakeSession, kept in order. */
 function adminOverFakeSessions() {
   const sessions: FakeSession[] = []
-  const admin = new ReconnectingAdmin(async () => {
+  const admin = new ReconnectingLink(async () => {
     const session = new FakeSession()
     sessions.push(session)
     return session
-  }, fakeClock())
+  }, fakeClock(), {whileDown: 'wait', backoff: ADMIN_LINK_BACKOFF, label: 'admin'})
   return {sessions, admin}
 }
 
@@ -69,13 +69,14 @@ test('a stanza that never left is sent on the next stream; one whose answer was 
 test('gives up when logging in keeps failing past the limit', async () => {
   let opens = 0
   const clock = fakeClock()
-  const admin = new ReconnectingAdmin(async () => {
+  let first: FakeSession | undefined
+  const admin = new ReconnectingLink(async () => {
     opens++
-    if (opens === 1) return new FakeSession()
+    if (opens === 1) return (first = new FakeSession())
     throw new Error('refused')
-  }, clock, {initialDelayMs: 500, maxDelayMs: 4000, giveUpAfterMs: 10_000})
+  }, clock, {whileDown: 'wait', backoff: {initialDelayMs: 500, maxDelayMs: 4000, giveUpAfterMs: 10_000}, label: 'admin'})
   await admin.start()
-  ;(admin as unknown as {session: FakeSession}).session.cut()
+  first!.cut()
   await assert.rejects(admin.request(xml('iq', {type: 'set', id: 'x'})), /refused/)
   assert.ok(opens >= 4 && opens <= 8, `${opens} tries`)
 })

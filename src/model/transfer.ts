@@ -1,10 +1,30 @@
-import type {PlannedTransfer} from './plan.js'
+import type {ServerAddress} from '../protocol/index.js'
+import type {Ack} from './ack.js'
 
-/** What the client answered: `result`, `error:<condition>`, `timeout`, or `not-observable` when sent as the domain. */
-export type Ack = 'result' | `error:${string}` | 'timeout' | 'not-observable'
+/** The commands that move sessions (and whose runs are journaled). */
+export type TransferCommandName = 'move' | 'drain' | 'rehome' | 'rebalance'
+
+/** Where a session is sent: a configured node, or a bare address given with --to. */
+export interface TransferTarget {
+  /** Node name, or the address as the operator wrote it. */
+  name: string
+  address: ServerAddress
+  /** True when the target is a configured node, so a reconnection can be checked against it. */
+  isNode: boolean
+}
+
+export interface PlannedTransfer {
+  jid: string
+  bare: string
+  resource: string
+  /** The node the session is on now. */
+  from: string
+  target: TransferTarget
+}
 
 export type Outcome = 'moved' | 'not-moved' | 'unsupported' | 'went-offline' | 'kicked'
 
+/** What became of one session a packet went out to. */
 export interface TransferRecord {
   jid: string
   bare: string
@@ -22,17 +42,6 @@ export interface TransferRecord {
   /** From sending the packet to the poll that saw the session on its new node. */
   latencyMs: number | null
   outcome: Outcome
-}
-
-/** Conditions by which a client says it does not implement transfers at all. */
-const UNSUPPORTED = new Set(['service-unavailable', 'feature-not-implemented'])
-
-export function isUnsupportedAck(ack: Ack): boolean {
-  return ack.startsWith('error:') && UNSUPPORTED.has(ack.slice('error:'.length))
-}
-
-export function isRefusal(ack: Ack): boolean {
-  return ack.startsWith('error:')
 }
 
 export function newRecord(item: PlannedTransfer, sentAt: number, ack: Ack, ackMs: number | null): TransferRecord {

@@ -1,7 +1,8 @@
 import pLimit from 'p-limit'
 
-import {EjabberdApi} from './ejabberd-http-api.js'
-import {ServerView, SessionDirectory, SessionInfo} from './session-directory.js'
+import type {SessionDirectory} from '../../model/directory.js'
+import type {ServerView, SessionInfo} from '../../model/session.js'
+import type {EjabberdApi} from './http-api.js'
 
 /** connected_users_info row (ejabberd 23.01). */
 interface ConnectedUserRow {
@@ -42,10 +43,6 @@ export class EjabberdDirectory implements SessionDirectory {
     this.limit = pLimit(options.lookupConcurrency ?? 16)
   }
 
-  get usage() {
-    return this.options.api.usage
-  }
-
   async listSessions(): Promise<SessionInfo[]> {
     // ejabberd asks each session's process in turn: on nodes busy with logins that is ~5 ms a
     // session (listings of 5,000 took up to 12 s in the benchmark), so the bound grows with the cluster.
@@ -77,20 +74,6 @@ export class EjabberdDirectory implements SessionDirectory {
     return servers.map((server) => ({server, node: this.options.nodeByServer.get(server)}))
   }
 
-  async sendAsDomain(stanza: string, from: string, to: string): Promise<void> {
-    await this.options.api.call('send_stanza', {from, to, stanza})
-  }
-
-  async close(): Promise<void> {
-    this.options.api.close()
-  }
-
-  async kick(jid: string, reason: string): Promise<void> {
-    const [bare, resource = ''] = splitResource(jid)
-    const [user, host] = bare.split('@')
-    await this.options.api.call('kick_session', {user, host, resource, reason})
-  }
-
   private toSession(jid: string, row: UserSessionRow): SessionInfo {
     const [bare, resource] = splitResource(jid)
     return {
@@ -106,7 +89,7 @@ export class EjabberdDirectory implements SessionDirectory {
   }
 }
 
-function splitResource(jid: string): [string, string] {
+export function splitResource(jid: string): [string, string] {
   const slash = jid.indexOf('/')
   return slash === -1 ? [jid, ''] : [jid.slice(0, slash), jid.slice(slash + 1)]
 }

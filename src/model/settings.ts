@@ -1,0 +1,18 @@
+import type {NamespaceChoice} from '../protocol/index.js'
+
+/** How a run sends and watches: chosen by the operator (flags) or carried over in a journal. */
+export interface TransferSettings {
+  namespace: NamespaceChoice
+  from: 'admin' | 'domain'
+  rate: number
+  concurrency: number
+  waitMs: number
+  ackTimeoutMs: number
+  /** How often pending sessions are looked up; decided by the run service, journaled for the record. */
+  pollMs: number
+  /** After the wait, close sessions still on their source that refused or ignored the packet. */
+  fallback: 'none' | 'kick'
+}
+
+/** The operator's part of the settings: what flags say. The run service adds the rest. */
+export type TransferChoices = Omit<TransferSettings, 'pollMs'>

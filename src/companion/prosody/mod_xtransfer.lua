@@ -94,6 +94,7 @@ local function check_host(value)
 		if not ok then return nil, err; end
 		return value;
 	end
+	if value:sub(1, 1) == "[" then return nil, "missing ] after the IPv6 address"; end
 	local name, port = value:match("^([^:]*):([^:]*)$");
 	if not name then
 		if value:find(":", 1, true) then return nil, "an IPv6 address needs brackets: [address]:port"; end

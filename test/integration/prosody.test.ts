@@ -280,7 +280,10 @@ test("Prosody's default conflict_resolve (kick_old): a second login with the sam
   const second = await login()
   try {
     await waitUntil(async () => first.c.status === 'offline' || first.c.status === 'disconnect', 5000, 'the first session to end')
-    assert.deepEqual(first.errors, ['conflict'])
+    // With mod_smacks (the lab's default), @xmpp/client writes its XEP-0198 <a/> as it closes,
+    // after Prosody has already closed the socket behind the <conflict/>: a write EPIPE follows.
+    assert.equal(first.errors[0], 'conflict', JSON.stringify(first.errors))
+    for (const later of first.errors.slice(1)) assert.match(later, /EPIPE|ECONNRESET/)
     assert.equal(second.c.status, 'online')
     assert.deepEqual(await listedOn('p-1'), [`${user}@${lab.domain}/same`])
   } finally {

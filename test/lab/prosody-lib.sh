@@ -10,6 +10,7 @@
 # Layout of a lab ($PLAB_DIR, default /tmp/xtransfer-prosody):
 #   .xtransfer-prosody-lab  marker: only a dir holding it is ever wiped
 #   admin.password          admin's password (0600)
+#   plugins/                mod_xtransfer.lua, copied from src/companion/prosody (companion on)
 #   node<i>/                per node, owned by prosody:
 #     prosody.cfg.lua prosody.log console.log
 #     prosody.pid           written by Prosody (mod_posix), removed when it exits
@@ -57,14 +58,26 @@ plab_settings() {
   PLAB_USER_PASSWORD=${PROSODY_LAB_USER_PASSWORD:-lab-user-pw}
   PLAB_LOGLEVEL=${PROSODY_LAB_LOGLEVEL:-info}
   PLAB_ITERATIONS=${PROSODY_LAB_ITERATIONS:-10000}
+  # mod_xtransfer (src/companion/prosody), installed as docs/servers.md tells operators.
+  PLAB_COMPANION=${PROSODY_LAB_COMPANION:-on}
+  # mod_smacks (XEP-0198), as deployed servers have it.
+  PLAB_SM=${PROSODY_LAB_SM:-on}
   local n
   for n in PLAB_C2S_BASE PLAB_USERS PLAB_ITERATIONS; do
     [[ ${!n} =~ ^[0-9]+$ ]] || plab_die "${n/PLAB_/PROSODY_LAB_} must be a number (got '${!n}')"
   done
-  ((PLAB_C2S_BASE + PLAB_NODE_COUNT < 65536)) || plab_die "ports out of range"
+  ((PLAB_C2S_BASE + 10 + PLAB_NODE_COUNT < 65536)) || plab_die "ports out of range"
   ((PLAB_ITERATIONS >= 4096)) || plab_die "PROSODY_LAB_ITERATIONS must be at least 4096 (RFC 5802)"
   [[ $PLAB_USER_PASSWORD =~ ^[A-Za-z0-9._+-]+$ ]] ||
     plab_die "PROSODY_LAB_USER_PASSWORD may only contain letters, digits and ._+-"
+  case $PLAB_COMPANION in
+    on | off) ;;
+    *) plab_die "PROSODY_LAB_COMPANION must be on or off (got '$PLAB_COMPANION')" ;;
+  esac
+  case $PLAB_SM in
+    on | off) ;;
+    *) plab_die "PROSODY_LAB_SM must be on or off (got '$PLAB_SM')" ;;
+  esac
   case $PLAB_LOGLEVEL in
     debug | info | warn | error) ;;
     *) plab_die "PROSODY_LAB_LOGLEVEL must be debug, info, warn or error" ;;
@@ -76,6 +89,8 @@ plab_settings() {
 plab_node_dir() { printf '%s/node%s' "$PLAB_DIR" "$1"; }
 plab_node_name() { printf 'p-%s' "$1"; }
 plab_c2s_port() { echo $((PLAB_C2S_BASE + $1)); }
+# mod_xtransfer's admin port (xtransfer_admin_ports): no cordon closes it; admins only.
+plab_admin_port() { echo $((PLAB_C2S_BASE + 10 + $1)); }
 plab_config() { printf '%s/prosody.cfg.lua' "$(plab_node_dir "$1")"; }
 
 # Port as recorded in the node's config (the lab may have been started with

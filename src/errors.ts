@@ -11,6 +11,8 @@ export const EXIT = {
   unreachable: 4,
   unknownHost: 5,
   tls: 6,
+  /** --timeout passed before the run was done: it can be resumed. */
+  timedOut: 7,
   interrupted: 130,
   /** A bug: please report it with the --debug output. */
   internal: 70,

@@ -46,7 +46,7 @@ export abstract class ClusterCommand extends Command {
   protected async openCluster(flags: ClusterFlags): Promise<{config: Config & {path: string}; password: string; cluster: Cluster}> {
     const config = await this.loadConfig(flags)
     const password = await this.adminPassword(config, flags)
-    this.cluster = openCluster({config, password, trace: this.trace()})
+    this.cluster = openCluster({config, password, trace: this.trace(), debug: this.debugLine()})
     return {config, password, cluster: this.cluster}
   }
 
@@ -62,6 +62,12 @@ export abstract class ClusterCommand extends Command {
       configFile: config.admin.passwordFile,
       prompt: canPrompt() ? () => askPassword(config.admin.jid) : undefined,
     })
+  }
+
+  /** --debug notes (which URL or service answered, each API call), on stderr. */
+  protected debugLine(): ((line: string) => void) | undefined {
+    if (!this.debugEnabled) return undefined
+    return (line) => process.stderr.write(`-- ${line}\n`)
   }
 
   /** XML traces for --debug, on stderr. */

@@ -18,6 +18,12 @@ export function durationFlag(options: {description: string; default: string}) {
   })()
 }
 
+/** A bound on the whole run, like kubectl drain --timeout: none unless given. */
+export const timeoutFlag = Flags.custom<number>({
+  description: 'stop the whole run after this long (e.g. 10m): sending stops, what is pending is reported, exit 7; resume it later',
+  parse: async (input) => parseDurationOrThrow(input),
+})()
+
 export function parseDurationOrThrow(input: string): number {
   if (!/[a-z]\s*$/i.test(input)) throw new Error(`"${input}" needs a unit, e.g. 60s, 2m or 500ms`)
   const ms = parseDuration(input)
@@ -50,4 +56,5 @@ export const transferFlags = {
   fallback: Flags.string({description: 'after --wait, close sessions still on their source that refused or ignored the packet (kick_session / end-user-session), so their own reconnect logic takes over', options: ['none', 'kick'], default: 'none'}),
   'dry-run': Flags.boolean({description: 'print the plan (who goes where) and send nothing'}),
   yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation (needed when there is no terminal)'}),
+  timeout: timeoutFlag,
 }

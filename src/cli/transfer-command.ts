@@ -1,6 +1,6 @@
 import type {TransferReport} from '../engine/report.js'
 import {EXIT} from '../errors.js'
-import {runsDir} from '../journal/runs-dir.js'
+import {stateDir} from '../journal/runs-dir.js'
 import {systemClock} from '../model/clock.js'
 import {checkRequest, type CheckedRequest, planTransfer, type TransferRequest} from '../operations/plan-transfer.js'
 import {previewTransfer, runTransfer, settingsFor, type TransferOutcome} from '../operations/run-transfer.js'
@@ -16,6 +16,8 @@ import {describePlan, requireConfirmable, transferChoices, type TransferFlagValu
 export interface TransferCommandFlags extends Partial<Omit<TransferFlagValues, 'dry-run' | 'yes'>> {
   'dry-run'?: boolean
   yes: boolean
+  /** --timeout: the whole run's bound, ms. */
+  timeout?: number
   debug: boolean
   config?: string
   'password-file'?: string
@@ -32,7 +34,7 @@ export abstract class TransferCommand extends ClusterCommand {
    */
   protected async transfer(request: TransferRequest | ((cluster: Cluster, config: Config) => Promise<TransferRequest | undefined>), flags: TransferCommandFlags): Promise<TransferReport | undefined> {
     const config = await this.loadConfig(flags)
-    const context = {runsDir: runsDir()}
+    const context = {stateDir: stateDir()}
     let checked: CheckedRequest | undefined = typeof request === 'function' ? undefined : checkRequest(config, request, context)
     requireConfirmable({'dry-run': Boolean(flags['dry-run']), yes: flags.yes})
     const {cluster} = await this.openCluster(flags)
@@ -41,7 +43,7 @@ export abstract class TransferCommand extends ClusterCommand {
       if (!asked) return this.finish(undefined)
       checked = checkRequest(config, asked, context)
     }
-    const plan = await planTransfer(checked, {config, ...cluster, runsDir: context.runsDir})
+    const plan = await planTransfer(checked, {config, ...cluster, stateDir: context.stateDir})
     const choices = plan.resumed ? undefined : transferChoices(flags as TransferFlagValues)
     if (flags['dry-run']) return this.finish({report: previewTransfer(plan, choices, Date.now()), interrupted: false, exitCode: EXIT.ok})
     const hasWork = plan.items.length > 0 || Boolean(plan.resumed?.carriedOver.inFlight.length)
@@ -53,7 +55,7 @@ export abstract class TransferCommand extends ClusterCommand {
     const progress = hasWork ? createProgress(plan.items.length + (plan.resumed?.carriedOver.inFlight.length ?? 0)) : undefined
     try {
       return this.finish(await runTransfer(plan, choices, {
-        config, ...cluster, runsDir: context.runsDir, clock: systemClock, onEvent: progress?.onEvent, signal: abort.signal,
+        config, ...cluster, stateDir: context.stateDir, clock: systemClock, onEvent: progress?.onEvent, signal: abort.signal, timeoutMs: flags.timeout,
       }))
     } finally {
       progress?.done()

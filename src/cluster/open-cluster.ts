@@ -1,3 +1,5 @@
+import {randomBytes} from 'node:crypto'
+
 import parseDuration from 'parse-duration'
 
 import {EjabberdControl} from '../adapters/ejabberd/ejabberd-control.js'
@@ -8,7 +10,8 @@ import {Xep0133Control} from '../adapters/xep0133/xep0133-control.js'
 import {Xep0133Directory} from '../adapters/xep0133/xep0133-directory.js'
 import {type AdminSession, connectAdmin} from '../connection/admin-session.js'
 import {ADMIN_LINK_BACKOFF, ReconnectingLink} from '../connection/reconnecting-link.js'
-import {type Config, nodeService} from '../config/config-schema.js'
+import {adminServices, apiUrls, type Config, nodeService} from '../config/config-schema.js'
+import {UnknownHostError, UnreachableError} from '../errors.js'
 import {type Clock, systemClock} from '../model/clock.js'
 import type {SessionControl} from '../model/control.js'
 import type {SessionDirectory} from '../model/directory.js'
@@ -17,6 +20,8 @@ export interface ClusterAccess {
   config: Config
   password: string
   trace?: (direction: 'in' | 'out', xml: string) => void
+  /** --debug: which API URL and which admin service answered, and each HTTP call. */
+  debug?: (line: string) => void
   clock?: Clock
 }
 
@@ -29,7 +34,7 @@ export interface Cluster {
 }
 
 /** The directory and the control the config names, authenticated as the admin JID. Nothing connects yet. */
-export function openCluster({config, password, trace, clock = systemClock}: ClusterAccess): Cluster {
+export function openCluster({config, password, trace, debug, clock = systemClock}: ClusterAccess): Cluster {
   const timeoutMs = parseDuration(config.directory.timeout) ?? 10_000
   const retryForMs = parseDuration(config.directory.retryFor) ?? 20_000
   if (config.directory.type === 'xep0133') {
@@ -42,7 +47,7 @@ export function openCluster({config, password, trace, clock = systemClock}: Clus
         password,
         service: linked.service,
         insecurePlain: config.admin.insecurePlain,
-        resource: `${config.admin.resource}-directory-${linked.name}`,
+        resource: `${config.admin.resource}-directory-${linked.name}-${instanceTag()}`,
         timeoutMs,
         trace,
       }),
@@ -60,8 +65,8 @@ export function openCluster({config, password, trace, clock = systemClock}: Clus
     }
   }
   const nodeByServer = new Map(Object.entries(config.nodes).map(([name, node]) => [node.server, name]))
-  const api = new EjabberdApi({url: config.directory.api, user: config.admin.jid, password, timeoutMs, retryForMs, clock})
-  const admin = new ReconnectingLink(() => openAdmin({config, password, trace}), clock, {whileDown: 'wait', backoff: ADMIN_LINK_BACKOFF, label: config.admin.service})
+  const api = new EjabberdApi({urls: apiUrls(config.directory), user: config.admin.jid, password, timeoutMs, retryForMs, clock, debug})
+  const admin = new ReconnectingLink(() => openAdmin({config, password, trace, debug}), clock, {whileDown: 'wait', backoff: ADMIN_LINK_BACKOFF, label: adminServices(config).join(', ')})
   const control = new EjabberdControl(api, admin)
   return {
     directory: new EjabberdDirectory({api, nodeByServer, listingTimeoutMs: timeoutMs}),
@@ -73,14 +78,37 @@ export function openCluster({config, password, trace, clock = systemClock}: Clus
   }
 }
 
-/** One admin login of its own (probe, preflight, init): not the run's packet link. */
-export async function openAdmin({config, password, trace}: ClusterAccess): Promise<AdminSession> {
-  return connectAdmin({
-    jid: config.admin.jid,
-    password,
-    service: config.admin.service,
-    insecurePlain: config.admin.insecurePlain,
-    resource: config.admin.resource,
-    trace,
-  })
+/**
+ * The admin logged in at the first of the config's services that can be reached (a node that
+ * is down or an unknown name is skipped; a refused login is not: the password is the same
+ * everywhere). Each connection binds its own resource: two runs sharing `xtransfer` made
+ * ejabberd replace one admin session with the other, over and over.
+ */
+export async function openAdmin({config, password, trace, debug}: ClusterAccess): Promise<AdminSession> {
+  const services = adminServices(config)
+  let last: unknown
+  for (const service of services) {
+    try {
+      const session = await connectAdmin({
+        jid: config.admin.jid,
+        password,
+        service,
+        insecurePlain: config.admin.insecurePlain,
+        resource: `${config.admin.resource}-${instanceTag()}`,
+        trace,
+      })
+      debug?.(`admin: logged in at ${service} as ${session.jid}`)
+      return session
+    } catch (error) {
+      if (!(error instanceof UnreachableError || error instanceof UnknownHostError) || service === services.at(-1)) throw error
+      debug?.(`admin: ${error.message}; trying ${services[services.indexOf(service) + 1]}`)
+      last = error
+    }
+  }
+  throw last
+}
+
+/** A short random tag: this process's admin resources are its own. */
+function instanceTag(): string {
+  return randomBytes(3).toString('hex')
 }

@@ -1,5 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
+import {timeoutFlag} from '../cli/flags.js'
+
 import {TransferCommand} from '../cli/transfer-command.js'
 import type {TransferReport} from '../engine/report.js'
 
@@ -11,6 +13,7 @@ Sessions never sent a packet are sent one; sessions already sent one are watched
   static args = {run: Args.string({description: 'run id (see xtransfer runs)', required: true})}
   static flags = {
     yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation (needed when there is no terminal)'}),
+    timeout: timeoutFlag,
   }
 
   async run(): Promise<TransferReport | undefined> {

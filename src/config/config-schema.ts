@@ -40,6 +40,9 @@ const duration = (fallback: string) => z.preprocess((value) => (typeof value ===
   if (ms === null || ms === undefined || !(ms > 0)) ctx.addIssue({code: z.ZodIssueCode.custom, message: `"${text}" is not a duration like 10s or 2m`})
 }))
 
+/** One value, or several tried in order (failover): every ejabberd node serves the API and c2s. */
+const oneOrMore = <T extends z.ZodTypeAny>(item: T) => z.union([item, z.array(item).min(1, 'list at least one')])
+
 export const configSchema = z.object({
   domain: z.string().superRefine((text, ctx) => {
     const parsed = parseDomain(text)
@@ -47,7 +50,8 @@ export const configSchema = z.object({
   }),
   admin: z.object({
     jid: z.string().regex(BARE_JID, 'must be a bare JID like admin@example.org'),
-    service,
+    /** Where the admin logs in; a list is tried in order. */
+    service: oneOrMore(service),
     /** Lab only: log in over plain TCP. Without it the login must be encrypted. */
     insecurePlain: z.boolean().default(false),
     passwordFile: z.string().min(1).optional(),
@@ -56,7 +60,8 @@ export const configSchema = z.object({
   directory: z.discriminatedUnion('type', [
     z.object({
       type: z.literal('ejabberd'),
-      api: httpUrl,
+      /** mod_http_api's URL; a list is tried in order (ejabberd serves the API on every node). */
+      api: oneOrMore(httpUrl),
       timeout: duration('10s'),
       /** How long the directory may stay down (retrying) before a run stops with exit 3. */
       retryFor: duration('20s'),
@@ -101,6 +106,16 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>
 export type NodeConfig = Config['nodes'][string]
+
+/** The admin's services, in the order they are tried. */
+export function adminServices(config: Config): string[] {
+  return [config.admin.service].flat()
+}
+
+/** The directory API's URLs, in the order they are tried. */
+export function apiUrls(directory: Extract<Config['directory'], {type: 'ejabberd'}>): string[] {
+  return [directory.api].flat()
+}
 
 /** Where the admin logs in to a node's own service (xep0133 directory). */
 export function nodeService(node: NodeConfig): string {

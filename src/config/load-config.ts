@@ -55,7 +55,9 @@ export function parseConfig(text: string, path = 'config'): Config {
 }
 
 function describeIssue(error: ZodError): string {
-  const issue = error.issues[0]
+  let issue = error.issues[0]
+  // "one value or a list" (admin.service, directory.api): a single value's own problem says most.
+  while (issue.code === 'invalid_union' && issue.unionErrors[0]?.issues[0]) issue = issue.unionErrors[0].issues[0]
   const where = issue.path.join('.') || '(top level)'
   if (issue.code === 'invalid_type' && issue.received === 'undefined') return `${where} is missing`
   if (issue.code === 'unrecognized_keys') return `${where}: unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')}`

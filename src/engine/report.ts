@@ -28,6 +28,8 @@ export interface TransferReport {
     unsupported: number
     wentOffline: number
     kicked: number
+    /** Sent, but the run stopped before anyone saw where they went. */
+    unknown: number
     unsent: number
     alreadyThere: number
     perTarget: Record<string, number>
@@ -47,6 +49,10 @@ export interface TransferReport {
   balance?: Balance
   error?: string
   message?: string
+  /** The run's journal id (absent for a dry run and when nothing was selected). */
+  runId?: string
+  /** The run stopped before it was done (interrupted, timed out, the directory stayed down): `xtransfer resume RUN` continues it. */
+  resumable?: boolean
 }
 
 /** What the selected sessions' clients advertise (disco#info), before anything is sent. */
@@ -75,6 +81,8 @@ export interface ReportInput {
   balance?: Balance
   error?: string
   message?: string
+  runId?: string
+  resumable?: boolean
 }
 
 export function buildReport(input: ReportInput): TransferReport {
@@ -120,6 +128,7 @@ export function buildReport(input: ReportInput): TransferReport {
       unsupported: count('unsupported'),
       wentOffline: count('went-offline'),
       kicked: count('kicked'),
+      unknown: count('unknown'),
       unsent: input.dryRun ? 0 : input.notSent.length,
       alreadyThere: input.alreadyThere,
       perTarget,
@@ -130,6 +139,8 @@ export function buildReport(input: ReportInput): TransferReport {
     ...(input.balance ? {balance: input.balance} : {}),
     ...(input.error ? {error: input.error} : {}),
     ...(input.message ? {message: input.message} : {}),
+    ...(input.runId ? {runId: input.runId} : {}),
+    ...(input.resumable ? {resumable: true} : {}),
   }
 }
 

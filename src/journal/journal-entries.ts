@@ -9,4 +9,7 @@ export type JournalEntry =
   | {type: 'sent'; jid: string; at: number; ack: string; ackMs: number | null}
   | {type: 'settled'; jid: string; outcome: Outcome; reconnectedTo: string | null; reconnectedJid: string | null; latencyMs: number | null}
   | {type: 'resumed'; at: number; pid: number}
-  | {type: 'finished'; at: number; exitCode: number}
+  /** The run is over: nothing to resume. `reason`: why it failed before or while sending, if it did. */
+  | {type: 'finished'; at: number; exitCode: number; reason?: string}
+  /** Stopped by a failure (the directory or the admin link stayed down): what was in flight is unknown; resumable. */
+  | {type: 'stopped'; at: number; exitCode: number; reason: string}

@@ -19,7 +19,9 @@ export interface RunState {
   /** Sessions whose packet may have gone out, but whose answer was never written. */
   maybeSent: Set<string>
   settled: Set<string>
-  finished?: {at: number; exitCode: number}
+  finished?: {at: number; exitCode: number; reason?: string}
+  /** The last stop by a failure since the run (re)started: it can be resumed. */
+  stopped?: {at: number; exitCode: number; reason: string}
   resumes: number
 }
 
@@ -51,12 +53,17 @@ export function replay(text: string, path: string): RunState {
   if (header?.type !== 'run') throw new UsageError(`${path} is not an xtransfer journal`)
   const state: RunState = {header, path, planned: [], records: new Map(), maybeSent: new Set(), settled: new Set(), resumes: 0}
   const plannedByJid = new Map<string, PlannedEntry>()
+  const plannedAt = new Map<string, number>()
   for (const entry of entries) {
     switch (entry.type) {
-      case 'planned':
-        if (!plannedByJid.has(entry.jid)) state.planned.push(entry)
+      case 'planned': {
+        // A session planned again (another target, a resumed run) keeps its place with the new plan.
+        const place = plannedAt.get(entry.jid)
+        if (place === undefined) plannedAt.set(entry.jid, state.planned.push(entry) - 1)
+        else state.planned[place] = entry
         plannedByJid.set(entry.jid, entry)
         break
+      }
       case 'sending': {
         const planned = plannedByJid.get(entry.jid)
         if (!planned) break
@@ -86,9 +93,13 @@ export function replay(text: string, path: string): RunState {
       case 'resumed':
         state.resumes++
         state.finished = undefined
+        state.stopped = undefined
         break
       case 'finished':
-        state.finished = {at: entry.at, exitCode: entry.exitCode}
+        state.finished = {at: entry.at, exitCode: entry.exitCode, ...(entry.reason ? {reason: entry.reason} : {})}
+        break
+      case 'stopped':
+        state.stopped = {at: entry.at, exitCode: entry.exitCode, reason: entry.reason}
         break
     }
   }
@@ -105,7 +116,8 @@ export interface RunSummaryRow {
   sent: number
   moved: number
   notMoved: number
-  state: 'finished' | 'unfinished'
+  /** finished; failed (before or while sending, not resumable); unfinished (interrupted or stopped: resumable). */
+  state: 'finished' | 'failed' | 'unfinished'
   exitCode: number | null
 }
 
@@ -136,8 +148,8 @@ export function listRuns(dir: string): RunSummaryRow[] {
       sent: records.length,
       moved: records.filter((record) => state.settled.has(record.jid) && record.outcome === 'moved').length,
       notMoved: records.filter((record) => state.settled.has(record.jid) && record.outcome !== 'moved').length,
-      state: state.finished ? 'finished' : 'unfinished',
-      exitCode: state.finished?.exitCode ?? null,
+      state: state.finished ? (state.finished.reason ? 'failed' : 'finished') : 'unfinished',
+      exitCode: state.finished?.exitCode ?? state.stopped?.exitCode ?? null,
     })
   }
   return rows.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0))

@@ -22,7 +22,11 @@ export interface PlannedTransfer {
   target: TransferTarget
 }
 
-export type Outcome = 'moved' | 'not-moved' | 'unsupported' | 'went-offline' | 'kicked'
+/**
+ * What became of a session. `unknown`: a packet went out but the run stopped (the directory
+ * or the admin link stayed down) before anyone could see where the session went.
+ */
+export type Outcome = 'moved' | 'not-moved' | 'unsupported' | 'went-offline' | 'kicked' | 'unknown'
 
 /** What became of one session a packet went out to. */
 export interface TransferRecord {

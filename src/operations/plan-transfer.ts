@@ -1,3 +1,6 @@
+import {readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
 import {nodeTarget, resolveTarget} from '../cluster/targets.js'
 import type {Config} from '../config/config-schema.js'
 import {loadPlacement} from '../config/placement-config.js'
@@ -5,13 +8,14 @@ import {homeFinder} from '../engine/placement.js'
 import {countByTarget, evenShares, planDrain, planMove, planRebalance, planRehome, sharesForReceiver} from '../engine/plan.js'
 import type {Balance, PreflightSummary} from '../engine/report.js'
 import {UsageError} from '../errors.js'
-import {readRun} from '../journal/journal-reader.js'
+import {readRun, replay} from '../journal/journal-reader.js'
 import type {PlannedEntry, RunState} from '../journal/journal-reader.js'
+import {runsIn} from '../journal/runs-dir.js'
 import type {SessionControl} from '../model/control.js'
 import type {SessionDirectory} from '../model/directory.js'
-import type {SessionInfo} from '../model/session.js'
+import type {ServerView, SessionInfo} from '../model/session.js'
 import type {TransferSettings} from '../model/settings.js'
-import type {PlannedTransfer, TransferCommandName, TransferRecord} from '../model/transfer.js'
+import type {PlannedTransfer, TransferCommandName, TransferRecord, TransferTarget} from '../model/transfer.js'
 import {parseServer} from '../protocol/index.js'
 import {parseUserJid} from './jids.js'
 import {probeSessions, summarizeProbe} from './probe-sessions.js'
@@ -65,6 +69,8 @@ export interface TransferPlan {
   readonly preflight?: PreflightSummary
   /** Planned from a journal. */
   readonly resumed?: ResumedRun
+  /** Configured nodes the cluster listed as members when the plan was made. */
+  readonly up: readonly string[]
 }
 
 export interface PlanDeps {
@@ -72,14 +78,15 @@ export interface PlanDeps {
   directory: SessionDirectory
   /** For --preflight (disco#info to each planned session on the admin's link). */
   control: Pick<SessionControl, 'request'>
-  runsDir: string
+  /** Where journals live (a resume reads its run, and the runs started after it). */
+  stateDir: string
 }
 
 /**
  * Everything that can be checked without the network: a bad name or a run that cannot be
  * resumed fails here, before any password is asked for or any login made.
  */
-export function checkRequest(config: Config, request: TransferRequest, {runsDir}: {runsDir: string}): CheckedRequest {
+export function checkRequest(config: Config, request: TransferRequest, {stateDir}: {stateDir: string}): CheckedRequest {
   switch (request.command) {
     case 'drain': {
       if (!config.nodes[request.source]) throw new UsageError(`unknown node "${request.source}" (configured: ${Object.keys(config.nodes).join(', ')})`)
@@ -100,7 +107,7 @@ export function checkRequest(config: Config, request: TransferRequest, {runsDir}
       if (!request.to && (request.count !== undefined || request.share !== undefined)) throw new UsageError('--count and --share need --to NODE')
       break
     case 'resume':
-      resumableRun(readRun(runsDir, request.runId), request.expect)
+      resumableRun(readRun(runsIn(stateDir), request.runId), request.expect)
       break
     default:
       break
@@ -127,31 +134,37 @@ export async function planTransfer(request: CheckedRequest, deps: PlanDeps): Pro
 }
 
 function freeze(plan: Omit<TransferPlan, 'perTarget'>): TransferPlan {
+  // The plan is one value from here on: nothing downstream changes who goes where.
   return Object.freeze({...plan, perTarget: Object.freeze(countByTarget(plan.items))})
 }
 
 async function planDrainRequest(request: Extract<TransferRequest, {command: 'drain'}>, {config, directory}: PlanDeps): Promise<TransferPlan> {
   const {source} = request
-  const targetNames = request.to?.length ? [...new Set(request.to)] : Object.keys(config.nodes).filter((name) => name !== source)
-  const targets = targetNames.map((name) => nodeTarget(config, name))
-  const sessions = await directory.listSessions()
+  const [servers, sessions] = await Promise.all([directory.listServers(), directory.listSessions()])
+  const up = upNodes(config, servers)
+  const asked = request.to?.length ? [...new Set(request.to)] : Object.keys(config.nodes).filter((name) => name !== source)
+  const {targets, notes} = upTargets(asked, up, config)
   const onSource = sessions.filter((session) => session.node === source && !isAdmin(config, session))
+  if (onSource.length > 0 && targets.length === 0) throw new UsageError(`no node to drain ${source} to: ${notes.join('; ')}`)
   const items = planDrain({sessions: onSource, targets, loads: loadsOf(sessions)})
   return freeze({
     command: 'drain',
     source,
-    targets: targetNames,
+    targets: targets.map((target) => target.name),
     items,
     alreadyThere: 0,
     knownJids: new Set(sessions.map((session) => session.jid)),
-    notes: items.length === 0 ? [`no sessions on ${source}: nothing to do`] : [],
+    notes: [...notes, ...(items.length === 0 ? [`no sessions on ${source}: nothing to do`] : [])],
+    up: [...up],
   })
 }
 
 async function planMoveRequest(request: Extract<TransferRequest, {command: 'move'}>, {config, directory}: PlanDeps): Promise<TransferPlan> {
   const wanted = request.jids.map(parseUserJid)
   const target = resolveTarget(config, request.to)
-  const byBare = await directory.sessionsOf(wanted.map((jid) => jid.bare))
+  const [servers, byBare] = await Promise.all([directory.listServers(), directory.sessionsOf(wanted.map((jid) => jid.bare))])
+  const up = upNodes(config, servers)
+  if (target.isNode && !up.has(target.name)) throw new UsageError(`${target.name} is not in the cluster now (${config.nodes[target.name].server} is not listed: down?): nothing sent`)
   const selected = new Map<string, SessionInfo>()
   const offline: string[] = []
   for (const jid of wanted) {
@@ -172,24 +185,34 @@ async function planMoveRequest(request: Extract<TransferRequest, {command: 'move
       ...(alreadyThere.length > 0 ? [`already on ${target.name}: ${alreadyThere.map((session) => session.jid).join(', ')}`] : []),
       ...(items.length === 0 ? ['nothing to move'] : []),
     ],
+    up: [...up],
   })
 }
 
 /** Every session that is not on its user's home node goes home. */
 async function planRehomeRequest({config, directory}: PlanDeps): Promise<TransferPlan> {
   const homeOf = homeFinder(await loadPlacement(config.placement, Object.keys(config.nodes), config.path))
-  const sessions = (await directory.listSessions()).filter((session) => !isAdmin(config, session) && config.nodes[session.node])
-  const items = planRehome(sessions, homeOf, nodeTargets(config))
+  const [servers, listed] = await Promise.all([directory.listServers(), directory.listSessions()])
+  const up = upNodes(config, servers)
+  const sessions = listed.filter((session) => !isAdmin(config, session) && config.nodes[session.node])
+  const homes = nodeTargets(config)
+  const downHome = sessions.filter((session) => {
+    const home = homeOf(session.bare)
+    return home !== undefined && home !== session.node && !up.has(home)
+  })
+  const items = planRehome(sessions, homeOf, new Map([...homes].filter(([name]) => up.has(name))))
   const homeless = sessions.filter((session) => homeOf(session.bare) === undefined).length
   return freeze({
     command: 'rehome',
     source: null,
     targets: [...new Set(items.map((item) => item.target.name))].sort(),
     items,
-    alreadyThere: sessions.length - items.length - homeless,
+    alreadyThere: sessions.length - items.length - homeless - downHome.length,
     knownJids: new Set(sessions.map((session) => session.jid)),
+    up: [...up],
     notes: [
       ...(homeless > 0 ? [`${homeless} session(s) of users no placement rule matches: left where they are`] : []),
+      ...(downHome.length > 0 ? [`${downHome.length} session(s) whose home node is not in the cluster now: left where they are`] : []),
       ...(items.length === 0 ? ['every session is on its home node: nothing to do'] : []),
     ],
     balance: balanceOf(countsByNode(config, sessions), items),
@@ -198,18 +221,23 @@ async function planRehomeRequest({config, directory}: PlanDeps): Promise<Transfe
 
 /** A node takes its share from the others (most loaded first), or all nodes are evened out. */
 async function planRebalanceRequest(request: Extract<TransferRequest, {command: 'rebalance'}>, {config, directory}: PlanDeps): Promise<TransferPlan> {
-  const sessions = (await directory.listSessions()).filter((session) => !isAdmin(config, session) && config.nodes[session.node])
+  const [servers, listed] = await Promise.all([directory.listServers(), directory.listSessions()])
+  const up = upNodes(config, servers)
+  if (request.to && !up.has(request.to)) throw new UsageError(`${request.to} is not in the cluster now (${config.nodes[request.to].server} is not listed: down?): nothing sent`)
+  const sessions = listed.filter((session) => !isAdmin(config, session) && config.nodes[session.node])
   const before = countsByNode(config, sessions)
-  const nodes = Object.keys(config.nodes)
+  // Only nodes in the cluster take part: a down node neither gives nor takes.
+  const nodes = Object.keys(config.nodes).filter((name) => up.has(name))
   let wanted: Map<string, number>
   if (request.to) {
     const has = before.get(request.to) ?? 0
-    const goal = request.count !== undefined ? has + request.count : Math.round((request.share ?? 1 / nodes.length) * sessions.length)
+    const total = sessions.filter((session) => up.has(session.node)).length
+    const goal = request.count !== undefined ? has + request.count : Math.round((request.share ?? 1 / nodes.length) * total)
     wanted = sharesForReceiver(request.to, Math.max(0, goal - has), before)
   } else {
-    wanted = evenShares(sessions.length, nodes, before)
+    wanted = evenShares(sessions.filter((session) => up.has(session.node)).length, nodes, before)
   }
-  const items = planRebalance(sessions, wanted, nodeTargets(config))
+  const items = planRebalance(sessions.filter((session) => up.has(session.node)), wanted, nodeTargets(config))
   return freeze({
     command: 'rebalance',
     source: null,
@@ -217,51 +245,122 @@ async function planRebalanceRequest(request: Extract<TransferRequest, {command: 
     items,
     alreadyThere: 0,
     knownJids: new Set(sessions.map((session) => session.jid)),
-    notes: items.length === 0 ? ['already balanced: nothing to do'] : [],
+    notes: [
+      ...Object.keys(config.nodes).filter((name) => !up.has(name)).map((name) => `${name} is not in the cluster now: left out`),
+      ...(items.length === 0 ? ['already balanced: nothing to do'] : []),
+    ],
     balance: balanceOf(before, items),
+    up: [...up],
   })
 }
 
 /**
- * Continue an interrupted run from its journal: sessions never sent a packet are
- * sent one; sessions that were (or may have been) are only watched, and sent again
- * only if still on their source after the wait; a drain also takes sessions that
- * appeared on its source since.
+ * Continue an interrupted run from its journal, planned again from what the directory
+ * says now: a session still on the node the run took it from goes to one of the run's own
+ * targets that is up; one that is elsewhere now is left alone (something else moved it);
+ * a session the earlier process may have sent a packet to is watched, and sent another only
+ * if it is still on its source after the wait. A drain also takes the sessions that
+ * appeared on its source since. A run that a later run took sessions from is refused.
  */
-async function planResume(request: Extract<TransferRequest, {command: 'resume'}>, {config, directory, runsDir}: PlanDeps): Promise<TransferPlan> {
-  const state = resumableRun(readRun(runsDir, request.runId), request.expect)
+async function planResume(request: Extract<TransferRequest, {command: 'resume'}>, {config, directory, stateDir}: PlanDeps): Promise<TransferPlan> {
+  const state = resumableRun(readRun(runsIn(stateDir), request.runId), request.expect)
   const {header} = state
-  const records = [...state.records.values()]
-  const settled = records.filter((record) => state.settled.has(record.jid))
-  const inFlight = records.filter((record) => !state.settled.has(record.jid))
-  const byJid = new Map(state.planned.map((entry) => [entry.jid, entry]))
-  const unsent = state.planned.filter((entry) => !state.records.has(entry.jid)).map(toPlanned)
-  const notes: string[] = [`resumed run ${header.id}: ${settled.length} settled before, ${inFlight.length} in flight, ${unsent.length} not sent yet`]
-  let added: PlannedTransfer[] = []
+  const settledBefore = [...state.records.values()].filter((record) => state.settled.has(record.jid))
+  const pending = state.planned.filter((entry) => !state.settled.has(entry.jid))
+  const later = supersededBy(state, runsIn(stateDir), new Set(pending.map((entry) => entry.jid)))
+  if (later) {
+    throw new UsageError(`run ${header.id} was superseded by run ${later.id} (a ${later.command} started ${later.startedAt}) which took ${later.taken} of its sessions: start a new run instead`)
+  }
+  const [servers, listed] = await Promise.all([directory.listServers(), directory.listSessions()])
+  const up = upNodes(config, servers)
+  const now = new Map(listed.map((session) => [session.jid, session]))
+  const {targets, notes: targetNotes} = header.command === 'drain' ? upTargets(header.targets, up, config) : {targets: [], notes: []}
+  const loads = loadsOf(listed)
+  /** Where this session should go now, or undefined when no target of the run is up. */
+  const retarget = (entry: PlannedEntry): PlannedTransfer | undefined => {
+    const base = toPlanned(entry)
+    if (header.command === 'drain') {
+      if (targets.length === 0) return undefined
+      const best = targets.reduce((a, b) => ((loads.get(b.name) ?? 0) < (loads.get(a.name) ?? 0) ? b : a))
+      loads.set(best.name, (loads.get(best.name) ?? 0) + 1)
+      return {...base, target: best}
+    }
+    return base.target.isNode && !up.has(base.target.name) ? undefined : base
+  }
+
+  const inFlight: TransferRecord[] = []
+  const resendable: PlannedTransfer[] = []
+  const items: PlannedTransfer[] = []
+  let elsewhere = 0
+  let gone = 0
+  let noTarget = 0
+  for (const entry of pending) {
+    const record = state.records.get(entry.jid)
+    const session = now.get(entry.jid)
+    if (record) {
+      inFlight.push(record)
+      const again = session?.node === entry.from ? retarget(entry) : undefined
+      if (again) resendable.push(again)
+      continue
+    }
+    if (!session) gone++
+    else if (session.node !== entry.from) elsewhere++
+    else {
+      const item = retarget(entry)
+      if (item) items.push(item)
+      else noTarget++
+    }
+  }
+  const notes = [
+    `resumed run ${header.id}: ${settledBefore.length} settled before, ${inFlight.length} in flight, ${items.length} to send now`,
+    ...targetNotes,
+    ...(elsewhere > 0 ? [`${elsewhere} session(s) planned by the run are on another node now: left alone`] : []),
+    ...(gone > 0 ? [`${gone} session(s) planned by the run are not online now: left out`] : []),
+    ...(noTarget > 0 ? [`${noTarget} session(s) have no target of the run in the cluster now: not sent`] : []),
+  ]
   if (header.command === 'drain' && header.source) {
-    const sessions = await directory.listSessions()
-    const fresh = sessions.filter((session) => session.node === header.source && !isAdmin(config, session) && !byJid.has(session.jid))
-    if (fresh.length > 0) {
-      added = planDrain({sessions: fresh, targets: header.targets.map((name) => nodeTarget(config, name)), loads: loadsOf(sessions)})
+    const known = new Set(state.planned.map((entry) => entry.jid))
+    const fresh = listed.filter((session) => session.node === header.source && !isAdmin(config, session) && !known.has(session.jid))
+    if (fresh.length > 0 && targets.length > 0) {
+      const added = planDrain({sessions: fresh, targets, loads})
+      items.push(...added)
       notes.push(`${added.length} session(s) appeared on ${header.source} since`)
     }
   }
   return freeze({
     command: header.command,
     source: header.source,
-    targets: header.targets,
-    items: [...unsent, ...added],
+    targets: header.command === 'drain' ? targets.map((target) => target.name) : header.targets,
+    items,
     alreadyThere: 0,
     // A client that changed resource may have reconnected while no process watched: only uptime can tell.
     knownJids: new Set(),
     notes,
-    resumed: {
-      runId: header.id,
-      settings: header.settings,
-      carriedOver: {settled, inFlight},
-      resendable: inFlight.map((record) => toPlanned(byJid.get(record.jid)!)),
-    },
+    up: [...up],
+    resumed: {runId: header.id, settings: header.settings, carriedOver: {settled: settledBefore, inFlight}, resendable},
   })
+}
+
+/** A run started after this one that planned some of its still pending sessions. */
+function supersededBy(state: RunState, runsDir: string, pending: Set<string>): {id: string; command: string; startedAt: string; taken: number} | undefined {
+  let files: string[]
+  try {
+    files = readdirSync(runsDir).filter((file) => file.endsWith('.ndjson') && file !== `${state.header.id}.ndjson`)
+  } catch {
+    return undefined
+  }
+  for (const file of files) {
+    let other: RunState
+    try {
+      other = replay(readFileSync(join(runsDir, file), 'utf8'), join(runsDir, file))
+    } catch {
+      continue
+    }
+    if (other.header.startedAt <= state.header.startedAt) continue
+    const taken = other.planned.filter((entry) => pending.has(entry.jid)).length
+    if (taken > 0) return {id: other.header.id, command: other.header.command, startedAt: new Date(other.header.startedAt).toISOString(), taken}
+  }
+  return undefined
 }
 
 function resumableRun(state: RunState, expect?: {command: TransferCommandName; source: string}): RunState {
@@ -287,6 +386,21 @@ function toPlanned(entry: PlannedEntry): PlannedTransfer {
 
 function isAdmin(config: Config, session: SessionInfo): boolean {
   return session.bare === config.admin.jid
+}
+
+/** Configured nodes whose server the cluster lists as a member now. */
+function upNodes(config: Config, servers: ServerView[]): Set<string> {
+  const listed = new Set(servers.map((view) => view.server))
+  return new Set(Object.entries(config.nodes).filter(([, node]) => listed.has(node.server)).map(([name]) => name))
+}
+
+/** The asked-for targets that are up, and a note for each that is not. */
+function upTargets(names: string[], up: Set<string>, config: Config): {targets: TransferTarget[]; notes: string[]} {
+  const down = names.filter((name) => !up.has(name))
+  return {
+    targets: names.filter((name) => up.has(name)).map((name) => nodeTarget(config, name)),
+    notes: down.map((name) => `${name} is not in the cluster now (${config.nodes[name].server} not listed): not a target`),
+  }
 }
 
 function loadsOf(sessions: SessionInfo[]): Map<string, number> {

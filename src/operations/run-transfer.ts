@@ -1,12 +1,14 @@
-import {countsByNode} from './plan-transfer.js'
-import type {CarriedOver, TransferPlan} from './plan-transfer.js'
+import {nodeTarget} from '../cluster/targets.js'
 import type {Config} from '../config/config-schema.js'
 import {kickStuckSessions, stuckOnSource} from '../engine/kick-fallback.js'
 import {adminPacketSender, domainPacketSender, type PacketSender} from '../engine/packet-senders.js'
 import {type Balance, buildReport, reportExitCode, type TransferReport} from '../engine/report.js'
 import {type RunEvent, runTransfers} from '../engine/run-transfers.js'
+import {watchTargets} from '../engine/target-watch.js'
 import {EXIT, UsageError, XtransferError} from '../errors.js'
 import {newRunId, openJournal} from '../journal/journal-writer.js'
+import {acquireRunLock} from '../journal/run-lock.js'
+import {runsIn} from '../journal/runs-dir.js'
 import {ackToText, isRefusal} from '../model/ack.js'
 import type {Clock} from '../model/clock.js'
 import type {SessionControl} from '../model/control.js'
@@ -14,6 +16,8 @@ import type {SessionDirectory} from '../model/directory.js'
 import type {TransferChoices, TransferSettings} from '../model/settings.js'
 import type {PlannedTransfer, TransferRecord} from '../model/transfer.js'
 import {formatServer, namespacesFor} from '../protocol/index.js'
+import {countsByNode} from './plan-transfer.js'
+import type {CarriedOver, TransferPlan} from './plan-transfer.js'
 
 export type {RunEvent}
 
@@ -22,16 +26,21 @@ export type {RunEvent}
  * latency within a poll of the truth while the directory's cost follows what is pending.
  */
 const POLL_MS = 250
+/** How often the cluster's members are asked for while packets go out (list_cluster is cheap). */
+const TARGET_CHECK_MS = 2_000
 
 export interface RunDeps {
   config: Config
   directory: SessionDirectory
   control: SessionControl
-  runsDir: string
+  /** Where journals and locks live. */
+  stateDir: string
   clock: Clock
   onEvent?: (event: RunEvent) => void
   /** Stops sending; what is in flight is still watched for a short grace. */
   signal?: AbortSignal
+  /** --timeout: the whole run ends this long after it started, whatever is still pending. */
+  timeoutMs?: number
 }
 
 export interface TransferOutcome {
@@ -73,39 +82,58 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
     : domainPacketSender((stanza, from, to) => control.sendAsDomain(stanza, from, to), {domain: config.domain, namespaces: namespacesFor(settings.namespace)})
 
   const startedAt = clock.now()
-  const journal = openJournal(deps.runsDir, plan.resumed?.runId ?? newRunId(startedAt, plan.command))
-  if (!plan.resumed) {
-    journal.append({type: 'run', v: 1, id: journal.id, command: plan.command, source: plan.source, targets: [...plan.targets], settings, startedAt})
-  } else {
-    journal.append({type: 'resumed', at: startedAt, pid: process.pid})
-  }
-  for (const item of plan.items) journal.append(plannedEntry(item))
-
-  const onEvent = (event: RunEvent) => {
-    if (event.type === 'sending') journal.append({type: 'sending', jid: event.item.jid, at: event.at})
-    else if (event.type === 'sent') journal.append({type: 'sent', jid: event.record.jid, at: event.record.sentAt, ack: ackToText(event.record.ack), ackMs: event.record.ackMs})
-    else journal.append({type: 'settled', jid: event.record.jid, outcome: event.record.outcome, reconnectedTo: event.record.reconnectedTo, reconnectedJid: event.record.reconnectedJid, latencyMs: event.record.latencyMs})
-    deps.onEvent?.(event)
-  }
-  const runPlan = (items: readonly PlannedTransfer[], alreadySent: TransferRecord[] = []) => runTransfers({
-    plan: [...items], alreadySent, sender, directory, clock, options: settings, knownJids: new Set(plan.knownJids), onEvent, signal: deps.signal,
-  })
-
+  const runId = plan.resumed?.runId ?? newRunId(startedAt, plan.command)
+  // Refused before anything is written or sent: another run is moving sessions off these nodes.
+  const lock = acquireRunLock({stateDir: deps.stateDir, cluster: config.domain, nodes: sourcesOf(plan), runId, command: plan.command})
+  const journal = openJournal(runsIn(deps.stateDir), runId)
+  const targets = watchTargets(directory, clock, {nodeOf: nodeOfServer(config), everyMs: TARGET_CHECK_MS, initiallyUp: plan.up})
+  const deadline = new AbortController()
+  const ended = new AbortController()
+  if (deps.timeoutMs !== undefined) void sleepUnless(clock, deps.timeoutMs, ended.signal).then((elapsed) => elapsed && deadline.abort())
   try {
-    if (settings.from === 'admin') await control.open()
+    if (!plan.resumed) {
+      journal.append({type: 'run', v: 1, id: journal.id, command: plan.command, source: plan.source, targets: [...plan.targets], settings, startedAt})
+    } else {
+      journal.append({type: 'resumed', at: startedAt, pid: process.pid})
+    }
+    for (const item of plan.items) journal.append(plannedEntry(item))
+
+    try {
+      if (settings.from === 'admin') await control.open()
+    } catch (error) {
+      // Nothing was sent: a failed run, not a resumable one.
+      journal.append({type: 'finished', at: clock.now(), exitCode: exitCodeOf(error), reason: (error as Error).message})
+      throw error
+    }
+
+    const onEvent = (event: RunEvent) => {
+      if (event.type === 'retargeted') journal.append(plannedEntry(event.item))
+      else if (event.type === 'sending') journal.append({type: 'sending', jid: event.item.jid, at: event.at})
+      else if (event.type === 'sent') journal.append({type: 'sent', jid: event.record.jid, at: event.record.sentAt, ack: ackToText(event.record.ack), ackMs: event.record.ackMs})
+      else journal.append({type: 'settled', jid: event.record.jid, outcome: event.record.outcome, reconnectedTo: event.record.reconnectedTo, reconnectedJid: event.record.reconnectedJid, latencyMs: event.record.latencyMs})
+      deps.onEvent?.(event)
+    }
+    const retargetTo = plan.command === 'drain' ? plan.targets : []
+    const choicesByName = new Map(retargetTo.map((name) => [name, nodeTarget(config, name)]))
+    const runPlan = (items: readonly PlannedTransfer[], alreadySent: TransferRecord[] = []) => runTransfers({
+      plan: [...items], alreadySent, sender, directory, clock, options: settings, knownJids: new Set(plan.knownJids), onEvent,
+      signal: deps.signal, stop: deadline.signal, targets: {watch: targets, retargetTo, choices: choicesByName},
+    })
+
     const inFlight = carriedOver?.inFlight ?? []
     const first = await runPlan(plan.items, inFlight)
     let records = first.records
     let result = first
     // A session an earlier process may have sent a packet to gets a second one only if it is still on its source now.
     const resend = records.filter((record) => inFlight.includes(record) && record.outcome === 'not-moved' && !isRefusal(record.ack))
-    if (resend.length > 0 && !first.error && !first.interrupted) {
+    if (resend.length > 0 && !first.error && !first.interrupted && !first.stopped) {
       const byJid = new Map(plan.resumed?.resendable.map((item) => [item.jid, item]))
       const again = await runPlan(resend.flatMap((record) => byJid.get(record.jid) ?? []))
       records = [...records.filter((record) => !resend.includes(record)), ...again.records]
-      result = {...again, unsent: [...first.unsent, ...again.unsent]}
+      result = {...again, unsent: [...first.unsent, ...again.unsent], retargeted: first.retargeted + again.retargeted}
     }
-    if (settings.fallback === 'kick' && !result.error && !result.interrupted) {
+    const cutShort = Boolean(result.error || result.interrupted || result.stopped)
+    if (settings.fallback === 'kick' && !cutShort) {
       await kickStuckSessions(stuckOnSource(records), directory, control, clock, settings, (record) => onEvent({type: 'settled', record}))
     }
     const balance = plan.balance && !result.error ? await withCountsAfter(plan.balance, config, directory) : plan.balance
@@ -118,23 +146,66 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
       acksObservable: sender.acksObservable,
       records: [...(carriedOver?.settled ?? []), ...records],
       notSent: result.unsent.map((item) => ({jid: item.jid, from: item.from, target: item.target.name})),
-      error: result.error?.message,
+      error: result.error?.message ?? (result.stopped ? `--timeout ${formatSeconds(deps.timeoutMs ?? 0)} passed before the run was done` : undefined),
+      runId: journal.id,
+      resumable: cutShort,
       message: [
         ...plan.notes,
+        ...(lock.tookOver.length > 0 ? [tookOverNote(lock.tookOver)] : []),
+        ...[...targets.left.keys()].map((node) => `${node} left the cluster during the run${result.retargeted ? `: ${result.retargeted} session(s) went to other nodes instead` : ''}`),
         ...(sender.acksObservable ? [] : ['sent as the domain: client acknowledgements are not observable']),
         ...(control.reconnects ? [`the admin link dropped and was restored ${control.reconnects} time(s); answers lost with it were resolved by watching`] : []),
         `run ${journal.id}`,
+        ...(cutShort ? [`resume with: xtransfer resume ${journal.id}`] : []),
       ].join('; '),
     })
     const exitCode = result.interrupted ? EXIT.interrupted
-      : result.error ? (result.error instanceof XtransferError ? result.error.exitCode : EXIT.access)
-        : reportExitCode(report)
-    // An interrupted run stays resumable: no 'finished' line.
-    if (!result.interrupted) journal.append({type: 'finished', at: clock.now(), exitCode})
+      : result.stopped ? EXIT.timedOut
+        : result.error ? exitCodeOf(result.error)
+          : reportExitCode(report)
+    // Interrupted or stopped early, the run stays resumable: a 'stopped' line (or none), never 'finished'.
+    if (result.error || result.stopped) journal.append({type: 'stopped', at: clock.now(), exitCode, reason: report.error ?? 'stopped'})
+    else if (!result.interrupted) journal.append({type: 'finished', at: clock.now(), exitCode})
     return {report, runId: journal.id, failure: result.error, interrupted: result.interrupted, exitCode}
   } finally {
+    ended.abort()
+    await targets.stop()
     journal.close()
+    lock.release()
   }
+}
+
+/** Sleeps `ms` on the clock in short steps; false when `cancel` came first. */
+async function sleepUnless(clock: Clock, ms: number, cancel: AbortSignal): Promise<boolean> {
+  const until = clock.now() + ms
+  while (!cancel.aborted && clock.now() < until) await clock.sleep(Math.min(250, until - clock.now()))
+  return !cancel.aborted
+}
+
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10}s`
+}
+
+/** The nodes a run takes sessions from: what its lock covers. */
+function sourcesOf(plan: TransferPlan): string[] {
+  return [...new Set([
+    ...(plan.source ? [plan.source] : []),
+    ...plan.items.map((item) => item.from),
+    ...(plan.resumed?.carriedOver.inFlight ?? []).map((record) => record.from),
+  ])]
+}
+
+function nodeOfServer(config: Config): (server: string) => string | undefined {
+  const byServer = new Map(Object.entries(config.nodes).map(([name, node]) => [node.server, name]))
+  return (server) => byServer.get(server)
+}
+
+function exitCodeOf(error: unknown): number {
+  return error instanceof XtransferError ? error.exitCode : EXIT.access
+}
+
+function tookOverNote(holders: Array<{runId: string; pid: number}>): string {
+  return `took over the lock of run(s) ${holders.map((holder) => `${holder.runId} (pid ${holder.pid}, gone)`).join(', ')}`
 }
 
 function plannedEntry(item: PlannedTransfer) {

@@ -27,7 +27,7 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
   return {
     counts,
     onEvent(event: RunEvent) {
-      if (event.type === 'sending') return
+      if (event.type === 'sending' || event.type === 'retargeted') return
       if (event.type === 'sent') {
         counts.sent++
         if (event.record.ack.kind === 'result') counts.acked++

@@ -6,8 +6,8 @@ import {DirectoryError} from '../../errors.js'
 import {type Clock, systemClock} from '../../model/clock.js'
 
 export interface EjabberdApiOptions {
-  /** Base URL, e.g. http://127.0.0.1:5281/api */
-  url: string
+  /** Base URLs, e.g. http://127.0.0.1:5281/api, tried in order when one cannot be reached (every ejabberd node serves the API). */
+  urls: string[]
   /** HTTP Basic: the admin JID and password (ejabberd's api_permissions admin ACL). */
   user: string
   password: string
@@ -16,6 +16,8 @@ export interface EjabberdApiOptions {
   retryForMs?: number
   backoffMs?: number
   clock?: Clock
+  /** --debug: one line per call (which URL answered, status, time) and per failover. */
+  debug?: (line: string) => void
 }
 
 /**
@@ -26,18 +28,22 @@ export interface EjabberdApiOptions {
 export class EjabberdApi {
   readonly usage = {calls: 0, bytes: 0}
   private readonly authorization: string
-  private readonly base: URL
-  private readonly agent: HttpAgent
+  private readonly endpoints: Array<{base: URL; agent: HttpAgent}>
+  /** The endpoint that answered last: tried first next time. */
+  private current = 0
 
   constructor(private readonly options: EjabberdApiOptions) {
+    if (options.urls.length === 0) throw new Error('EjabberdApi needs at least one URL')
     this.authorization = 'Basic ' + Buffer.from(`${options.user}:${options.password}`).toString('base64')
-    this.base = new URL(options.url.replace(/\/?$/, '/'))
-    this.agent = this.base.protocol === 'https:' ? new HttpsAgent({keepAlive: true, maxSockets: 16}) : new HttpAgent({keepAlive: true, maxSockets: 16})
+    this.endpoints = options.urls.map((url) => {
+      const base = new URL(url.replace(/\/?$/, '/'))
+      return {base, agent: base.protocol === 'https:' ? new HttpsAgent({keepAlive: true, maxSockets: 16}) : new HttpAgent({keepAlive: true, maxSockets: 16})}
+    })
   }
 
-  /** `timeoutMs` bounds one try of this call (default: the configured timeout). */
+  /** `timeoutMs` bounds one try of this call on one URL (default: the configured timeout). */
   async call<T>(command: string, args: Record<string, unknown> = {}, {timeoutMs = this.options.timeoutMs} = {}): Promise<T> {
-    return retry(() => this.callOnce<T>(command, args, timeoutMs), {
+    return retry(() => this.callAnyEndpoint<T>(command, args, timeoutMs), {
       clock: this.options.clock ?? systemClock,
       backoff: {initialDelayMs: this.options.backoffMs ?? 250, maxDelayMs: 4_000, giveUpAfterMs: this.options.retryForMs ?? 20_000},
       retryable: (error) => error instanceof RetryableError,
@@ -47,22 +53,51 @@ export class EjabberdApi {
   }
 
   close(): void {
-    this.agent.destroy()
+    for (const endpoint of this.endpoints) endpoint.agent.destroy()
   }
 
-  private async callOnce<T>(command: string, args: Record<string, unknown>, timeoutMs: number): Promise<T> {
+  /**
+   * The last URL that answered first, then the others in order: a node that is down costs
+   * one refused connection, not a whole retry window. A refusal (401, 403, bad JSON) is the
+   * same on every node and fails at once.
+   */
+  private async callAnyEndpoint<T>(command: string, args: Record<string, unknown>, timeoutMs: number): Promise<T> {
+    let last: unknown
+    for (let i = 0; i < this.endpoints.length; i++) {
+      const index = (this.current + i) % this.endpoints.length
+      try {
+        const answer = await this.callOnce<T>(index, command, args, timeoutMs)
+        if (index !== this.current) {
+          this.options.debug?.(`api: failed over to ${this.endpoints[index].base.href}`)
+          this.current = index
+        }
+        return answer
+      } catch (error) {
+        if (!(error instanceof RetryableError)) throw error
+        this.options.debug?.(`api: ${(error as Error).message}`)
+        last = error
+      }
+    }
+    throw last
+  }
+
+  private async callOnce<T>(index: number, command: string, args: Record<string, unknown>, timeoutMs: number): Promise<T> {
     this.usage.calls++
+    const {base, agent} = this.endpoints[index]
+    const url = base.href.replace(/\/$/, '')
+    const started = Date.now()
     let answer: {status: number; text: string}
     try {
-      answer = await this.post(new URL(command, this.base), JSON.stringify(args), timeoutMs)
+      answer = await this.post(new URL(command, base), agent, JSON.stringify(args), timeoutMs)
     } catch (error) {
-      throw new RetryableError(`directory ${this.options.url} unreachable (${command}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`)
+      throw new RetryableError(`directory ${url} unreachable (${command}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`)
     }
+    this.options.debug?.(`api: POST ${url}/${command} -> HTTP ${answer.status}, ${Buffer.byteLength(answer.text)} bytes in ${Date.now() - started} ms`)
     const {status, text} = answer
     this.usage.bytes += Buffer.byteLength(text)
     if (status >= 500) throw new RetryableError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
     if (status === 401 || status === 403) {
-      throw new DirectoryError(`directory ${this.options.url} refused ${command} for ${this.options.user}: HTTP ${status} (is the admin JID allowed by api_permissions?)`)
+      throw new DirectoryError(`directory ${url} refused ${command} for ${this.options.user}: HTTP ${status} (is the admin JID allowed by api_permissions?)`)
     }
     if (status !== 200) throw new DirectoryError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
     try {
@@ -72,12 +107,12 @@ export class EjabberdApi {
     }
   }
 
-  private post(url: URL, body: string, timeoutMs: number): Promise<{status: number; text: string}> {
+  private post(url: URL, agent: HttpAgent, body: string, timeoutMs: number): Promise<{status: number; text: string}> {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest
     return new Promise((resolve, reject) => {
       const request = send(url, {
         method: 'POST',
-        agent: this.agent,
+        agent,
         headers: {authorization: this.authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body)},
       }, (response) => {
         const chunks: Buffer[] = []

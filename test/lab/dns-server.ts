@@ -69,8 +69,11 @@ export function answerFor(zone: Zone, question: Question): Answer[] | null {
     // The lab listens on IPv4 only: an AAAA answer (::1) would send clients to a closed port.
     return question.type === 'A' ? [{type: 'A', class: 'IN', name: question.name, ttl: 0, data: '127.0.0.1'}] : []
   }
-  // The domain exists (its SRV name lives under it) but has no address of its own.
-  if (name === domain) return []
+  // The domain's own address, as production domains have one (xmpp.js 0.14 looks it up before
+  // SRV and gives up without it; RFC 6120 clients fall back to it, port 5222: refused here).
+  if (name === domain) {
+    return question.type === 'A' ? [{type: 'A', class: 'IN', name: question.name, ttl: 0, data: '127.0.0.1'}] : []
+  }
   return null
 }
 

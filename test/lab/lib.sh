@@ -7,7 +7,10 @@
 #   cookie                  private Erlang cookie (0600)
 #   admin.password          admin's password (0600)
 #   admin.curlrc            curl config with the admin's HTTP Basic credentials (0600)
-#   tls/example.test.pem    self-signed key+cert (for the STARTTLS-required listener)
+#   ca.crt ca.key           the lab's private CA (key 0600); clients trust ca.crt
+#   tls/example.test.pem    server key+cert signed by it (every node's STARTTLS listener)
+#   tls/self-signed.*       the untrusted STARTTLS endpoint's certificate (LAB_TLS_PORT)
+#   dns/ untrusted-tls/     helper processes (pid, log; dns/srv.txt: the SRV records)
 #   node<i>/                per node, owned by ejabberd:
 #     ejabberd.yml ejabberdctl.cfg inetrc nodename ports
 #     spool/ logs/ home/

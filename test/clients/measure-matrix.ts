@@ -93,14 +93,22 @@ async function erlang(lab: LabEnv, expression: string): Promise<string> {
   return stdout.trim()
 }
 
-/** Applies `what` (an Erlang fun of the session pid, run on node 1) to each full JID's session. */
-async function onSessions(lab: LabEnv, jids: Array<{user: string, resource: string}>, what: string): Promise<string> {
+/**
+ * Applies `what` (an Erlang fun of the session pid, run on node 1) to each full JID's session;
+ * resolves with the time (ms) the first one was hit: the Erlang node takes ~1-2 s to start, and
+ * reaction times count from the action, not from the script's call.
+ */
+async function onSessions(lab: LabEnv, jids: Array<{user: string, resource: string}>, what: string): Promise<number> {
   const list = jids.map(({user, resource}) => `{<<"${user}">>, <<"${resource}">>}`).join(', ')
-  return erlang(lab, `Node = '${lab.nodes[0].name}', Act = ${what},
+  const out = await erlang(lab, `Node = '${lab.nodes[0].name}', Act = ${what},
     R = [begin Pid = rpc:call(Node, ejabberd_sm, get_session_pid, [U, <<"${lab.domain}">>, Res]),
-               {U, case is_pid(Pid) of true -> Act(Node, Pid); false -> no_session end} end
+               {U, erlang:system_time(millisecond), case is_pid(Pid) of true -> Act(Node, Pid); false -> no_session end} end
          || {U, Res} <- [${list}]],
     io:format("~p~n", [R])`)
+  if (out.includes('no_session') || out.includes('badrpc')) throw new Error(`not every session was hit: ${out}`)
+  const times = [...out.matchAll(/,(\d{13}),/g)].map((m) => Number(m[1]))
+  if (times.length === 0) throw new Error(`no times in ${out}`)
+  return Math.min(...times)
 }
 
 function nodeLabel(lab: LabEnv, erlangNode: string | undefined): string | null {
@@ -127,7 +135,7 @@ async function measureScenario(lab: LabEnv, admin: XmppClient, scenario: Scenari
     }
     await allButNode1(lab)
     const marks = new Map([...harnesses].map(([name, {harness}]) => [name, harness.events.length]))
-    const t0 = Date.now()
+    let t0 = Date.now()
     const everyone = [...harnesses.values()].flatMap(({users}) => users.map((user) => ({user, resource})))
     const answers = new Map<string, string>()
     const {action} = scenario
@@ -147,9 +155,9 @@ async function measureScenario(lab: LabEnv, admin: XmppClient, scenario: Scenari
     } else if (action.kind === 'kick') {
       for (const {user} of everyone) await labApi(lab, lab.nodes[0], 'kick_session', {user, host: lab.domain, resource, reason: 'measure-matrix'})
     } else if (action.kind === 'stream-error') {
-      await onSessions(lab, everyone, `fun(N, Pid) -> rpc:call(N, xmpp_stream_in, send, [Pid, ${action.erlang}]) end`)
+      t0 = await onSessions(lab, everyone, `fun(N, Pid) -> rpc:call(N, xmpp_stream_in, send, [Pid, ${action.erlang}]) end`)
     } else {
-      await onSessions(lab, everyone, 'fun(N, Pid) -> rpc:call(N, xmpp_stream_in, close, [Pid]) end')
+      t0 = await onSessions(lab, everyone, 'fun(N, Pid) -> rpc:call(N, xmpp_stream_in, close, [Pid]) end')
     }
     await sleep(WATCH_MS - (Date.now() - t0))
     const sessions = await allSessions(lab)

@@ -33,7 +33,6 @@
 #define MAX_USERS 64
 #define NS_CAPS "http://jabber.org/protocol/caps"
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define NS_SM "urn:xmpp:sm:3"
 #define NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
 #define IDENTITY_NAME "strophe-client (xtransfer lab)"
 
@@ -44,7 +43,7 @@ typedef struct {
     xmpp_sm_state_t *sm_state;
     int fd;
     int online;
-    int resumed;      /* <resumed/> seen on the current stream */
+    int resumed;      /* the current stream is a resumption */
     int wanted_stop;  /* we asked for the disconnect */
     long long reconnect_at; /* ms; 0 = none pending */
     int needs_new_conn;
@@ -276,13 +275,17 @@ static int iq_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata) 
     return 1;
 }
 
-static int sm_handler(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata) {
+/* libstrophe handles <resumed/> itself and passes it to no handler; it calls the connect
+ * handler right after logging "Session resumed successfully." for that connection, in the same
+ * pass of the event loop (one thread): the logger is how the app learns it was a resumption. */
+static int debug_log;
+static int just_resumed;
+static void log_handler(void *userdata, xmpp_log_level_t level, const char *area, const char *msg) {
     (void)userdata;
-    user_t *u = user_of(conn);
-    const char *name = xmpp_stanza_get_name(stanza);
-    if (u && name && strcmp(name, "resumed") == 0) u->resumed = 1;
-    return 1;
+    if (strstr(msg, "Session resumed successfully")) just_resumed = 1;
+    if (debug_log) fprintf(stderr, "%d %s %s\n", (int)level, area, msg);
 }
+static const xmpp_log_t logger = {log_handler, NULL};
 
 static int sockopt_cb(xmpp_conn_t *conn, void *sock) {
     user_t *u = user_of(conn);
@@ -301,6 +304,8 @@ static void conn_handler(xmpp_conn_t *conn, xmpp_conn_event_t status, int error,
         const char *jid = xmpp_conn_get_bound_jid(conn);
         snprintf(u->jid, sizeof u->jid, "%s", jid ? jid : "");
         u->online = 1;
+        u->resumed = just_resumed;
+        just_resumed = 0;
         if (u->resumed) {
             emit("resumed", u, "jid", u->jid, "host", host, "#port", port_s, NULL);
         } else {
@@ -347,7 +352,6 @@ static void connect_user(user_t *u) {
         xmpp_conn_set_sockopt_callback(u->conn, sockopt_cb);
         xmpp_handler_add(u->conn, message_handler, NULL, "message", NULL, u);
         xmpp_handler_add(u->conn, iq_handler, NULL, "iq", NULL, u);
-        xmpp_handler_add(u->conn, sm_handler, NS_SM, NULL, NULL, u);
         if (u->sm_state) {
             xmpp_conn_set_sm_state(u->conn, u->sm_state);
             u->sm_state = NULL;
@@ -464,7 +468,8 @@ int main(int argc, char **argv) {
     }
     use_lab_dns();
     xmpp_initialize();
-    ctx = xmpp_ctx_new(NULL, getenv("STROPHE_DEBUG") ? xmpp_get_default_logger(XMPP_LEVEL_DEBUG) : NULL);
+    debug_log = getenv("STROPHE_DEBUG") != NULL;
+    ctx = xmpp_ctx_new(NULL, &logger);
     compute_caps_ver();
     fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
     emit("ready", NULL, "library", "libstrophe", "version", "0.12", "capsNode", caps_node, NULL);

@@ -63,7 +63,7 @@ describe('answerFor', () => {
   it('resolves localhost and the domain to 127.0.0.1 for A only (the lab has no IPv6 listener)', () => {
     for (const name of ['localhost', 'example.test']) {
       const a = answerFor(zone(), {type: 'A', name})!
-      assert.deepEqual(a.map((x) => x.data), ['127.0.0.1'], name)
+      assert.deepEqual(a.map((x) => (x.type === 'A' ? x.data : x.type)), ['127.0.0.1'], name)
       assert.deepEqual(answerFor(zone(), {type: 'AAAA', name}), [], name)
     }
   })
@@ -79,9 +79,9 @@ describe('respond', () => {
     const query: Packet = {type: 'query', id: 4242, flags: dnsPacket.RECURSION_DESIRED, questions: [{type: 'A', name: 'nowhere.test'}]}
     const reply = dnsPacket.decode(dnsPacket.encode(respond(zone(), query)))
     assert.equal(reply.id, 4242)
-    assert.equal(reply.rcode, 'NXDOMAIN')
+    assert.equal((reply.flags ?? 0) & 15, 3, 'NXDOMAIN')
     const known = dnsPacket.decode(dnsPacket.encode(respond(zone(), {...query, questions: [{type: 'SRV', name: '_xmpp-client._tcp.example.test'}]})))
-    assert.equal(known.rcode, 'NOERROR')
+    assert.equal((known.flags ?? 0) & 15, 0, 'NOERROR')
     assert.equal(known.answers?.length, 2)
     assert.ok(((known.flags ?? 0) & dnsPacket.AUTHORITATIVE_ANSWER) !== 0)
   })

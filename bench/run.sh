@@ -14,7 +14,7 @@ export BENCH_USERS=$N
 # The bench's own lab: its dir, node names and ports, apart from the test lab's
 # (/tmp/xtransfer-lab, xtlab*, 25221-25283), so both can run side by side.
 export XTRANSFER_LAB_DIR=${BENCH_LAB_DIR:-/tmp/xtransfer-bench-lab}
-export LAB_NODE_PREFIX=xtbench LAB_C2S_BASE=26220 LAB_API_BASE=26280 LAB_TLS_PORT=26230
+export LAB_NODE_PREFIX=xtbench LAB_C2S_BASE=26220 LAB_API_BASE=26280 LAB_TLS_PORT=26230 LAB_PLAIN_BASE=26240 LAB_DNS_PORT=26253
 export LAB_USERS=$N
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -54,6 +54,9 @@ else
   # Registering costs the server two PBKDF2 per user: allow ~25/s at the worst.
   timeout $((180 + N / 25)) bash test/lab/start.sh
 fi
+
+# The lab's c2s listeners require STARTTLS with the lab CA's certificate (test/lab/README.md).
+export NODE_EXTRA_CA_CERTS="$XTRANSFER_LAB_DIR/ca.crt"
 
 # Every phase bounds itself; this bounds the whole run (setups, three drains, two baselines).
 timeout --kill-after=30 "${BENCH_TIMEOUT:-$((1200 + N / 4))}" node bench/bench.mjs

@@ -10,6 +10,8 @@ npm run build --silent
 bash test/lab/start.sh
 # shellcheck disable=SC1091
 source "${XTRANSFER_LAB_DIR:-/tmp/xtransfer-lab}/lab.env"
+# The lab's c2s listeners require STARTTLS with a certificate of the lab's private CA.
+export NODE_EXTRA_CA_CERTS="$LAB_CA_CERT"
 
 fleet_pid=""
 cleanup() {

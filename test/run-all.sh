@@ -12,11 +12,18 @@ command -v tmux >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninterac
 npm run typecheck
 npm run lint
 npm run build
+# Third-party XMPP clients (Debian packages, a C client built against libstrophe) for
+# test/integration/third-party-clients.test.ts.
+bash test/clients/install.sh
 
 # The trap first: a failing start still stops what did start.
 trap 'bash test/lab/stop.sh; bash test/lab/prosody-stop.sh' EXIT
 bash test/lab/start.sh
 bash test/lab/prosody-start.sh
+# The lab's c2s listeners require STARTTLS with a certificate of the lab's private CA: every
+# client in the tests (and the CLI they run) trusts it this way, as an operator's would.
+NODE_EXTRA_CA_CERTS="${XTRANSFER_LAB_DIR:-/tmp/xtransfer-lab}/ca.crt"
+export NODE_EXTRA_CA_CERTS
 
 # Integration tests share one lab, so files run one at a time.
 node --import tsx --test --test-concurrency=1 test/unit/*.test.ts test/integration/*.test.ts

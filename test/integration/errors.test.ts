@@ -57,7 +57,7 @@ test('a certificate that does not verify (self-signed, STARTTLS): exit 6', async
 })
 
 test('TLS is the default: a server that offers no TLS is refused before the password is sent (exit 6)', async () => {
-  const run = await drain(serviceVariant(`xmpp://127.0.0.1:${lab.nodes[0].c2sPort}`, false), ['--debug'])
+  const run = await drain(serviceVariant(`xmpp://127.0.0.1:${lab.nodes[0].plainPort}`, false), ['--debug'])
   assert.equal(run.code, 6, run.stderr)
   assert.match(run.stderr, /offered no TLS/)
   assert.doesNotMatch(run.stderr, /<auth /, 'no SASL exchange may start on a plain socket')

@@ -97,7 +97,7 @@ test('drain with no NODE asks which node, showing session counts', async () => {
   const term = Terminal.start(['drain', '--config', labConfigPath(lab), '--dry-run'])
   try {
     const screen = await term.waitFor(/Which node do you want to drain\?/)
-    assert.match(screen, /node-2 +127\.0\.0\.1:25222 +\(2 sessions\)/)
+    assert.match(screen, new RegExp(`node-2 +127\\.0\\.0\\.1:${lab.nodes[1].c2sPort} +\\(2 sessions\\)`))
     term.press('Down', 'Enter')
     assert.equal(await term.exitCode(), 0)
     assert.match(term.screen(), /drain plan: 2 sessions/)

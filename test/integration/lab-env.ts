@@ -7,8 +7,12 @@ export interface LabNode {
   index: number
   /** Erlang node name, as connected_users_info reports it. */
   name: string
+  /** The node's default c2s listener: STARTTLS required, certificate of the lab CA. */
   c2sPort: number
   service: string
+  /** Its one plain listener (no TLS), for what needs no encryption (the benchmark's login floor). */
+  plainPort: number
+  plainService: string
   api: string
 }
 
@@ -21,6 +25,12 @@ export interface LabEnv {
   userPassword: string
   userCount: number
   nodes: LabNode[]
+  /** The lab's private CA: clients trust it through NODE_EXTRA_CA_CERTS. */
+  caCert: string
+  /** The lab's DNS server (127.0.0.1): `_xmpp-client._tcp.<domain>` SRV for every node. */
+  dnsPort: number
+  /** STARTTLS with a self-signed certificate: must be refused. */
+  untrustedTlsPort: number
 }
 
 export const LAB_DIR = process.env.XTRANSFER_LAB_DIR ?? '/tmp/xtransfer-lab'
@@ -46,7 +56,11 @@ export function readLabEnv(dir = LAB_DIR): LabEnv {
   const nodes: LabNode[] = []
   for (let index = 1; index <= count; index++) {
     const c2sPort = Number(need(`LAB_C2S_${index}`))
-    nodes.push({index, name: need(`LAB_NODE_${index}`), c2sPort, service: `xmpp://${host}:${c2sPort}`, api: need(`LAB_API_${index}`)})
+    const plainPort = Number(need(`LAB_PLAIN_${index}`))
+    nodes.push({
+      index, name: need(`LAB_NODE_${index}`), c2sPort, service: `xmpp://${host}:${c2sPort}`,
+      plainPort, plainService: `xmpp://${host}:${plainPort}`, api: need(`LAB_API_${index}`),
+    })
   }
   let adminPassword: string
   try {
@@ -64,6 +78,9 @@ export function readLabEnv(dir = LAB_DIR): LabEnv {
     userPassword: need('LAB_USER_PASSWORD'),
     userCount: Number(env.LAB_USERS || 0),
     nodes,
+    caCert: need('LAB_CA_CERT'),
+    dnsPort: Number(need('LAB_DNS_PORT')),
+    untrustedTlsPort: Number(need('LAB_TLS_PORT')),
   }
 }
 
@@ -80,9 +97,16 @@ function portOpen(host: string, port: number, ms = 1000): Promise<boolean> {
   })
 }
 
-/** lab.env, with every node's c2s port accepting connections; throws "lab not running" otherwise. */
+/**
+ * lab.env, with every node's c2s port accepting connections; throws "lab not running" otherwise.
+ * Node reads NODE_EXTRA_CA_CERTS once, at start: a test process without the lab CA would fail
+ * every TLS login with a certificate error, so say what to run instead.
+ */
 export async function requireLab(): Promise<LabEnv> {
   const lab = readLabEnv()
+  if (process.env.NODE_EXTRA_CA_CERTS !== lab.caCert) {
+    throw new Error(`the lab's c2s listeners need TLS with the lab CA: run the tests with NODE_EXTRA_CA_CERTS=${lab.caCert} (test/run-all.sh sets it)`)
+  }
   for (const node of lab.nodes) {
     if (!(await portOpen(lab.host, node.c2sPort))) throw new Error(`${NOT_RUNNING} (node ${node.index}: nothing listens on ${lab.host}:${node.c2sPort})`)
   }

@@ -7,7 +7,10 @@
 #   cookie                  private Erlang cookie (0600)
 #   admin.password          admin's password (0600)
 #   admin.curlrc            curl config with the admin's HTTP Basic credentials (0600)
-#   tls/example.test.pem    self-signed key+cert (for the STARTTLS-required listener)
+#   ca.crt ca.key           the lab's private CA (key 0600); clients trust ca.crt
+#   tls/example.test.pem    server key+cert signed by it (every node's STARTTLS listener)
+#   tls/self-signed.*       the untrusted STARTTLS endpoint's certificate (LAB_TLS_PORT)
+#   dns/ untrusted-tls/     helper processes (pid, log; dns/srv.txt: the SRV records)
 #   node<i>/                per node, owned by ejabberd:
 #     ejabberd.yml ejabberdctl.cfg inetrc nodename ports
 #     spool/ logs/ home/
@@ -58,16 +61,19 @@ lab_settings() {
   LAB_C2S_BASE=${LAB_C2S_BASE:-25220}
   LAB_API_BASE=${LAB_API_BASE:-25280}
   LAB_TLS_PORT=${LAB_TLS_PORT:-25230}
+  LAB_PLAIN_BASE=${LAB_PLAIN_BASE:-25240}
+  LAB_DNS_PORT=${LAB_DNS_PORT:-25253}
   LAB_USERS=${LAB_USERS:-400}
   LAB_USER_PASSWORD=${LAB_USER_PASSWORD:-lab-user-pw}
   LAB_REGISTER_PARALLEL=${LAB_REGISTER_PARALLEL:-16}
   LAB_LOGLEVEL=${LAB_LOGLEVEL:-info}
   LAB_PASSWORD_FORMAT=${LAB_PASSWORD_FORMAT:-scram}
   local n
-  for n in LAB_C2S_BASE LAB_API_BASE LAB_TLS_PORT LAB_USERS LAB_REGISTER_PARALLEL; do
+  for n in LAB_C2S_BASE LAB_API_BASE LAB_TLS_PORT LAB_PLAIN_BASE LAB_DNS_PORT LAB_USERS LAB_REGISTER_PARALLEL; do
     [[ ${!n} =~ ^[0-9]+$ ]] || lab_die "$n must be a number (got '${!n}')"
   done
-  ((LAB_C2S_BASE + LAB_NODE_COUNT < 65536 && LAB_API_BASE + LAB_NODE_COUNT < 65536 && LAB_TLS_PORT < 65536)) ||
+  ((LAB_C2S_BASE + LAB_NODE_COUNT < 65536 && LAB_API_BASE + LAB_NODE_COUNT < 65536 && LAB_TLS_PORT < 65536 &&
+    LAB_PLAIN_BASE + LAB_NODE_COUNT < 65536 && LAB_DNS_PORT < 65536)) ||
     lab_die "ports out of range"
   # Written unquoted into lab.env and into JSON bodies: keep it plain.
   [[ $LAB_USER_PASSWORD =~ ^[A-Za-z0-9._+-]+$ ]] ||
@@ -97,6 +103,7 @@ lab_settings() {
 lab_node_dir() { printf '%s/node%s' "$LAB_DIR" "$1"; }
 lab_node_name() { printf '%s%s@localhost' "$LAB_NODE_PREFIX" "$1"; }
 lab_c2s_port() { echo $((LAB_C2S_BASE + $1)); }
+lab_plain_port() { echo $((LAB_PLAIN_BASE + $1)); }
 lab_api_port() { echo $((LAB_API_BASE + $1)); }
 lab_api_url() { printf 'http://127.0.0.1:%s/api' "$(lab_api_port "$1")"; }
 
@@ -120,8 +127,87 @@ lab_recorded_ports() {
 lab_check_ports_free() {
   local busy
   busy=$(xt_busy_ports "$@") || return 0
-  lab_die "port(s) already in use: $busy (another lab or service?). Pick other ports with LAB_C2S_BASE / LAB_API_BASE / LAB_TLS_PORT, or stop it."
+  lab_die "port(s) already in use: $busy (another lab or service?). Pick other ports with LAB_C2S_BASE / LAB_API_BASE / LAB_TLS_PORT / LAB_PLAIN_BASE / LAB_DNS_PORT, or stop it."
 }
+
+# --- the lab's helper processes (Node, run with tsx) -------------------------------
+# dns: dns-server.ts, the SRV records clients find the nodes with (LAB_DNS_PORT);
+# untrusted-tls: untrusted-tls.ts, STARTTLS with a self-signed certificate (LAB_TLS_PORT).
+# Each lives in $LAB_DIR/<name>/ (pid, ready, <name>.log) and is only ever signalled by the
+# PID recorded there, after its command line is checked (a recycled PID is never signalled).
+lab_dns_records() { printf '%s/dns/srv.txt' "$LAB_DIR"; }
+
+lab_helper_pid() {
+  local name=$1 f="$LAB_DIR/$1/pid" pid cmd
+  [[ -r $f ]] || return 1
+  pid=$(<"$f")
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *"test/lab/$name"* && $cmd == *" --ready $LAB_DIR/$name/ready "* ]] || return 1
+  echo "$pid"
+}
+lab_dns_pid() { lab_helper_pid dns; }
+
+# lab_helper_start NAME SCRIPT ARGS...: starts it detached, waits (15 s) for its ready file
+# (which holds its PID), records the PID.
+lab_helper_start() {
+  local name=$1 script=$2 dir="$LAB_DIR/$1" repo pid deadline
+  shift 2
+  repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  if pid=$(lab_helper_pid "$name"); then
+    lab_log "$name already runs (PID $pid)"
+    return 0
+  fi
+  [[ -d $repo/node_modules/tsx ]] || lab_die "no $repo/node_modules/tsx: run npm ci first (the lab's $name runs with tsx)"
+  mkdir -p "$dir"
+  rm -f "$dir/ready"
+  (
+    cd "$repo"
+    exec setsid node --import tsx "test/lab/$script" "$@" --ready "$dir/ready" </dev/null >>"$dir/$name.log" 2>&1
+  ) &
+  pid=$!
+  echo "$pid" >"$dir/pid"
+  deadline=$(($(xt_now_ms) + 15000))
+  until [[ -s $dir/ready ]]; do
+    kill -0 "$pid" 2>/dev/null || { tail -n 5 "$dir/$name.log" >&2; lab_die "the lab's $name exited (see $dir/$name.log)"; }
+    (($(xt_now_ms) < deadline)) || lab_die "the lab's $name was not ready after 15 s (see $dir/$name.log)"
+    sleep 0.05
+  done
+  [[ $(<"$dir/ready") == "$pid" ]] || lab_die "the lab's $name: ready file names PID $(<"$dir/ready"), not $pid"
+}
+
+lab_helper_stop() {
+  local name=$1 pid
+  pid=$(lab_helper_pid "$name") || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  lab_wait_pid_exit "$pid" 5 || lab_die "the lab's $name (PID $pid) would not exit"
+  rm -f "$LAB_DIR/$name/pid" "$LAB_DIR/$name/ready"
+  lab_log "$name stopped (PID $pid)"
+}
+
+# The DNS server: writes the records file (every node in) unless it exists.
+lab_dns_start() {
+  local dir="$LAB_DIR/dns" i
+  mkdir -p "$dir"
+  if [[ ! -f $dir/srv.txt ]]; then
+    for ((i = 1; i <= LAB_NODE_COUNT; i++)); do echo "$i $(lab_c2s_port "$i") in"; done >"$dir/srv.txt"
+    echo "$LAB_DNS_PORT" >"$dir/port"
+  fi
+  lab_helper_start dns dns-server.ts --port "$(<"$dir/port")" --domain "$LAB_DOMAIN" --records "$dir/srv.txt"
+  lab_record_pids
+  lab_log "DNS server on 127.0.0.1:$(<"$dir/port") (PID $(lab_helper_pid dns)): _xmpp-client._tcp.$LAB_DOMAIN SRV -> $(awk '$3 == "in" { printf "%s ", $2 }' "$dir/srv.txt")"
+}
+lab_dns_stop() { lab_helper_stop dns; }
+
+lab_untrusted_start() {
+  local dir="$LAB_DIR/untrusted-tls"
+  mkdir -p "$dir"
+  [[ -f $dir/port ]] || echo "$LAB_TLS_PORT" >"$dir/port"
+  lab_helper_start untrusted-tls untrusted-tls.ts --port "$(<"$dir/port")" --domain "$LAB_DOMAIN" \
+    --pem "$LAB_DIR/tls/self-signed.pem"
+  lab_record_pids
+}
+lab_untrusted_stop() { lab_helper_stop untrusted-tls; }
 
 # Fails if an Erlang node with one of our short names is registered in epmd
 # (another lab with the same LAB_NODE_PREFIX).
@@ -328,13 +414,15 @@ lab_record_pids() {
   if ((${#list[@]})); then printf '%s\n' "${list[@]}" >"$LAB_DIR/pids"; else : >"$LAB_DIR/pids"; fi
   if [[ -f $LAB_DIR/lab.env ]]; then
     tmp="$LAB_DIR/lab.env.tmp"
-    grep -v -E '^LAB_PIDS=|^LAB_PID_[0-9]+=' "$LAB_DIR/lab.env" >"$tmp" || true
+    grep -v -E '^LAB_PIDS=|^LAB_PID_[0-9]+=|^LAB_DNS_PID=|^LAB_UNTRUSTED_TLS_PID=' "$LAB_DIR/lab.env" >"$tmp" || true
     {
       printf 'LAB_PIDS=%s\n' "$(
         IFS=,
         echo "${list[*]}"
       )"
       for ((i = 1; i <= LAB_NODE_COUNT; i++)); do printf 'LAB_PID_%s=%s\n' "$i" "${per[$i]}"; done
+      printf 'LAB_DNS_PID=%s\n' "$(lab_helper_pid dns || true)"
+      printf 'LAB_UNTRUSTED_TLS_PID=%s\n' "$(lab_helper_pid untrusted-tls || true)"
     } >>"$tmp"
     mv "$tmp" "$LAB_DIR/lab.env"
   fi

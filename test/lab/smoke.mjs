@@ -138,13 +138,13 @@ try {
   check(k.status === 200 && wentOffline && gone, "kick_session {user,host,resource,reason} ended smoke-2",
     `result ${JSON.stringify(k.body)}, client disconnected=${wentOffline}, stream error=${victim.errors.map((e) => `${e.condition || e.message}${e.text ? ` "${e.text}"` : ""}`).join(",")}, unlisted=${gone}`);
 
-  // --- the admin logs in over XMPP (PLAIN, plain TCP) -----------------------
+  // --- the admin logs in over XMPP (PLAIN after STARTTLS, lab CA) ------------
   const admin = login({ port: env.LAB_C2S_1, username: "admin", password: adminPassword, resource: "smoke-admin" });
   clients.push(admin);
   const aj = await admin.start();
   check(String(aj) === `admin@${domain}/smoke-admin`, "admin logs in with PLAIN on node 1", String(aj));
 
-  // --- STARTTLS-required listener: certificate verification fails cleanly ----
+  // --- the untrusted STARTTLS endpoint: certificate verification fails --------
   const tls = login({ port: env.LAB_TLS_PORT, username: "user0003", password: env.LAB_USER_PASSWORD, resource: "smoke-tls" });
   let tlsError;
   try {

@@ -33,12 +33,16 @@ id "$LAB_RUN_USER" >/dev/null 2>&1 || lab_die "no user $LAB_RUN_USER (is the eja
 
 # --- ports --------------------------------------------------------------------
 ports=()
-for ((i = 1; i <= LAB_NODE_COUNT; i++)); do ports+=("$(lab_c2s_port "$i")" "$(lab_api_port "$i")"); done
-ports+=("$LAB_TLS_PORT")
+for ((i = 1; i <= LAB_NODE_COUNT; i++)); do ports+=("$(lab_c2s_port "$i")" "$(lab_plain_port "$i")" "$(lab_api_port "$i")"); done
+ports+=("$LAB_TLS_PORT" "$LAB_DNS_PORT")
 if [[ $(printf '%s\n' "${ports[@]}" | sort | uniq -d) ]]; then
-  lab_die "the lab's ports overlap: ${ports[*]} (check LAB_C2S_BASE, LAB_API_BASE, LAB_TLS_PORT)"
+  lab_die "the lab's ports overlap: ${ports[*]} (check LAB_C2S_BASE, LAB_PLAIN_BASE, LAB_API_BASE, LAB_TLS_PORT, LAB_DNS_PORT)"
 fi
 lab_check_ports_free "${ports[@]}"
+if command -v ss >/dev/null 2>&1 && [[ -n $(ss -Hlun "sport = :$LAB_DNS_PORT" 2>/dev/null) ]]; then
+  lab_die "UDP port $LAB_DNS_PORT is already in use (another lab's DNS server?). Pick another with LAB_DNS_PORT."
+fi
+command -v node >/dev/null 2>&1 || lab_die "node is missing (the lab's DNS server runs on Node)"
 lab_check_node_names_free
 
 # --- lab dir, secrets, certificate --------------------------------------------
@@ -66,29 +70,57 @@ rand_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 cookie=$(<"$LAB_DIR/cookie")
 admin_password=$(head -n1 "$LAB_DIR/admin.password")
 
+# TLS as in production: a private CA made for this lab start (its key 0600, readable by root
+# only, in the lab dir), and a server certificate for the domain signed by it, which every
+# node's default c2s listener presents. Tests trust the CA through NODE_EXTRA_CA_CERTS. A
+# self-signed certificate is for the untrusted STARTTLS endpoint on LAB_TLS_PORT
+# (untrusted-tls.ts: ejabberd 23.01 cannot serve it on one listener only, see that file).
 tls_dir="$LAB_DIR/tls"
 mkdir -p "$tls_dir"
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$LAB_DOMAIN" \
-  -addext "subjectAltName=DNS:$LAB_DOMAIN" \
-  -keyout "$tls_dir/$LAB_DOMAIN.key" -out "$tls_dir/$LAB_DOMAIN.crt" 2>/dev/null ||
-  lab_die "openssl could not make the self-signed certificate"
-cat "$tls_dir/$LAB_DOMAIN.key" "$tls_dir/$LAB_DOMAIN.crt" >"$tls_dir/$LAB_DOMAIN.pem"
-rm -f "$tls_dir/$LAB_DOMAIN.key"
-chown -R "$LAB_RUN_USER:$LAB_RUN_USER" "$tls_dir"
-chmod 0750 "$tls_dir"
+(
+  umask 077
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=xtransfer lab CA $LAB_DOMAIN" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$LAB_DIR/ca.key" -out "$LAB_DIR/ca.crt" 2>/dev/null ||
+    lab_die "openssl could not make the lab CA"
+  openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$LAB_DOMAIN" \
+    -keyout "$tls_dir/server.key" -out "$tls_dir/server.csr" 2>/dev/null ||
+    lab_die "openssl could not make the server key"
+  printf '%s\n' "subjectAltName=DNS:$LAB_DOMAIN,DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" >"$tls_dir/server.ext"
+  openssl x509 -req -in "$tls_dir/server.csr" -CA "$LAB_DIR/ca.crt" -CAkey "$LAB_DIR/ca.key" -CAcreateserial \
+    -days 30 -extfile "$tls_dir/server.ext" -out "$tls_dir/server.crt" 2>/dev/null ||
+    lab_die "openssl could not sign the server certificate"
+  cat "$tls_dir/server.key" "$tls_dir/server.crt" >"$tls_dir/$LAB_DOMAIN.pem"
+  rm -f "$tls_dir/server.key" "$tls_dir/server.csr" "$tls_dir/server.ext" "$LAB_DIR/ca.srl"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$LAB_DOMAIN" \
+    -addext "subjectAltName=DNS:$LAB_DOMAIN" \
+    -keyout "$tls_dir/self-signed.key" -out "$tls_dir/self-signed.crt" 2>/dev/null ||
+    lab_die "openssl could not make the self-signed certificate"
+  cat "$tls_dir/self-signed.key" "$tls_dir/self-signed.crt" >"$tls_dir/self-signed.pem"
+  rm -f "$tls_dir/self-signed.key"
+)
+openssl verify -CAfile "$LAB_DIR/ca.crt" "$tls_dir/server.crt" >/dev/null ||
+  lab_die "the server certificate does not verify against the lab CA"
+chmod 0600 "$LAB_DIR/ca.key"
+chmod 0644 "$LAB_DIR/ca.crt" "$tls_dir/server.crt" "$tls_dir/self-signed.crt"
 chmod 0640 "$tls_dir/$LAB_DOMAIN.pem"
-chmod 0644 "$tls_dir/$LAB_DOMAIN.crt"
+chown -R "$LAB_RUN_USER:$LAB_RUN_USER" "$tls_dir"
+chown root:root "$tls_dir/self-signed.pem"
+chmod 0600 "$tls_dir/self-signed.pem"
+chmod 0750 "$tls_dir"
 
 # --- per-node configuration ---------------------------------------------------
 write_node_config() {
-  local i=$1 dir name c2s api
+  local i=$1 dir name c2s plain api
   dir=$(lab_node_dir "$i")
   name=$(lab_node_name "$i")
   c2s=$(lab_c2s_port "$i")
+  plain=$(lab_plain_port "$i")
   api=$(lab_api_port "$i")
   mkdir -p "$dir/spool" "$dir/logs" "$dir/home"
   echo "$name" >"$dir/nodename"
-  if ((i == 1)); then echo "$c2s $api $LAB_TLS_PORT" >"$dir/ports"; else echo "$c2s $api" >"$dir/ports"; fi
+  echo "$c2s $plain $api" >"$dir/ports"
   cp /etc/ejabberd/inetrc "$dir/inetrc" 2>/dev/null ||
     printf '%s\n' '{lookup,["file","native"]}.' '{host,{127,0,0,1}, ["localhost","hostalias"]}.' \
       '{file, resolv, "/etc/resolv.conf"}.' >"$dir/inetrc"
@@ -126,6 +158,16 @@ listen:
     ip: "127.0.0.1"
     module: ejabberd_c2s
     backlog: 1024
+    starttls: true
+    starttls_required: true
+    max_stanza_size: 8388608
+    shaper: none
+    access: c2s
+  -
+    port: $plain
+    ip: "127.0.0.1"
+    module: ejabberd_c2s
+    backlog: 1024
     starttls: false
     starttls_required: false
     max_stanza_size: 8388608
@@ -139,20 +181,6 @@ listen:
     request_handlers:
       /api: mod_http_api
 EOF
-    if ((i == 1)); then
-      cat <<EOF
-  -
-    port: $LAB_TLS_PORT
-    ip: "127.0.0.1"
-    module: ejabberd_c2s
-    backlog: 1024
-    starttls: true
-    starttls_required: true
-    max_stanza_size: 8388608
-    shaper: none
-    access: c2s
-EOF
-    fi
     cat <<EOF
 
 acl:
@@ -314,21 +342,26 @@ lab_log "registered $registered users in $reg_time s"
   for ((i = 1; i <= LAB_NODE_COUNT; i++)); do
     echo "LAB_NODE_$i=$(lab_node_name "$i")"
     echo "LAB_C2S_$i=$(lab_c2s_port "$i")"
+    echo "LAB_PLAIN_$i=$(lab_plain_port "$i")"
     echo "LAB_API_$i=$(lab_api_url "$i")"
   done
   echo "LAB_TLS_PORT=$LAB_TLS_PORT"
-  echo "LAB_TLS_CERT=$tls_dir/$LAB_DOMAIN.crt"
+  echo "LAB_TLS_CERT=$tls_dir/self-signed.crt"
+  echo "LAB_CA_CERT=$LAB_DIR/ca.crt"
+  echo "LAB_DNS_PORT=$LAB_DNS_PORT"
+  echo "LAB_SRV_NAME=_xmpp-client._tcp.$LAB_DOMAIN"
   echo "LAB_COOKIE_FILE=$LAB_DIR/cookie"
   echo "LAB_CONFIG=$LAB_DIR/xtransfer.yaml"
 } >"$LAB_DIR/lab.env"
-lab_record_pids # appends LAB_PIDS, LAB_PID_<i>; writes $LAB_DIR/pids
+lab_record_pids # appends LAB_PIDS, LAB_PID_<i>, LAB_DNS_PID; writes $LAB_DIR/pids
+lab_dns_start
+lab_untrusted_start
 
 {
   echo "domain: $LAB_DOMAIN"
   echo "admin:"
   echo "  jid: $LAB_ADMIN_JID"
   echo "  service: xmpp://127.0.0.1:$(lab_c2s_port 1)"
-  echo "  insecurePlain: true"
   echo "  passwordFile: $LAB_ADMIN_PASSWORD_FILE"
   echo "directory:"
   echo "  type: ejabberd"
@@ -351,7 +384,10 @@ for ((i = 1; i <= LAB_NODE_COUNT; i++)); do
   printf '%-7s %-20s %-16s %-30s %-8s %s\n' "node-$i" "$(lab_node_name "$i")" \
     "127.0.0.1:$(lab_c2s_port "$i")" "$(lab_api_url "$i")" "$pid" "$limits"
 done
-printf '%-7s %-20s %-16s (STARTTLS required, self-signed cert for %s)\n' tls "$(lab_node_name 1)" "127.0.0.1:$LAB_TLS_PORT" "$LAB_DOMAIN"
+printf 'c2s listeners require STARTTLS with a certificate of the lab CA %s (NODE_EXTRA_CA_CERTS=%s)\n' "$LAB_DIR/ca.crt" "$LAB_DIR/ca.crt"
+printf '%-7s plain c2s (no TLS, for the login floor): %s\n' plain "$(for ((i = 1; i <= LAB_NODE_COUNT; i++)); do printf '127.0.0.1:%s ' "$(lab_plain_port "$i")"; done)"
+printf '%-7s %-20s %-16s (STARTTLS, then a self-signed cert: must be refused; untrusted-tls.ts)\n' tls - "127.0.0.1:$LAB_TLS_PORT"
+printf '%-7s DNS SRV _xmpp-client._tcp.%s on 127.0.0.1:%s (test/lab/dns.sh remove|add N)\n' dns "$LAB_DOMAIN" "$LAB_DNS_PORT"
 printf '\nusers: %s registered (user%04d..user%04d, password %s) in %s s; admin %s (password in %s)\n' \
   "$LAB_USERS" 1 "$LAB_USERS" "$LAB_USER_PASSWORD" "$reg_time" "$LAB_ADMIN_JID" "$LAB_ADMIN_PASSWORD_FILE"
 printf 'files: %s/lab.env %s/xtransfer.yaml %s/pids; stop with test/lab/stop.sh [--wipe]\n' "$LAB_DIR" "$LAB_DIR" "$LAB_DIR"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops the nodes of the xtransfer ejabberd lab (only ours, by PID), waits for
-# their VMs to exit. No lab running: exits 0 quietly. --wipe: also removes the
+# Stops the nodes of the xtransfer ejabberd lab and its DNS server (only ours, by
+# PID), waits for them to exit. No lab running: exits 0 quietly. --wipe: also removes the
 # lab dir. epmd is left alone.
 #   test/lab/stop.sh [--wipe]
 set -euo pipefail
@@ -67,6 +67,8 @@ if ((${#running[@]} + ${#strays[@]})); then
   ((failed == 0)) || lab_die "some lab nodes did not stop"
   lab_log "stopped ${#running[@]} node(s) [${running[*]-}]${strays[*]:+ and stray PIDs ${strays[*]}} in $(xt_elapsed "$t0") s"
 fi
+lab_dns_stop
+lab_untrusted_stop
 if ((wipe)); then
   rm -rf -- "$LAB_DIR"
 else

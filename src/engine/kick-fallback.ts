@@ -24,7 +24,7 @@ export async function kickStuckSessions(
   options: {waitMs: number; pollMs: number},
   onSettled: (record: TransferRecord) => void,
 ): Promise<void> {
-  if (!control.abilities.kick || records.length === 0) return
+  if (records.length === 0 || !(await control.abilities()).kick) return
   const kickedAt = clock.now()
   // A copy per record, watched from the kick: the watcher fills in where it went.
   const watched = new Map<TransferRecord, TransferRecord>()

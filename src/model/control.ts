@@ -1,12 +1,17 @@
 import type {Element} from '@xmpp/xml'
 
+import type {ServerAddress, StreamCondition} from '../protocol/index.js'
+
 /**
  * How xtransfer acts on sessions: what it sends and closes. Built once per run
  * (cluster/open-cluster.ts) beside the read-only SessionDirectory.
  */
 export interface SessionControl {
-  /** What this server lets us do besides sending iqs on the admin's own session. */
-  readonly abilities: ControlAbilities
+  /**
+   * What this server lets us do besides sending iqs on the admin's own session: asked once
+   * (whether the server companion is there) and kept.
+   */
+  abilities(): Promise<ControlAbilities>
   /**
    * Log the admin in where packets go out, before the first one (a refused login is
    * then an error before anything was sent, not a failed send).
@@ -22,6 +27,20 @@ export interface SessionControl {
   sendAsDomain(stanza: string, from: string, to: string): Promise<void>
   /** Close one session, the server's own way (abilities.kick). */
   kick(jid: string, reason: string): Promise<void>
+  /**
+   * Close a session's socket without a stream error, so that XEP-0198 keeps it resumable and
+   * the client resumes it on another node (abilities.handover; refused when not resumable).
+   */
+  handover(session: SessionRef): Promise<ActionResult>
+  /** `<see-other-host>` to this address (abilities.redirect). */
+  redirect(session: SessionRef, to: ServerAddress): Promise<ActionResult>
+  /** A stream error with this condition: the client's own reconnect logic takes over (abilities.close). */
+  closeStream(session: SessionRef, condition: StreamCondition, text?: string): Promise<ActionResult>
+  /** The node takes no new client connections (or sends them to `redirectTo`); its sessions stay (abilities.cordon). */
+  cordon(node: string, redirectTo?: ServerAddress): Promise<void>
+  uncordon(node: string): Promise<void>
+  /** Each node's cordon, by configured node name (abilities.cordon). */
+  cordons(): Promise<Map<string, CordonState>>
   /** How often the admin link dropped and came back during this run. */
   readonly reconnects: number
   close(): Promise<void>
@@ -30,6 +49,33 @@ export interface SessionControl {
 export interface ControlAbilities {
   sendAsDomain: boolean
   kick: boolean
+  /** The server companion is there: handover, redirect, close with a chosen condition, cordon. */
+  handover: boolean
+  redirect: boolean
+  close: boolean
+  cordon: boolean
+}
+
+/** A session to act on: its full JID and the node it is on. */
+export interface SessionRef {
+  jid: string
+  node: string
+}
+
+/** Without the server companion, none of its actions. */
+export const NO_COMPANION = {handover: false, redirect: false, close: false, cordon: false} as const
+
+/** What the server did with one action on a session. */
+export type ActionResult =
+  | {kind: 'done'}
+  /** Not done, with the server's reason (e.g. `not-resumable`, `no-session`). */
+  | {kind: 'refused'; reason: string}
+
+export interface CordonState {
+  cordoned: boolean
+  /** `refuse`: new connections are refused; `redirect`: they get see-other-host to `redirect`. */
+  mode?: 'refuse' | 'redirect'
+  redirect?: string
 }
 
 /** The server cannot do what was asked of this control. */

@@ -11,6 +11,15 @@ export interface SessionInfo {
   ip?: string
   port?: number
   uptimeSeconds: number
+  /**
+   * XEP-0198, when the server says (the companion): `pending` = its socket is gone and the
+   * session waits for the client to resume it.
+   */
+  streamManagement?: 'none' | 'active' | 'pending'
+  /** A socket close now would leave it resumable (the companion says). */
+  resumable?: boolean
+  /** The client's XEP-0115 caps node, when the server knows it: which software this is. */
+  capsNode?: string
 }
 
 /** A node the server says is part of the cluster. */

@@ -107,7 +107,7 @@ export function checkRequest(config: Config, request: TransferRequest, {stateDir
       if (!request.to && (request.count !== undefined || request.share !== undefined)) throw new UsageError('--count and --share need --to NODE')
       break
     case 'resume':
-      resumableRun(readRun(runsIn(stateDir), request.runId), request.expect)
+      resumableRun(readRun(runsIn(stateDir), request.runId), request.expect, runsIn(stateDir))
       break
     default:
       break
@@ -263,14 +263,10 @@ async function planRebalanceRequest(request: Extract<TransferRequest, {command: 
  * appeared on its source since. A run that a later run took sessions from is refused.
  */
 async function planResume(request: Extract<TransferRequest, {command: 'resume'}>, {config, directory, stateDir}: PlanDeps): Promise<TransferPlan> {
-  const state = resumableRun(readRun(runsIn(stateDir), request.runId), request.expect)
+  const state = resumableRun(readRun(runsIn(stateDir), request.runId), request.expect, runsIn(stateDir))
   const {header} = state
   const settledBefore = [...state.records.values()].filter((record) => state.settled.has(record.jid))
   const pending = state.planned.filter((entry) => !state.settled.has(entry.jid))
-  const later = supersededBy(state, runsIn(stateDir), new Set(pending.map((entry) => entry.jid)))
-  if (later) {
-    throw new UsageError(`run ${header.id} was superseded by run ${later.id} (a ${later.command} started ${later.startedAt}) which took ${later.taken} of its sessions: start a new run instead`)
-  }
   const [servers, listed] = await Promise.all([directory.listServers(), directory.listSessions()])
   const up = upNodes(config, servers)
   const now = new Map(listed.map((session) => [session.jid, session]))
@@ -363,12 +359,18 @@ function supersededBy(state: RunState, runsDir: string, pending: Set<string>): {
   return undefined
 }
 
-function resumableRun(state: RunState, expect?: {command: TransferCommandName; source: string}): RunState {
+/** The run, if it can be resumed: the one the operator meant, not finished, not superseded by a later run. */
+function resumableRun(state: RunState, expect: {command: TransferCommandName; source: string} | undefined, runsDir: string): RunState {
   const {header} = state
   if (expect && (header.command !== expect.command || header.source !== expect.source)) {
     throw new UsageError(`run ${header.id} is a ${header.command}${header.source ? ` of ${header.source}` : ''}, not a ${expect.command} of ${expect.source}`)
   }
   if (state.finished) throw new UsageError(`run ${header.id} finished already (exit ${state.finished.exitCode}): see xtransfer report ${header.id}`)
+  const pending = new Set(state.planned.filter((entry) => !state.settled.has(entry.jid)).map((entry) => entry.jid))
+  const later = supersededBy(state, runsDir, pending)
+  if (later) {
+    throw new UsageError(`run ${header.id} was superseded by run ${later.id} (a ${later.command} started ${later.startedAt}) which took ${later.taken} of its sessions: start a new run instead`)
+  }
   return state
 }
 

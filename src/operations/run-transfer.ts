@@ -76,7 +76,7 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
   if (plan.items.length === 0 && !carriedOver?.inFlight.length) {
     return {report: reportWithoutRun(plan, settings, clock.now(), false, [...plan.notes]), interrupted: false, exitCode: EXIT.ok}
   }
-  if (settings.from === 'domain' && !control.abilities.sendAsDomain) throw new UsageError('this directory cannot send stanzas as the domain: use --from admin')
+  if (settings.from === 'domain' && !(await control.abilities()).sendAsDomain) throw new UsageError('this directory cannot send stanzas as the domain: use --from admin')
   const sender: PacketSender = settings.from === 'admin'
     ? adminPacketSender((node, iq, timeoutMs) => control.request(node, iq, timeoutMs), {domain: config.domain, namespaces: namespacesFor(settings.namespace), ackTimeoutMs: settings.ackTimeoutMs})
     : domainPacketSender((stanza, from, to) => control.sendAsDomain(stanza, from, to), {domain: config.domain, namespaces: namespacesFor(settings.namespace)})

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {createServer, type Server} from 'node:http'
 import {type AddressInfo} from 'node:net'
 import {after, before, test} from 'node:test'
@@ -43,7 +46,8 @@ test('the directory stays down mid-run for longer than --wait: sending stops, wh
   const port = (proxy.address() as AddressInfo).port
   const config = variantConfig(lab, (yaml) => yaml.replace(/api: .*/, `api: http://127.0.0.1:${port}/api\n  retryFor: 2s`))
   try {
-    const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', config, '--rate', '3', '--wait', '3s'])
+    const state = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
+    const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', config, '--rate', '3', '--wait', '3s'], {env: {XTRANSFER_STATE_DIR: state}})
     // Break it once sending is under way (a fixed pause raced the CLI's start on a busy machine).
     const deadline = Date.now() + 30_000
     while (fleet.totals().packetsReceived < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
@@ -56,6 +60,18 @@ test('the directory stays down mid-run for longer than --wait: sending stops, wh
     assert.ok(run.json.summary.total === 30)
     assert.ok(calls - callsAtBreak >= 3, `retried ${calls - callsAtBreak} times`)
     assert.ok(fleet.totals().packetsReceived < 30, 'sending stopped')
+    // Issue 13 item 7: what was in flight is unknown (not "not moved"), and the run can be resumed.
+    const {summary} = run.json
+    assert.equal(summary.notMoved, 0, JSON.stringify(summary))
+    assert.equal(summary.moved + summary.unknown + summary.unsent, 30, JSON.stringify(summary))
+    assert.equal(run.json.resumable, true)
+    const [listed] = (await runCli(['runs', '--json'], {env: {XTRANSFER_STATE_DIR: state}})).json.runs
+    assert.equal(listed.state, 'unfinished')
+    assert.equal(listed.exitCode, 3)
+    broken = false
+    const resumed = await runCli(['resume', run.json.runId, '--yes', '--json', '--config', config], {env: {XTRANSFER_STATE_DIR: state}, timeoutMs: 90_000})
+    assert.equal(resumed.code, 0, resumed.stderr + JSON.stringify(resumed.json?.summary))
+    assert.equal(resumed.json.summary.moved, 30)
   } finally {
     broken = false
     await fleet.stop()

@@ -81,6 +81,8 @@ test('bad input: one line, exit 2, nothing sent', async () => {
     [['drain', 'node-1', '--namespace', 'jabber', '--yes', '--config', config], /srvxfr, cxfr, both/],
     [['move', 'not a jid', '--to', 'node-2', '--yes', '--config', config], /malformed JID/],
     [['move', `a@${lab.domain}`, '--to', 'bad host!', '--yes', '--config', config], /neither a configured node/],
+    // Issue 13 item 6: a typo of a node name was sent as a host name (getaddrinfo ENOTFOUND node-9).
+    [['move', `a@${lab.domain}`, '--to', 'node-9', '--yes', '--config', config], /--to "node-9" is not a configured node \(did you mean "node-1"\?\)/],
     [['sessions', '--node', 'nowhere', '--config', config], /unknown node/],
   ]
   for (const [args, message] of cases) {

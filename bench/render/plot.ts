@@ -1,0 +1,83 @@
+// The picture: sessions on each node over time during the drains and the two baselines
+// (kick-all, stop the node), as the directory counted them (every ~250 ms). Vega-Lite → SVG.
+import * as vega from 'vega'
+import {compile, type TopLevelSpec} from 'vega-lite'
+
+import type {BenchResult, DrainFigures, KickFigures, StopNodeFigures} from '../results.js'
+
+const NODES = ['node-1', 'node-2', 'node-3']
+const ALL = 'all nodes'
+
+interface Panel {
+  phase: DrainFigures | KickFigures | StopNodeFigures
+  title: string
+}
+
+/** The SVG, or null when no phase has a timeline. */
+export async function renderTimeline(result: BenchResult): Promise<string | null> {
+  const {floor, drain, drainDefault, drainBbm, kick, stopNode} = result.phases
+  const N = result.settings.users
+  const candidates: (Panel | undefined)[] = [
+    drain && {phase: drain, title: `xtransfer drain node-1 --rate ${drain.rate}   (t = 0: first packet)`},
+    drainDefault && {phase: drainDefault, title: `xtransfer drain node-1 --rate ${drainDefault.rate} (default)   (t = 0: first packet)`},
+    drainBbm && {phase: drainBbm, title: `xtransfer drain node-1 --rate ${drainBbm.rate}, clients break-before-make   (t = 0: first packet)`},
+    kick && {phase: kick, title: 'baseline: kick_session × N, clients reconnect by themselves   (t = 0: first kick)'},
+    stopNode && {phase: stopNode, title: 'baseline: ejabberdctl stop on node-1, clients reconnect by themselves   (t = 0: stop)'},
+  ]
+  const panels = candidates.filter((panel): panel is Panel => Boolean(panel && panel.phase.timeline?.length))
+  if (panels.length === 0) return null
+  const tMax = Math.ceil(Math.max(...panels.map(({phase}) => phase.timeline[phase.timeline.length - 1].t)))
+  const tMin = Math.floor(Math.min(0, ...panels.map(({phase}) => phase.timeline[0].t)))
+  const floorS = floor?.timeS
+
+  const chart = ({phase, title}: Panel) => {
+    const values = phase.timeline.flatMap((s) => [
+      ...NODES.map((node) => ({t: s.t, node, sessions: s[node] ?? 0})),
+      {t: s.t, node: ALL, sessions: NODES.reduce((n, node) => n + (s[node] ?? 0), 0)},
+    ])
+    const layers: object[] = [{
+      data: {values},
+      mark: {type: 'line', interpolate: 'step-after', strokeWidth: 2},
+      encoding: {
+        x: {field: 't', type: 'quantitative', title: 'seconds', scale: {domain: [tMin, tMax], nice: false}},
+        y: {field: 'sessions', type: 'quantitative', title: 'sessions', scale: {domain: [0, Math.ceil(N * 1.05)]}},
+        color: {field: 'node', type: 'nominal', title: null, scale: {domain: [...NODES, ALL], range: ['#d62728', '#1f77b4', '#2ca02c', '#7f7f7f']}, legend: {orient: 'top', direction: 'horizontal', labelFontSize: 12, symbolStrokeWidth: 3}},
+        strokeDash: {field: 'node', type: 'nominal', scale: {domain: [...NODES, ALL], range: [[1, 0], [1, 0], [1, 0], [4, 3]]}},
+      },
+    }]
+    const marks: {t: number; label: string}[] = []
+    if (floorS && 'cli' in phase) {
+      marks.push({t: floorS, label: `floor: ${N} fresh logins take ${floorS} s`}, {t: Math.round(floorS * 1.3 * 10) / 10, label: '1.3 × floor'})
+    }
+    if ('cli' in phase) {
+      // Number(): a missing wall time counts as 0, as it always did here.
+      const end = Number(phase.cli.wallS) - (phase.cli.untilFirstPacketS ?? 0)
+      marks.push({t: Math.round(end * 10) / 10, label: `xtransfer exits (${phase.cli.wallS} s after start)`})
+    }
+    if ('kickS' in phase && phase.kickS) marks.push({t: phase.kickS, label: `last kick answered: ${phase.kickS} s`})
+    if ('stopS' in phase && phase.stopS) marks.push({t: phase.stopS, label: `node-1 stopped: ${phase.stopS} s`})
+    if ('back100S' in phase && phase.back100S) marks.push({t: phase.back100S, label: `all back online: ${phase.back100S} s`})
+    if (marks.length) {
+      layers.push({data: {values: marks}, mark: {type: 'rule', color: '#555', strokeDash: [2, 2]}, encoding: {x: {field: 't', type: 'quantitative'}}})
+      layers.push({
+        data: {values: marks.map((m, i) => ({...m, y: N * (0.92 - 0.12 * i)}))},
+        mark: {type: 'text', align: 'left', dx: 4, fontSize: 11, color: '#333'},
+        encoding: {x: {field: 't', type: 'quantitative'}, y: {field: 'y', type: 'quantitative'}, text: {field: 'label'}},
+      })
+    }
+    return {title: {text: title, anchor: 'start', fontSize: 13}, width: 760, height: 190, layer: layers}
+  }
+
+  const m = result.machine
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {text: `Sessions per node while node-1 is emptied — ${N} sessions, ${m.cores} cores, 3 ejabberd nodes on one machine`, subtitle: `sampled from the directory every ~${result.settings.sampleMs} ms (${result.settings.sampler === 'info' ? 'connected_users_info' : "each node's stats onlineusersnode"}); ${result.date.slice(0, 10)}`, anchor: 'start', fontSize: 15},
+    vconcat: panels.map(chart),
+    resolve: {scale: {color: 'shared', strokeDash: 'shared'}},
+    config: {font: 'sans-serif', view: {stroke: '#ddd'}, axis: {grid: true, gridColor: '#eee'}},
+    background: 'white',
+  }
+  // The spec is built from plain objects (layers vary per panel); vega-lite validates it when compiling.
+  const view = new vega.View(vega.parse(compile(spec as unknown as TopLevelSpec).spec), {renderer: 'none'})
+  return view.toSVG()
+}

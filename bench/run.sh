@@ -59,4 +59,6 @@ fi
 export NODE_EXTRA_CA_CERTS="$XTRANSFER_LAB_DIR/ca.crt"
 
 # Every phase bounds itself; this bounds the whole run (setups, three drains, two baselines).
-timeout --kill-after=30 "${BENCH_TIMEOUT:-$((1200 + N / 4))}" node bench/bench.mjs
+# The bench is TypeScript, run with tsx (its fleet workers too); the CLI under test runs the
+# built dist/ without tsx (bench/steps/run-cli.ts).
+timeout --kill-after=30 "${BENCH_TIMEOUT:-$((1200 + N / 4))}" node --import tsx bench/main.ts

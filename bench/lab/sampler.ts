@@ -8,16 +8,31 @@
 //    and more of it in the phases that hold more sessions.
 // The next sample starts when the previous one has answered and the interval has passed,
 // so a slow server stretches the interval (pollEvery).
-import {pollEvery} from './poll-every.mjs'
+import type {SamplerKind} from '../settings.js'
+import type {AdminApi} from './admin-api.js'
+import type {LabInfo} from './lab-info.js'
+import {pollEvery} from './poll-every.js'
 
-export function startSampler(lab, api, {everyMs = 250, how = 'stats'} = {}) {
+/** One sample: when (epoch ms, the middle of the call), how long the call took, sessions per node name. */
+export interface NodeCountSample {
+  t: number
+  callMs: number
+  counts: Record<string, number>
+}
+
+export interface Sampler {
+  readonly failures: number
+  stop(): Promise<NodeCountSample[]>
+}
+
+export function startSampler(lab: LabInfo, api: AdminApi, {everyMs = 250, how = 'stats'}: {everyMs?: number; how?: SamplerKind} = {}): Sampler {
   // The admin's own session (xtransfer's link) is not a user's.
   const skipPrefix = `${lab.adminJid}/`
 
-  async function countPerNode() {
+  async function countPerNode(): Promise<Record<string, number>> {
     if (how === 'info') {
-      const rows = await api.call('connected_users_info', {}, {timeoutMs: 10_000})
-      const counts = Object.fromEntries(lab.nodes.map((n) => [n.name, 0]))
+      const rows = (await api.call('connected_users_info', {}, {timeoutMs: 10_000})) as {jid?: string; node: string}[]
+      const counts: Record<string, number> = Object.fromEntries(lab.nodes.map((n) => [n.name, 0]))
       for (const row of rows) {
         if (row.jid?.startsWith(skipPrefix)) continue
         const name = lab.nodeByServer.get(row.node) ?? row.node
@@ -27,7 +42,8 @@ export function startSampler(lab, api, {everyMs = 250, how = 'stats'} = {}) {
     }
     // A node that does not answer (stopped, in the stop-node phase) counts no session.
     const answers = await Promise.allSettled(lab.nodes.map((_, i) => api.call('stats', {name: 'onlineusersnode'}, {node: i, timeoutMs: 10_000})))
-    if (answers.every((answer) => answer.status === 'rejected')) throw answers[0].reason
+    const first = answers[0]
+    if (answers.every((answer) => answer.status === 'rejected') && first?.status === 'rejected') throw first.reason
     return Object.fromEntries(lab.nodes.map((n, i) => {
       const answer = answers[i]
       return [n.name, answer.status === 'fulfilled' ? Number(answer.value?.stat ?? answer.value) : 0]

@@ -1,11 +1,12 @@
 // The figures of one bench run as Markdown (the table and targets of docs/performance.md).
-// Also runnable: node bench/lib/markdown.mjs bench/results/<date>-<N>.json
+// Also runnable: npx tsx bench/render/markdown.ts bench/results/<date>-<N>.json
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
-import {describeModules, describeRun, figureRows, phaseColumns} from './figures.mjs'
+import type {BenchResult} from '../results.js'
+import {describeModules, describeRun, figureRows, phaseColumns} from './figures.js'
 
-export function renderMarkdown(result) {
+export function renderMarkdown(result: BenchResult): string {
   const N = result.settings.users
   const columns = phaseColumns(result)
   const rows = figureRows(N)
@@ -20,12 +21,12 @@ export function renderMarkdown(result) {
     '',
     '| target | N | | measured |',
     '|---|---|---|---|',
-    ...result.targets.map((t) => `| ${t.target} | ${N} | ${t.met === true ? 'met' : t.met === false ? '**missed**' : 'n/a'} | ${t.value.replace(/\|/g, '/')} |`),
+    ...(result.targets ?? []).map((t) => `| ${t.target} | ${N} | ${t.met === true ? 'met' : t.met === false ? '**missed**' : 'n/a'} | ${t.value.replace(/\|/g, '/')} |`),
   ]
   return lines.join('\n')
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const tables = process.argv.slice(2).map((path) => renderMarkdown(JSON.parse(readFileSync(path, 'utf8'))))
+  const tables = process.argv.slice(2).map((path) => renderMarkdown(JSON.parse(readFileSync(path, 'utf8')) as BenchResult))
   process.stdout.write(tables.join('\n\n') + '\n')
 }

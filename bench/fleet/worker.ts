@@ -1,32 +1,36 @@
-// One slice of the bench's rehearsal fleet, in its own process: the parent (bench.mjs)
-// sends commands over IPC; each answer carries the command's id. Uses the built
-// startFleet (dist/), the same client code as `xtransfer simulate`.
-import {readFileSync} from 'node:fs'
+// One slice of the bench's rehearsal fleet, in its own process (it holds thousands of
+// sessions): the parent (fleet/pool.ts) sends commands over IPC (fleet/protocol.ts); each
+// answer carries the command's id.
+import type * as FleetModule from '../../src/fleet/index.js'
+import type {Fleet, FleetEvent} from '../../src/fleet/index.js'
+import {memoryMb} from '../lab/proc-stats.js'
+import {BODY_PREFIX, parseBody, type Sender, startSender} from './message-sender.js'
+import type {WorkerAnswer, WorkerCommand, WorkerCommands, WorkerLog, WorkerMemory, WorkerRequest} from './protocol.js'
 
-import {startFleet} from '../dist/fleet/index.js'
-import {BODY_PREFIX, parseBody, startSender} from './lib/message-sender.mjs'
+// The built startFleet (dist/, which bench/run.sh has just built): the client code that
+// `xtransfer simulate` runs, as the CLI under test runs dist/ too; typed by its source.
+const {startFleet} = (await import(new URL('../../dist/fleet/index.js', import.meta.url).href)) as typeof FleetModule
+
+type Handlers = {[C in WorkerCommand]: (args: WorkerCommands[C]['args']) => Promise<WorkerCommands[C]['result']>}
 
 const now = () => performance.timeOrigin + performance.now()
-/** @type {{fleet: import('../dist/fleet/index.js').Fleet, users: string[]}[]} */
-let fleets = []
+let fleets: {fleet: Fleet; users: readonly string[]}[] = []
 let log = freshLog()
-/** This worker's message sender, when it runs one (bench.mjs starts it in its own worker). */
-let sender = null
+/** This worker's message sender, when it runs one (the bench starts it in a worker of its own). */
+let sender: Sender | null = null
 /**
  * Every bench message this worker's users ever got, by phase tag: seq → came through
  * storage. Never reset, so a message that arrives after its phase (a late delivery, or
  * offline storage handing it over at a later login) is still seen.
  */
-const seen = new Map()
+const seen = new Map<string, Map<number, boolean>>()
 
-function freshLog() {
+function freshLog(): WorkerLog {
   return {online: [], loginFailed: 0, loginErrors: [], packets: [], transferred: [], transferFailed: [], refused: 0, offline: [],
-    reconnecting: [], rebound: [], reconnectErrors: 0, reconnectErrorSample: [], crashes: 0, crashSample: [],
-    // [user, phase tag, seq, sent at, received at, delayed (came through storage)] of the bench sender's messages
-    messages: []}
+    reconnecting: [], rebound: [], reconnectErrors: 0, reconnectErrorSample: [], crashes: 0, crashSample: [], messages: []}
 }
 
-function onEvent(event) {
+function onEvent(event: FleetEvent): void {
   const t = now()
   switch (event.type) {
     case 'online': log.online.push([t, Math.round(event.ms)]); break
@@ -43,8 +47,9 @@ function onEvent(event) {
       const parsed = event.body.startsWith(BODY_PREFIX) && parseBody(event.body)
       if (parsed) {
         log.messages.push([event.user, parsed.tag, parsed.seq, parsed.sentAt, t, event.delayed ? 1 : 0])
-        if (!seen.has(parsed.tag)) seen.set(parsed.tag, new Map())
-        if (!seen.get(parsed.tag).has(parsed.seq)) seen.get(parsed.tag).set(parsed.seq, event.delayed)
+        let seqs = seen.get(parsed.tag)
+        if (!seqs) seen.set(parsed.tag, (seqs = new Map()))
+        if (!seqs.has(parsed.seq)) seqs.set(parsed.seq, event.delayed)
       }
       break
     }
@@ -52,27 +57,30 @@ function onEvent(event) {
 }
 
 /** name, XMPP condition and message of an error: xmpp.js errors often carry only a condition. */
-function describe(error) {
+function describe(error: unknown): string {
   if (!error) return String(error)
-  return [error.name, error.condition, error.message].filter(Boolean).join(': ')
+  const {name, condition, message} = error as {name?: string; condition?: string; message?: string}
+  return [name, condition, message].filter(Boolean).join(': ')
 }
 
-const handlers = {
-  /** Log in groups of users, one startFleet per service, together sharing `parallelism`. */
+function ownMemory(): WorkerMemory {
+  const {rss, hwm} = memoryMb('self')
+  return {rssMb: rss, hwmMb: hwm}
+}
+
+const handlers: Handlers = {
   async login({groups, password, domain, parallelism, mode, trustedAdmins, loginTimeout, presence}) {
     const share = Math.max(1, Math.round(parallelism / groups.length))
     const startedAt = now()
     const outcomes = await Promise.allSettled(groups.map(({service, users}) => startFleet({
       service, domain, users, password, parallelism: share, mode, trustedAdmins, onEvent, loginTimeout, presence,
     }).then((fleet) => fleets.push({fleet, users}))))
-    const failures = outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => outcome.reason?.message ?? String(outcome.reason))
+    const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error | undefined)?.message ?? String(outcome.reason)] : []))
     return {startedAt, endedAt: now(), online: fleets.reduce((n, {users}) => n + users.length, 0), failures}
   },
 
-  /**
-   * Kick-all baseline: turn @xmpp/reconnect back on (startFleet stops it) and point
-   * each client's configured service at the node it should come back to.
-   */
+  // startFleet stops @xmpp/reconnect; the baselines want it back, each client's configured
+  // service pointed at the node it should come back to.
   async armReconnect({serviceOf}) {
     let armed = 0
     for (const {fleet, users} of fleets) {
@@ -81,10 +89,10 @@ const handlers = {
         if (!client) continue
         client.options.service = serviceOf[user]
         client.reconnect.on('reconnecting', () => log.reconnecting.push(now()))
-        client.on('status', (status) => {
+        client.on('status', (status: string) => {
           if (status === 'online') log.rebound.push([user, now()])
         })
-        client.on('error', (error) => {
+        client.on('error', (error: {condition?: string} | undefined) => {
           if (error?.condition === 'conflict') return // the kick itself
           log.reconnectErrors++
           if (log.reconnectErrorSample.length < 5) log.reconnectErrorSample.push(`${user}: ${describe(error)}`)
@@ -96,8 +104,7 @@ const handlers = {
     return {armed}
   },
 
-  /** Per-user stats of every fleet, this process's own cost, and the events since the last collect. */
-  async collect({withStats = true} = {}) {
+  async collect({withStats = true}) {
     const stats = withStats ? fleets.flatMap(({fleet}) => fleet.stats()) : []
     // Sessions whose stream has XEP-0198 stream management enabled (the server offered it, the client asked).
     let streamManagement = 0
@@ -107,9 +114,8 @@ const handlers = {
     return result
   },
 
-  /** Cheap progress: who is online where, events so far (nothing reset), this process's CPU. */
   async counts() {
-    const byService = {}
+    const byService: Record<string, number> = {}
     let online = 0
     for (const {fleet} of fleets) {
       const totals = fleet.totals()
@@ -119,12 +125,10 @@ const handlers = {
     return {online, byService, transferred: log.transferred.length, rebound: log.rebound.length, messages: log.messages.length, cpu: process.cpuUsage(), memory: ownMemory()}
   },
 
-  /** What `seen` holds: {tag: [seq, …]}, a negative seq for a first copy that came through storage. */
   async seen() {
     return Object.fromEntries([...seen].map(([tag, seqs]) => [tag, [...seqs].map(([seq, delayed]) => (delayed ? -seq : seq))]))
   },
 
-  /** Numbered chat messages to `targets` at `rate` per second (bench/lib/message-sender.mjs). */
   async sendStart(options) {
     if (sender) throw new Error('the sender is already running')
     sender = await startSender(options)
@@ -140,7 +144,7 @@ const handlers = {
 
   async stop() {
     const started = now()
-    // A client closed on purpose must not come back by itself (kick-all armed reconnect).
+    // A client closed on purpose must not come back by itself (the baselines armed reconnect).
     for (const {fleet, users} of fleets) for (const user of users) fleet.clientOf(user)?.reconnect.stop()
     await Promise.all(fleets.map(({fleet}) => fleet.stop()))
     fleets = []
@@ -148,19 +152,16 @@ const handlers = {
   },
 }
 
-function ownMemory() {
-  const status = readFileSync('/proc/self/status', 'utf8')
-  const mb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024
-  return {rssMb: mb('VmRSS'), hwmMb: mb('VmHWM')}
-}
+const send = (message: unknown) => process.send?.(message)
 
-process.on('message', async (message) => {
+process.on('message', async (message: WorkerRequest) => {
   const {id, cmd, args} = message
   try {
-    const result = await handlers[cmd](args ?? {})
-    process.send({id, ok: true, result})
+    const handle = handlers[cmd] as (args: unknown) => Promise<unknown>
+    const result = await handle(args ?? {})
+    send({id, ok: true, result} satisfies WorkerAnswer)
   } catch (error) {
-    process.send({id, ok: false, error: error?.stack ?? String(error)})
+    send({id, ok: false, error: (error as Error | undefined)?.stack ?? String(error)} satisfies WorkerAnswer)
   }
 })
 // @xmpp/connection 0.14 can throw from a socket 'data' listener after a stream error has
@@ -173,4 +174,4 @@ process.on('uncaughtException', (error) => {
 })
 // The parent is gone: nothing to report to.
 process.on('disconnect', () => process.exit(0))
-process.send({ready: true})
+send({ready: true})

@@ -1,32 +1,41 @@
 // The picture: sessions on each node over time during the drains and the two baselines
 // (kick-all, stop the node), as the directory counted them (every ~250 ms). Vega-Lite → SVG.
 import * as vega from 'vega'
-import {compile} from 'vega-lite'
+import {compile, type TopLevelSpec} from 'vega-lite'
+
+import type {BenchResult, DrainFigures, KickFigures, StopNodeFigures} from '../results.js'
 
 const NODES = ['node-1', 'node-2', 'node-3']
 const ALL = 'all nodes'
 
-export async function renderTimeline(result) {
+interface Panel {
+  phase: DrainFigures | KickFigures | StopNodeFigures
+  title: string
+}
+
+/** The SVG, or null when no phase has a timeline. */
+export async function renderTimeline(result: BenchResult): Promise<string | null> {
   const {floor, drain, drainDefault, drainBbm, kick, stopNode} = result.phases
   const N = result.settings.users
-  const panels = [
+  const candidates: (Panel | undefined)[] = [
     drain && {phase: drain, title: `xtransfer drain node-1 --rate ${drain.rate}   (t = 0: first packet)`},
     drainDefault && {phase: drainDefault, title: `xtransfer drain node-1 --rate ${drainDefault.rate} (default)   (t = 0: first packet)`},
     drainBbm && {phase: drainBbm, title: `xtransfer drain node-1 --rate ${drainBbm.rate}, clients break-before-make   (t = 0: first packet)`},
     kick && {phase: kick, title: 'baseline: kick_session × N, clients reconnect by themselves   (t = 0: first kick)'},
     stopNode && {phase: stopNode, title: 'baseline: ejabberdctl stop on node-1, clients reconnect by themselves   (t = 0: stop)'},
-  ].filter((panel) => panel && panel.phase.timeline?.length)
+  ]
+  const panels = candidates.filter((panel): panel is Panel => Boolean(panel && panel.phase.timeline?.length))
   if (panels.length === 0) return null
-  const tMax = Math.ceil(Math.max(...panels.map(({phase}) => phase.timeline.at(-1).t)))
+  const tMax = Math.ceil(Math.max(...panels.map(({phase}) => phase.timeline[phase.timeline.length - 1].t)))
   const tMin = Math.floor(Math.min(0, ...panels.map(({phase}) => phase.timeline[0].t)))
   const floorS = floor?.timeS
 
-  const chart = ({phase, title}) => {
+  const chart = ({phase, title}: Panel) => {
     const values = phase.timeline.flatMap((s) => [
       ...NODES.map((node) => ({t: s.t, node, sessions: s[node] ?? 0})),
       {t: s.t, node: ALL, sessions: NODES.reduce((n, node) => n + (s[node] ?? 0), 0)},
     ])
-    const layers = [{
+    const layers: object[] = [{
       data: {values},
       mark: {type: 'line', interpolate: 'step-after', strokeWidth: 2},
       encoding: {
@@ -36,17 +45,18 @@ export async function renderTimeline(result) {
         strokeDash: {field: 'node', type: 'nominal', scale: {domain: [...NODES, ALL], range: [[1, 0], [1, 0], [1, 0], [4, 3]]}},
       },
     }]
-    const marks = []
-    if (floorS && phase.cli) {
+    const marks: {t: number; label: string}[] = []
+    if (floorS && 'cli' in phase) {
       marks.push({t: floorS, label: `floor: ${N} fresh logins take ${floorS} s`}, {t: Math.round(floorS * 1.3 * 10) / 10, label: '1.3 × floor'})
     }
-    if (phase.cli) {
-      const end = phase.cli.wallS - (phase.cli.untilFirstPacketS ?? 0)
+    if ('cli' in phase) {
+      // Number(): a missing wall time counts as 0, as it always did here.
+      const end = Number(phase.cli.wallS) - (phase.cli.untilFirstPacketS ?? 0)
       marks.push({t: Math.round(end * 10) / 10, label: `xtransfer exits (${phase.cli.wallS} s after start)`})
     }
-    if (phase.kickS) marks.push({t: phase.kickS, label: `last kick answered: ${phase.kickS} s`})
-    if (phase.stopS) marks.push({t: phase.stopS, label: `node-1 stopped: ${phase.stopS} s`})
-    if (phase.back100S) marks.push({t: phase.back100S, label: `all back online: ${phase.back100S} s`})
+    if ('kickS' in phase && phase.kickS) marks.push({t: phase.kickS, label: `last kick answered: ${phase.kickS} s`})
+    if ('stopS' in phase && phase.stopS) marks.push({t: phase.stopS, label: `node-1 stopped: ${phase.stopS} s`})
+    if ('back100S' in phase && phase.back100S) marks.push({t: phase.back100S, label: `all back online: ${phase.back100S} s`})
     if (marks.length) {
       layers.push({data: {values: marks}, mark: {type: 'rule', color: '#555', strokeDash: [2, 2]}, encoding: {x: {field: 't', type: 'quantitative'}}})
       layers.push({
@@ -67,6 +77,7 @@ export async function renderTimeline(result) {
     config: {font: 'sans-serif', view: {stroke: '#ddd'}, axis: {grid: true, gridColor: '#eee'}},
     background: 'white',
   }
-  const view = new vega.View(vega.parse(compile(spec).spec), {renderer: 'none'})
+  // The spec is built from plain objects (layers vary per panel); vega-lite validates it when compiling.
+  const view = new vega.View(vega.parse(compile(spec as unknown as TopLevelSpec).spec), {renderer: 'none'})
   return view.toSVG()
 }

@@ -1,8 +1,21 @@
 // Calls `take()` again and again, at most once every `everyMs` (a slow answer stretches
 // the interval: the next call starts when the last one has answered and the interval has
 // passed). Each answer is stamped at the middle of its call, when its snapshot was taken.
-export function pollEvery(take, everyMs) {
-  const samples = [] // {t, ms, value}
+
+export interface PollSample<T> {
+  t: number
+  ms: number
+  value: T
+}
+
+export interface Polling<T> {
+  readonly failures: number
+  /** Stops after the call in flight; resolves with every sample. */
+  stop(): Promise<PollSample<T>[]>
+}
+
+export function pollEvery<T>(take: () => Promise<T>, everyMs: number): Polling<T> {
+  const samples: PollSample<T>[] = []
   let stopped = false
   let failures = 0
   const now = () => performance.timeOrigin + performance.now()
@@ -24,7 +37,6 @@ export function pollEvery(take, everyMs) {
     get failures() {
       return failures
     },
-    /** Stops after the call in flight; resolves with every sample. */
     async stop() {
       stopped = true
       await loop

@@ -11,26 +11,66 @@ const TICK_MS = 10
 
 export const BODY_PREFIX = 'xtbench '
 
+export interface SenderOptions {
+  service: string
+  domain: string
+  user: string
+  password: string
+  /** The receivers' full JIDs. */
+  targets: string[]
+  /** Messages per second over all targets. */
+  rate: number
+  /** The phase: letters, digits, - and _. */
+  tag: string
+  resource?: string
+}
+
+/** What the sender did: messages 1..sent went out between startedAt and stoppedAt. */
+export interface SenderReport {
+  sent: number
+  startedAt: number
+  stoppedAt: number
+  rate: number
+  targets: number
+  /** [seq, condition] of each <message type='error'> that came back. */
+  bounced: [seq: number, condition: string][]
+  sendFailures: number
+  streamErrors: string[]
+  /** When the sender's own stream dropped (epoch ms), if it did. */
+  droppedAt: number | null
+}
+
+export interface ParsedBody {
+  tag: string
+  seq: number
+  sentAt: number
+}
+
 /** The tag, sequence number and send time a receiver reads from a bench message's body. */
-export function parseBody(body) {
+export function parseBody(body: string): ParsedBody | null {
   const match = /^xtbench ([\w-]+) (\d+) (\d+)$/.exec(body)
   return match ? {tag: match[1], seq: Number(match[2]), sentAt: Number(match[3])} : null
 }
 
+export interface Sender {
+  /** Stops sending, waits `graceMs` for late bounces, closes; what was sent and bounced. */
+  stop(options?: {graceMs?: number}): Promise<SenderReport>
+}
+
 /** Logs in (PLAIN, plain TCP, no auto-reconnect) and starts sending; `stop()` ends it. */
-export async function startSender({service, domain, user, password, targets, rate, tag, resource = 'sender'}) {
+export async function startSender({service, domain, user, password, targets, rate, tag, resource = 'sender'}: SenderOptions): Promise<Sender> {
   if (!targets.length || !(rate > 0)) throw new Error('the sender needs targets and a rate > 0')
   if (!/^[\w-]+$/.test(tag ?? '')) throw new Error(`the sender needs a tag of letters, digits, - and _ (got '${tag}')`)
   const client = createClient({service, domain, resource, username: user, credentials: (auth) => auth({username: user, password}, 'PLAIN')})
   client.reconnect.stop()
   // Bounces: the server could not deliver nor store (e.g. mod_offline's per-user limit).
-  const bounced = []
-  const problems = {sendFailures: 0, streamErrors: [], droppedAt: null}
+  const bounced: SenderReport['bounced'] = []
+  const problems = {sendFailures: 0, streamErrors: [] as string[], droppedAt: null as number | null}
   let stopping = false
   client.on('stanza', (stanza) => {
     if (stanza.name !== 'message' || stanza.attrs.type !== 'error') return
     const seq = Number(new RegExp(`^xb-${tag}-(\\d+)$`).exec(stanza.attrs.id ?? '')?.[1])
-    const condition = stanza.getChild('error')?.children.find((child) => typeof child === 'object')?.name ?? 'unknown'
+    const condition = stanza.getChild('error')?.children.find((child: unknown) => typeof child === 'object')?.name ?? 'unknown'
     if (seq) bounced.push([seq, condition])
   })
   client.on('error', (error) => problems.streamErrors.push(error?.condition ?? error?.message ?? String(error)))
@@ -54,7 +94,6 @@ export async function startSender({service, domain, user, password, targets, rat
   const timer = setInterval(send, TICK_MS)
 
   return {
-    /** Stops sending, waits `graceMs` for late bounces, closes; what was sent and bounced. */
     async stop({graceMs = 0} = {}) {
       clearInterval(timer)
       send()

@@ -2,7 +2,7 @@ import type {Clock} from '../model/clock.js'
 import type {SessionControl} from '../model/control.js'
 import type {SessionDirectory} from '../model/directory.js'
 import type {TransferRecord} from '../model/transfer.js'
-import {watchReconnections} from './watch-reconnections.js'
+import {trackSessions} from './track-sessions.js'
 
 export const KICK_REASON = 'This server is going down for maintenance: please reconnect'
 
@@ -12,9 +12,9 @@ export function stuckOnSource(records: TransferRecord[]): TransferRecord[] {
 }
 
 /**
- * --fallback kick: close each stuck session (the server's kick, so the
- * client's own reconnect logic takes over), then watch for `waitMs` where it
- * comes back. Every such record ends `kicked`, with where it reappeared if it did.
+ * --fallback kick (servers without the companion): close each stuck session the server's
+ * own way, so that the client's reconnect logic takes over, then watch for `waitMs` where
+ * it comes back. Every such record ends `kicked`, with where it reappeared if it did.
  */
 export async function kickStuckSessions(
   records: TransferRecord[],
@@ -25,25 +25,23 @@ export async function kickStuckSessions(
   onSettled: (record: TransferRecord) => void,
 ): Promise<void> {
   if (records.length === 0 || !(await control.abilities()).kick) return
-  const kickedAt = clock.now()
-  // A copy per record, watched from the kick: the watcher fills in where it went.
-  const watched = new Map<TransferRecord, TransferRecord>()
-  for (const record of records) {
+  const tracker = trackSessions(directory, clock, {pollMs: options.pollMs, knownJids: new Set(records.map((record) => record.jid)), downAfterMs: options.waitMs})
+  const kicked = await Promise.all(records.map(async (record) => {
+    const kickedAt = clock.now()
     await control.kick(record.jid, KICK_REASON)
-    watched.set(record, {...record, sentAt: kickedAt, outcome: 'not-moved', reconnectedTo: null, reconnectedJid: null, latencyMs: null})
-  }
-  const watcher = watchReconnections(directory, clock, {...options, knownJids: new Set(records.map((record) => record.jid))}, () => {})
-  for (const copy of watched.values()) watcher.watch(copy)
-  watcher.close()
-  await watcher.done
-  for (const [record, copy] of watched) {
+    return {record, sighting: tracker.until(record, kickedAt, kickedAt + options.waitMs), kickedAt}
+  }))
+  tracker.close()
+  for (const {record, sighting, kickedAt} of kicked) {
+    const seen = await sighting
     Object.assign(record, {
       outcome: 'kicked',
-      reconnectedTo: copy.outcome === 'moved' ? copy.reconnectedTo : null,
-      reconnectedJid: copy.outcome === 'moved' ? copy.reconnectedJid : null,
+      reconnectedTo: seen.kind === 'landed' ? seen.session.node : null,
+      reconnectedJid: seen.kind === 'landed' ? seen.session.jid : null,
       // For a kicked session, from the kick to its reappearance.
-      latencyMs: copy.outcome === 'moved' ? copy.latencyMs : null,
+      latencyMs: seen.kind === 'landed' ? seen.at - kickedAt : null,
     })
     onSettled(record)
   }
+  await tracker.done.catch(() => {})
 }

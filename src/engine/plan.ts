@@ -34,7 +34,8 @@ export function planMove(sessions: SessionInfo[], target: TransferTarget): {plan
 }
 
 function planned(session: SessionInfo, target: TransferTarget): PlannedTransfer {
-  return {jid: session.jid, bare: session.bare, resource: session.resource, from: session.node, target}
+  const client = session.resumable !== undefined || session.capsNode ? {client: {resumable: session.resumable, capsNode: session.capsNode}} : {}
+  return {jid: session.jid, bare: session.bare, resource: session.resource, from: session.node, target, ...client}
 }
 
 function byJid(a: SessionInfo, b: SessionInfo): number {

@@ -1,35 +1,61 @@
-import pLimit from 'p-limit'
-import pThrottle from 'p-throttle'
-
-import {isRefusal, isUnsupported} from '../model/ack.js'
+import {ACK_NONE, isRefusal, isUnsupported} from '../model/ack.js'
 import type {Clock} from '../model/clock.js'
+import type {ActionResult, SessionControl} from '../model/control.js'
 import type {SessionDirectory} from '../model/directory.js'
-import {newRecord, type PlannedTransfer, type TransferRecord} from '../model/transfer.js'
+import {newRecord, type PlannedTransfer, type RungRecord, type TransferRecord} from '../model/transfer.js'
+import {handoverFits} from './ladder/client-profiles.js'
+import type {MoveMethod} from './ladder/methods.js'
 import type {PacketSender} from './packet-senders.js'
+import {fixedPacer} from './pace/fixed-pacer.js'
+import {type Move, type MoveEnd, type Pacer, PacerStopped} from './pace/pacer.js'
 import type {TargetWatch} from './target-watch.js'
-import {watchReconnections} from './watch-reconnections.js'
+import {type Sighting, trackSessions} from './track-sessions.js'
 
 export interface Pace {
-  /** Packets per second. */
+  /** Moves (packets, handovers, redirects, closes) per second. */
   rate: number
-  /** Transfers whose packet is out but not yet answered. */
+  /** Moves started and not yet settled, at most. */
   concurrency: number
 }
 
 export interface RunOptions extends Pace {
+  /** How long after its last move a session may take to reconnect elsewhere. */
   waitMs: number
   pollMs: number
   /** After an abort, how much longer sessions already sent are watched. */
   graceMs?: number
 }
 
+/**
+ * How long a rung that is not the last is given before the next one, chosen from what
+ * was measured (docs/servers.md): a make-before-break move by the helper binds within
+ * 0.1-2 s; handed-over clients resumed within 1.2-3.1 s; redirected ones came back
+ * within 0.3-2.5 s (libstrophe after its 2 s app delay). The last rung gets --wait.
+ */
+export const RUNG_WINDOW_MS: Record<MoveMethod, number> = {packet: 10_000, handover: 8_000, redirect: 10_000, close: 10_000}
+/** A packet that got no answer at all (libstrophe does not answer): a short look, then the next rung. */
+const UNANSWERED_PACKET_WINDOW_MS = 2_000
+/** The stream error of the last rung: every measured library treats it as "reconnect" (never conflict or policy-violation). */
+export const CLOSE_CONDITION = 'system-shutdown'
+export const CLOSE_TEXT = 'This node is going down for maintenance: please reconnect'
+
 export type RunEvent =
-  /** Its target left the cluster before the packet went out: it goes to another. */
+  /** Its target left the cluster before the first move: it goes to another. */
   | {type: 'retargeted'; item: PlannedTransfer; from: string}
   /** Just before the packet goes out: a crash after this may or may not have sent it. */
   | {type: 'sending'; item: PlannedTransfer; at: number}
   | {type: 'sent'; record: TransferRecord}
+  /** Just before a move that is not a packet (handover, redirect, close). */
+  | {type: 'acting'; item: PlannedTransfer; method: MoveMethod; at: number}
+  | {type: 'acted'; record: TransferRecord; rung: RungRecord}
   | {type: 'settled'; record: TransferRecord}
+
+/** The rungs beyond the packet: what the server companion can do, and to which sessions. */
+export interface Ladder {
+  /** The methods the operator allows, in order (only those the server can do). */
+  methods: readonly MoveMethod[]
+  control: Pick<SessionControl, 'handover' | 'redirect' | 'closeStream'>
+}
 
 export interface RunInput {
   plan: PlannedTransfer[]
@@ -46,13 +72,17 @@ export interface RunInput {
   stop?: AbortSignal
   /** Which target nodes are up; a session whose target left goes to one of `retargetTo` (least planned first). */
   targets?: {watch: TargetWatch; retargetTo: readonly string[]; choices: ReadonlyMap<string, PlannedTransfer['target']>}
-  /** Sessions sent a packet by an earlier, interrupted process: watched, never sent again here. */
-  alreadySent?: TransferRecord[]
+  /** Sessions an earlier, interrupted process moved (or may have): watched first, and never given a rung they had again. */
+  alreadySent?: Array<{record: TransferRecord; item: PlannedTransfer}>
+  /** Without one: packets only (today's behaviour on a server with no companion). */
+  ladder?: Ladder
+  /** Default: a fixed pace of options.rate with options.concurrency in flight. */
+  pacer?: Pacer
 }
 
 export interface RunResult {
   records: TransferRecord[]
-  /** Planned sessions that were never sent a packet (interrupted or failed run). */
+  /** Planned sessions that were never moved (interrupted or failed run). */
   unsent: PlannedTransfer[]
   /** Why the run stopped early, if it did. */
   error?: Error
@@ -64,21 +94,38 @@ export interface RunResult {
   retargeted: number
 }
 
-/** Send every planned session its packet at the given pace, then watch where each reconnects. */
-export async function runTransfers({plan, sender, directory, clock, options, knownJids, onEvent, signal, stop, targets, alreadySent = []}: RunInput): Promise<RunResult> {
-  const records: TransferRecord[] = [...alreadySent]
+/**
+ * Move every planned session with the gentlest method it accepts, each move paced, then
+ * watch where it lands: the packet first; a refusal goes to the next rung at once, a move
+ * that does not land within its rung's window goes to the next; the last rung waits --wait.
+ */
+export async function runTransfers(input: RunInput): Promise<RunResult> {
+  const {plan, sender, directory, clock, options, onEvent, signal, stop, targets, ladder, alreadySent = []} = input
+  const methods: readonly MoveMethod[] = ladder?.methods ?? ['packet']
+  const pacer = input.pacer ?? fixedPacer(clock, {rate: options.rate, concurrency: options.concurrency})
+  const tracker = trackSessions(directory, clock, {pollMs: options.pollMs, knownJids: input.knownJids, downAfterMs: options.waitMs})
+  const records: TransferRecord[] = []
   const unsent: PlannedTransfer[] = []
-  const settled = (record: TransferRecord) => onEvent?.({type: 'settled', record})
-  const watcher = watchReconnections(directory, clock, {waitMs: options.waitMs, pollMs: options.pollMs, knownJids}, settled)
-  const inFlight = pLimit(Math.max(1, options.concurrency))
-  for (const record of alreadySent) watcher.watch(record)
-  const paced = pThrottle({limit: 1, interval: Math.max(1, Math.round(1000 / options.rate))})(() => undefined)
   let failure: Error | undefined
   let retargeted = 0
-  // Sessions planned per target, to send a retargeted one to the least loaded.
   const load = new Map<string, number>()
   for (const item of plan) load.set(item.target.name, (load.get(item.target.name) ?? 0) + 1)
   const halted = () => Boolean(signal?.aborted || stop?.aborted || failure)
+
+  signal?.addEventListener('abort', () => {
+    pacer.stop()
+    tracker.hurry(options.graceMs ?? 5_000)
+  }, {once: true})
+  stop?.addEventListener('abort', () => {
+    pacer.stop()
+    tracker.abort()
+  }, {once: true})
+  // Tracking fails only when the directory stays down: then moving stops too.
+  const tracking = tracker.done.catch((error: Error) => {
+    failure ??= error
+    pacer.stop()
+    tracker.abort()
+  })
 
   /** The item itself, or the same session to an up node when its target left; undefined when none is up. */
   const current = (item: PlannedTransfer): PlannedTransfer | undefined => {
@@ -88,50 +135,172 @@ export async function runTransfers({plan, sender, directory, clock, options, kno
     const best = up.reduce((a, b) => ((load.get(b) ?? 0) < (load.get(a) ?? 0) ? b : a))
     load.set(best, (load.get(best) ?? 0) + 1)
     load.set(item.target.name, (load.get(item.target.name) ?? 1) - 1)
-    const moved = {...item, target: targets.choices.get(best)!}
     retargeted++
+    const moved = {...item, target: targets.choices.get(best)!}
     onEvent?.({type: 'retargeted', item: moved, from: item.target.name})
     return moved
   }
 
-  const transfer = async (planned: PlannedTransfer) => {
-    if (halted()) return unsent.push(planned)
-    await paced()
-    if (halted()) return unsent.push(planned)
-    const item = current(planned)
-    if (!item) return unsent.push(planned)
-    const sentAt = clock.now()
-    onEvent?.({type: 'sending', item, at: sentAt})
-    let ack
-    try {
-      ack = await sender.send(item)
-    } catch (error) {
-      failure ??= error as Error
-      return unsent.push(item)
+  const settle = (record: TransferRecord) => onEvent?.({type: 'settled', record})
+
+  /** Whether this rung can move this session at all (a handover only for clients measured to come back). */
+  const applies = (method: MoveMethod, item: PlannedTransfer): boolean =>
+    method !== 'handover' || handoverFits(item.client ?? {})
+
+  /** One session, up its rungs until it lands or none is left. */
+  const climb = async (planned: PlannedTransfer, carried?: TransferRecord): Promise<void> => {
+    let record = carried
+    let item = planned
+    let sighting: Sighting | undefined
+    const done = new Set(record?.rungs.map((rung) => rung.method) ?? [])
+    if (record) {
+      // Sent by an earlier process: watched first, for what is left of its wait.
+      sighting = await tracker.until(record, record.sentAt, record.sentAt + options.waitMs)
+      if (sighting.kind === 'landed') return land(record, sighting, record.rungs.at(-1)?.method ?? 'packet')
+      // A packet-only run does not climb further here: a resend is the service's decision.
+      if (!ladder) return finish(record, sighting)
     }
-    const record = newRecord(item, sentAt, ack, sender.acksObservable ? clock.now() - sentAt : null)
-    records.push(record)
-    onEvent?.({type: 'sent', record})
-    if (isRefusal(ack)) {
-      // The client said no: it stays where it is.
-      record.outcome = isUnsupported(ack) ? 'unsupported' : 'not-moved'
-      settled(record)
-    } else {
-      watcher.watch(record)
+    const rungs = methods.filter((method) => !done.has(method) && applies(method, planned))
+    for (const [index, method] of rungs.entries()) {
+      if (halted()) break
+      let move: Move
+      try {
+        move = await pacer.acquire()
+      } catch (error) {
+        if (error instanceof PacerStopped) break
+        throw error
+      }
+      if (halted()) {
+        move.settle({kind: 'unobserved'})
+        break
+      }
+      if (!record) {
+        const now = current(item)
+        if (!now) {
+          move.settle({kind: 'unobserved'})
+          break
+        }
+        item = now
+      }
+      const last = index === rungs.length - 1
+      const at = clock.now()
+      let window: number
+      if (method === 'packet') {
+        onEvent?.({type: 'sending', item, at})
+        let ack
+        try {
+          ack = await sender.send(item)
+        } catch (error) {
+          move.settle({kind: 'unobserved'})
+          failure ??= error as Error
+          break
+        }
+        const rung: RungRecord = {method, at, result: ack.kind === 'refused' ? 'refused' : 'done'}
+        if (!record) {
+          record = newRecord(item, at, ack, sender.acksObservable ? clock.now() - at : null)
+          records.push(record)
+        } else {
+          record.ack = ack
+        }
+        record.rungs.push(rung)
+        onEvent?.({type: 'sent', record})
+        if (isRefusal(ack)) {
+          // The client said no: it stays where it is. The next rung at once, if there is one.
+          move.settle({kind: 'refused'})
+          if (last || halted()) {
+            record.outcome = isUnsupported(ack) ? 'unsupported' : 'not-moved'
+            return settle(record)
+          }
+          continue
+        }
+        window = last ? options.waitMs : ack.kind === 'timeout' && sender.acksObservable ? UNANSWERED_PACKET_WINDOW_MS : RUNG_WINDOW_MS.packet
+      } else {
+        onEvent?.({type: 'acting', item, method, at})
+        let result: ActionResult
+        try {
+          result = await act(method, item)
+        } catch (error) {
+          move.settle({kind: 'unobserved'})
+          failure ??= error as Error
+          break
+        }
+        if (!record) {
+          record = newRecord(item, at, ACK_NONE, null)
+          records.push(record)
+        }
+        const rung: RungRecord = {method, at, result: result.kind, ...(result.kind === 'refused' ? {reason: result.reason} : {})}
+        record.rungs.push(rung)
+        onEvent?.({type: 'acted', record, rung})
+        if (result.kind === 'refused') {
+          move.settle({kind: 'refused'})
+          continue
+        }
+        window = last ? options.waitMs : Math.min(RUNG_WINDOW_MS[method], options.waitMs)
+      }
+      sighting = await tracker.until(record, at, at + window)
+      move.settle(paceEnd(sighting))
+      if (sighting.kind === 'landed') return land(record, sighting, method)
+      if (sighting.kind === 'stopped') break
     }
+    if (!record) {
+      unsent.push(planned)
+      return
+    }
+    return finish(record, sighting)
   }
 
-  signal?.addEventListener('abort', () => watcher.hurry(options.graceMs ?? 5_000), {once: true})
-  stop?.addEventListener('abort', () => watcher.abort(), {once: true})
-  // Watching fails only when the directory stays down: then sending stops too.
-  const watching = watcher.done.catch((error: Error) => {
-    failure ??= error
-  })
-  await Promise.all(plan.map((item) => inFlight(() => transfer(item))))
-  watcher.close()
-  if (failure) watcher.abort()
-  await watching
-  // Stopped before they could be seen anywhere: not "not moved", not known.
-  for (const record of watcher.pending) record.outcome = 'unknown'
+  const act = (method: MoveMethod, item: PlannedTransfer): Promise<ActionResult> => {
+    const session = {jid: item.jid, node: item.from}
+    if (!ladder) throw new Error(`no ladder for ${method}`)
+    if (method === 'handover') return ladder.control.handover(session)
+    if (method === 'redirect') return ladder.control.redirect(session, item.target.address)
+    return ladder.control.closeStream(session, CLOSE_CONDITION, CLOSE_TEXT)
+  }
+
+  const land = (record: TransferRecord, sighting: Extract<Sighting, {kind: 'landed'}>, method: MoveMethod) => {
+    Object.assign(record, {
+      reconnectedTo: sighting.session.node,
+      reconnectedJid: sighting.session.jid,
+      latencyMs: sighting.at - record.sentAt,
+      outcome: 'moved',
+      method,
+    })
+    settle(record)
+  }
+
+  /** No rung moved it: what the last sighting says. */
+  const finish = (record: TransferRecord, sighting: Sighting | undefined) => {
+    if (sighting?.kind === 'stopped' || (!sighting && stop?.aborted) || (!sighting && failure)) {
+      record.outcome = 'unknown'
+      return
+    }
+    const closed = record.rungs.some((rung) => rung.method === 'close' && rung.result === 'done')
+    if (sighting?.kind === 'returned') record.outcome = closed ? 'returned' : 'not-moved'
+    else if (sighting?.kind === 'offline') record.outcome = closed ? 'not-back' : 'went-offline'
+    else record.outcome = 'not-moved'
+    settle(record)
+  }
+
+  await Promise.all([
+    ...alreadySent.map(({record, item}) => {
+      records.push(record)
+      return climb(item, record)
+    }),
+    ...plan.map((item) => climb(item)),
+  ])
+  tracker.close()
+  pacer.stop()
+  if (failure) tracker.abort()
+  await tracking
   return {records, unsent, error: failure, interrupted: Boolean(signal?.aborted), stopped: Boolean(stop?.aborted), retargeted}
 }
+
+/** How a move ended, for the pace: only a session that left and was not seen again suggests a failed login. */
+function paceEnd(sighting: Sighting): MoveEnd {
+  if (sighting.kind === 'landed') return {kind: 'landed', at: sighting.seenAt}
+  if (sighting.kind === 'offline') return {kind: 'failed'}
+  if (sighting.kind === 'stopped') return {kind: 'unobserved'}
+  // Still on its source: the client did not act, no login was made for it.
+  return {kind: 'refused'}
+}
+

@@ -2,7 +2,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {UsageError} from '../errors.js'
-import {ACK_TIMEOUT, ackFromText} from '../model/ack.js'
+import {ACK_NONE, ACK_TIMEOUT, ackFromText} from '../model/ack.js'
 import type {TransferRecord} from '../model/transfer.js'
 import type {JournalEntry} from './journal-entries.js'
 
@@ -69,17 +69,44 @@ export function replay(text: string, path: string): RunState {
         if (!planned) break
         state.maybeSent.add(entry.jid)
         state.settled.delete(entry.jid)
+        const earlier = state.records.get(entry.jid)
+        const rungs = [...(earlier?.rungs ?? []), {method: 'packet' as const, at: entry.at, result: 'done' as const}]
         state.records.set(entry.jid, {
           jid: entry.jid, bare: planned.bare, resource: planned.resource, from: planned.from, target: planned.target,
-          reconnectedTo: null, reconnectedJid: null, ack: ACK_TIMEOUT, sentAt: entry.at, ackMs: null, latencyMs: null, outcome: 'not-moved',
+          reconnectedTo: null, reconnectedJid: null, ack: ACK_TIMEOUT, sentAt: earlier?.sentAt ?? entry.at, ackMs: null, latencyMs: null, outcome: 'not-moved',
+          method: null, rungs,
         })
+        break
+      }
+      case 'acting': {
+        const planned = plannedByJid.get(entry.jid)
+        if (!planned) break
+        state.maybeSent.add(entry.jid)
+        state.settled.delete(entry.jid)
+        const record = state.records.get(entry.jid) ?? {
+          jid: entry.jid, bare: planned.bare, resource: planned.resource, from: planned.from, target: planned.target,
+          reconnectedTo: null, reconnectedJid: null, ack: ACK_NONE, sentAt: entry.at, ackMs: null, latencyMs: null, outcome: 'not-moved' as const,
+          method: null, rungs: [],
+        }
+        record.rungs.push({method: entry.method, at: entry.at, result: 'done'})
+        state.records.set(entry.jid, record)
+        break
+      }
+      case 'acted': {
+        const rung = state.records.get(entry.jid)?.rungs.findLast((candidate) => candidate.method === entry.method)
+        if (!rung) break
+        state.maybeSent.delete(entry.jid)
+        Object.assign(rung, {result: entry.result, ...(entry.reason ? {reason: entry.reason} : {})})
         break
       }
       case 'sent': {
         const record = state.records.get(entry.jid)
         if (!record) break
         state.maybeSent.delete(entry.jid)
-        Object.assign(record, {ack: ackFromText(entry.ack), ackMs: entry.ackMs, sentAt: entry.at})
+        const ack = ackFromText(entry.ack)
+        Object.assign(record, {ack, ackMs: entry.ackMs})
+        const rung = record.rungs.findLast((candidate) => candidate.method === 'packet')
+        if (rung && ack.kind === 'refused') rung.result = 'refused'
         break
       }
       case 'settled': {
@@ -87,7 +114,7 @@ export function replay(text: string, path: string): RunState {
         if (!record) break
         state.maybeSent.delete(entry.jid)
         state.settled.add(entry.jid)
-        Object.assign(record, {outcome: entry.outcome, reconnectedTo: entry.reconnectedTo, reconnectedJid: entry.reconnectedJid, latencyMs: entry.latencyMs})
+        Object.assign(record, {outcome: entry.outcome, reconnectedTo: entry.reconnectedTo, reconnectedJid: entry.reconnectedJid, latencyMs: entry.latencyMs, method: entry.method ?? (entry.outcome === 'moved' ? 'packet' : null)})
         break
       }
       case 'resumed':

@@ -9,10 +9,13 @@ export type Ack =
   | {kind: 'timeout'}
   /** Sent as the bare domain: the client answers the server, not us. */
   | {kind: 'not-observable'}
+  /** No packet went out: the session was moved by another rung of the ladder. */
+  | {kind: 'none'}
 
 export const ACK_RESULT: Ack = Object.freeze({kind: 'result'})
 export const ACK_TIMEOUT: Ack = Object.freeze({kind: 'timeout'})
 export const ACK_NOT_OBSERVABLE: Ack = Object.freeze({kind: 'not-observable'})
+export const ACK_NONE: Ack = Object.freeze({kind: 'none'})
 
 export function refused(condition: string): Ack {
   return {kind: 'refused', condition}
@@ -37,6 +40,7 @@ export function ackToText(ack: Ack): string {
 export function ackFromText(text: string): Ack {
   if (text === 'result') return ACK_RESULT
   if (text === 'not-observable') return ACK_NOT_OBSERVABLE
+  if (text === 'none') return ACK_NONE
   if (text.startsWith('error:')) return refused(text.slice('error:'.length))
   return ACK_TIMEOUT
 }

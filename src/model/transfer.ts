@@ -20,13 +20,31 @@ export interface PlannedTransfer {
   /** The node the session is on now. */
   from: string
   target: TransferTarget
+  /** What the listing said of its client (with the server companion): whether a handover fits it. */
+  client?: {resumable?: boolean; capsNode?: string}
 }
 
 /**
- * What became of a session. `unknown`: a packet went out but the run stopped (the directory
+ * What became of a session. `unknown`: a move went out but the run stopped (the directory
  * or the admin link stayed down) before anyone could see where the session went.
+ * `returned`: closed by the last rung, it came back to the node it was moved off.
+ * `not-back`: closed by the last rung, it was not online anywhere when the run ended
+ * (still reconnecting, or given up).
  */
-export type Outcome = 'moved' | 'not-moved' | 'unsupported' | 'went-offline' | 'kicked' | 'unknown'
+export type Outcome = 'moved' | 'not-moved' | 'unsupported' | 'went-offline' | 'kicked' | 'unknown' | 'returned' | 'not-back'
+
+/** The rungs of the ladder (engine/ladder/methods.ts). */
+export type MoveMethodName = 'packet' | 'handover' | 'redirect' | 'close'
+
+/** One move made on a session: which, when, and whether the server (or the client) took it. */
+export interface RungRecord {
+  method: MoveMethodName
+  /** Epoch ms it went out. */
+  at: number
+  /** `refused`: the client (a packet's error answer) or the server (not resumable, no such session) said no. */
+  result: 'done' | 'refused'
+  reason?: string
+}
 
 /** What became of one session a packet went out to. */
 export interface TransferRecord {
@@ -43,9 +61,13 @@ export interface TransferRecord {
   /** Epoch ms the packet went out. */
   sentAt: number
   ackMs: number | null
-  /** From sending the packet to the poll that saw the session on its new node. */
+  /** From its first move to the poll that saw it on its new node. */
   latencyMs: number | null
   outcome: Outcome
+  /** The rung that moved it (null until one did). */
+  method: MoveMethodName | null
+  /** Every move made on it, in order. */
+  rungs: RungRecord[]
 }
 
 export function newRecord(item: PlannedTransfer, sentAt: number, ack: Ack, ackMs: number | null): TransferRecord {
@@ -62,5 +84,7 @@ export function newRecord(item: PlannedTransfer, sentAt: number, ack: Ack, ackMs
     ackMs,
     latencyMs: null,
     outcome: 'not-moved',
+    method: null,
+    rungs: [],
   }
 }

@@ -11,7 +11,7 @@ import {UsageError} from '../errors.js'
 import {readRun, replay} from '../journal/journal-reader.js'
 import type {PlannedEntry, RunState} from '../journal/journal-reader.js'
 import {runsIn} from '../journal/runs-dir.js'
-import type {SessionControl} from '../model/control.js'
+import type {ControlAbilities, SessionControl} from '../model/control.js'
 import type {SessionDirectory} from '../model/directory.js'
 import type {ServerView, SessionInfo} from '../model/session.js'
 import type {TransferSettings} from '../model/settings.js'
@@ -37,8 +37,8 @@ export type CheckedRequest = TransferRequest & {readonly [checked]: true}
 export interface CarriedOver {
   /** Settled before the interruption: reported as they were. */
   settled: TransferRecord[]
-  /** Sent (or maybe sent) but not settled: watched; sent again only if still on the source after the wait. */
-  inFlight: TransferRecord[]
+  /** Moved (or maybe moved) but not settled: watched first, then up the rungs not tried yet. */
+  inFlight: Array<{record: TransferRecord; item: PlannedTransfer}>
 }
 
 export interface ResumedRun {
@@ -71,13 +71,15 @@ export interface TransferPlan {
   readonly resumed?: ResumedRun
   /** Configured nodes the cluster listed as members when the plan was made. */
   readonly up: readonly string[]
+  /** What the server can do besides packets (the companion), asked once for the plan. */
+  readonly abilities: ControlAbilities
 }
 
 export interface PlanDeps {
   config: Config & {path?: string}
   directory: SessionDirectory
-  /** For --preflight (disco#info to each planned session on the admin's link). */
-  control: Pick<SessionControl, 'request'>
+  /** For --preflight (disco#info to each planned session on the admin's link) and what the server can do. */
+  control: Pick<SessionControl, 'request' | 'abilities'>
   /** Where journals live (a resume reads its run, and the runs started after it). */
   stateDir: string
 }
@@ -117,19 +119,26 @@ export function checkRequest(config: Config, request: TransferRequest, {stateDir
 
 /** Look at the cluster (and for a resume, the journal) and decide who goes where. Sends nothing. */
 export async function planTransfer(request: CheckedRequest, deps: PlanDeps): Promise<TransferPlan> {
+  const abilities = await deps.control.abilities()
+  const plan = await planFor(request, deps, abilities)
+  const companion = abilities.handover || abilities.redirect || abilities.close
+  return companion || plan.items.length === 0 ? plan : freeze({...plan, notes: [...plan.notes, 'no server companion on this cluster: packets only (clients that refuse them stay, or --fallback kick)']})
+}
+
+async function planFor(request: CheckedRequest, deps: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
   switch (request.command) {
     case 'drain': {
-      const plan = await planDrainRequest(request, deps)
+      const plan = await planDrainRequest(request, deps, abilities)
       return request.preflight && plan.items.length > 0 ? {...plan, preflight: await preflight(plan.items, deps.control)} : plan
     }
     case 'move':
-      return planMoveRequest(request, deps)
+      return planMoveRequest(request, deps, abilities)
     case 'rehome':
-      return planRehomeRequest(deps)
+      return planRehomeRequest(deps, abilities)
     case 'rebalance':
-      return planRebalanceRequest(request, deps)
+      return planRebalanceRequest(request, deps, abilities)
     case 'resume':
-      return planResume(request, deps)
+      return planResume(request, deps, abilities)
   }
 }
 
@@ -138,7 +147,7 @@ function freeze(plan: Omit<TransferPlan, 'perTarget'>): TransferPlan {
   return Object.freeze({...plan, perTarget: Object.freeze(countByTarget(plan.items))})
 }
 
-async function planDrainRequest(request: Extract<TransferRequest, {command: 'drain'}>, {config, directory}: PlanDeps): Promise<TransferPlan> {
+async function planDrainRequest(request: Extract<TransferRequest, {command: 'drain'}>, {config, directory}: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
   const {source} = request
   const [servers, sessions] = await Promise.all([directory.listServers(), directory.listSessions()])
   const up = upNodes(config, servers)
@@ -156,10 +165,11 @@ async function planDrainRequest(request: Extract<TransferRequest, {command: 'dra
     knownJids: new Set(sessions.map((session) => session.jid)),
     notes: [...notes, ...(items.length === 0 ? [`no sessions on ${source}: nothing to do`] : [])],
     up: [...up],
+    abilities,
   })
 }
 
-async function planMoveRequest(request: Extract<TransferRequest, {command: 'move'}>, {config, directory}: PlanDeps): Promise<TransferPlan> {
+async function planMoveRequest(request: Extract<TransferRequest, {command: 'move'}>, {config, directory}: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
   const wanted = request.jids.map(parseUserJid)
   const target = resolveTarget(config, request.to)
   const [servers, byBare] = await Promise.all([directory.listServers(), directory.sessionsOf(wanted.map((jid) => jid.bare))])
@@ -186,11 +196,12 @@ async function planMoveRequest(request: Extract<TransferRequest, {command: 'move
       ...(items.length === 0 ? ['nothing to move'] : []),
     ],
     up: [...up],
+    abilities,
   })
 }
 
 /** Every session that is not on its user's home node goes home. */
-async function planRehomeRequest({config, directory}: PlanDeps): Promise<TransferPlan> {
+async function planRehomeRequest({config, directory}: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
   const homeOf = homeFinder(await loadPlacement(config.placement, Object.keys(config.nodes), config.path))
   const [servers, listed] = await Promise.all([directory.listServers(), directory.listSessions()])
   const up = upNodes(config, servers)
@@ -210,6 +221,7 @@ async function planRehomeRequest({config, directory}: PlanDeps): Promise<Transfe
     alreadyThere: sessions.length - items.length - homeless - downHome.length,
     knownJids: new Set(sessions.map((session) => session.jid)),
     up: [...up],
+    abilities,
     notes: [
       ...(homeless > 0 ? [`${homeless} session(s) of users no placement rule matches: left where they are`] : []),
       ...(downHome.length > 0 ? [`${downHome.length} session(s) whose home node is not in the cluster now: left where they are`] : []),
@@ -220,7 +232,7 @@ async function planRehomeRequest({config, directory}: PlanDeps): Promise<Transfe
 }
 
 /** A node takes its share from the others (most loaded first), or all nodes are evened out. */
-async function planRebalanceRequest(request: Extract<TransferRequest, {command: 'rebalance'}>, {config, directory}: PlanDeps): Promise<TransferPlan> {
+async function planRebalanceRequest(request: Extract<TransferRequest, {command: 'rebalance'}>, {config, directory}: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
   const [servers, listed] = await Promise.all([directory.listServers(), directory.listSessions()])
   const up = upNodes(config, servers)
   if (request.to && !up.has(request.to)) throw new UsageError(`${request.to} is not in the cluster now (${config.nodes[request.to].server} is not listed: down?): nothing sent`)
@@ -251,6 +263,7 @@ async function planRebalanceRequest(request: Extract<TransferRequest, {command: 
     ],
     balance: balanceOf(before, items),
     up: [...up],
+    abilities,
   })
 }
 
@@ -262,7 +275,7 @@ async function planRebalanceRequest(request: Extract<TransferRequest, {command: 
  * if it is still on its source after the wait. A drain also takes the sessions that
  * appeared on its source since. A run that a later run took sessions from is refused.
  */
-async function planResume(request: Extract<TransferRequest, {command: 'resume'}>, {config, directory, stateDir}: PlanDeps): Promise<TransferPlan> {
+async function planResume(request: Extract<TransferRequest, {command: 'resume'}>, {config, directory, stateDir}: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
   const state = resumableRun(readRun(runsIn(stateDir), request.runId), request.expect, runsIn(stateDir))
   const {header} = state
   const settledBefore = [...state.records.values()].filter((record) => state.settled.has(record.jid))
@@ -284,7 +297,7 @@ async function planResume(request: Extract<TransferRequest, {command: 'resume'}>
     return base.target.isNode && !up.has(base.target.name) ? undefined : base
   }
 
-  const inFlight: TransferRecord[] = []
+  const inFlight: Array<{record: TransferRecord; item: PlannedTransfer}> = []
   const resendable: PlannedTransfer[] = []
   const items: PlannedTransfer[] = []
   let elsewhere = 0
@@ -294,8 +307,8 @@ async function planResume(request: Extract<TransferRequest, {command: 'resume'}>
     const record = state.records.get(entry.jid)
     const session = now.get(entry.jid)
     if (record) {
-      inFlight.push(record)
       const again = session?.node === entry.from ? retarget(entry) : undefined
+      inFlight.push({record, item: again ?? toPlanned(entry)})
       if (again) resendable.push(again)
       continue
     }
@@ -333,6 +346,7 @@ async function planResume(request: Extract<TransferRequest, {command: 'resume'}>
     knownJids: new Set(),
     notes,
     up: [...up],
+    abilities,
     resumed: {runId: header.id, settings: header.settings, carriedOver: {settled: settledBefore, inFlight}, resendable},
   })
 }

@@ -3,6 +3,7 @@ import type {Config} from '../config/config-schema.js'
 import {kickStuckSessions, stuckOnSource} from '../engine/kick-fallback.js'
 import {adminPacketSender, domainPacketSender, type PacketSender} from '../engine/packet-senders.js'
 import {type Balance, buildReport, reportExitCode, type TransferReport} from '../engine/report.js'
+import type {MoveMethod} from '../engine/ladder/methods.js'
 import {type RunEvent, runTransfers} from '../engine/run-transfers.js'
 import {watchTargets} from '../engine/target-watch.js'
 import {EXIT, UsageError, XtransferError} from '../errors.js'
@@ -11,7 +12,7 @@ import {acquireRunLock} from '../journal/run-lock.js'
 import {runsIn} from '../journal/runs-dir.js'
 import {ackToText, isRefusal} from '../model/ack.js'
 import type {Clock} from '../model/clock.js'
-import type {SessionControl} from '../model/control.js'
+import type {ControlAbilities, SessionControl} from '../model/control.js'
 import type {SessionDirectory} from '../model/directory.js'
 import type {TransferChoices, TransferSettings} from '../model/settings.js'
 import type {PlannedTransfer, TransferRecord} from '../model/transfer.js'
@@ -74,7 +75,11 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
   const settings = settingsFor(plan, choices)
   const carriedOver: CarriedOver | undefined = plan.resumed?.carriedOver
   if (plan.items.length === 0 && !carriedOver?.inFlight.length) {
-    return {report: reportWithoutRun(plan, settings, clock.now(), false, [...plan.notes]), interrupted: false, exitCode: EXIT.ok}
+    // An empty node is drained too: it is cordoned all the same, so that it stays empty.
+    const cordoned = plan.command === 'drain' && plan.source && settings.cordon && plan.abilities.cordon && !plan.resumed
+    if (cordoned) await control.cordon(plan.source!)
+    const notes = [...plan.notes, ...(cordoned ? [`${plan.source} is cordoned: it takes no new client connections until \`xtransfer uncordon ${plan.source}\``] : [])]
+    return {report: reportWithoutRun(plan, settings, clock.now(), false, notes), interrupted: false, exitCode: EXIT.ok}
   }
   if (settings.from === 'domain' && !(await control.abilities()).sendAsDomain) throw new UsageError('this directory cannot send stanzas as the domain: use --from admin')
   const sender: PacketSender = settings.from === 'admin'
@@ -98,8 +103,15 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
     }
     for (const item of plan.items) journal.append(plannedEntry(item))
 
+    const methods = ladderMethods(settings, plan.abilities)
     try {
-      if (settings.from === 'admin') await control.open()
+      if (settings.from === 'admin' && methods.includes('packet')) await control.open()
+      // kubectl cordons before it evicts: with the source closed to new connections, a moved
+      // client cannot land back on it, whatever its DNS or load balancer says.
+      if (plan.command === 'drain' && plan.source && settings.cordon && plan.abilities.cordon && !plan.resumed) {
+        await control.cordon(plan.source)
+        journal.append({type: 'cordoned', node: plan.source, at: clock.now()})
+      }
     } catch (error) {
       // Nothing was sent: a failed run, not a resumable one.
       journal.append({type: 'finished', at: clock.now(), exitCode: exitCodeOf(error), reason: (error as Error).message})
@@ -109,23 +121,28 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
     const onEvent = (event: RunEvent) => {
       if (event.type === 'retargeted') journal.append(plannedEntry(event.item))
       else if (event.type === 'sending') journal.append({type: 'sending', jid: event.item.jid, at: event.at})
-      else if (event.type === 'sent') journal.append({type: 'sent', jid: event.record.jid, at: event.record.sentAt, ack: ackToText(event.record.ack), ackMs: event.record.ackMs})
-      else journal.append({type: 'settled', jid: event.record.jid, outcome: event.record.outcome, reconnectedTo: event.record.reconnectedTo, reconnectedJid: event.record.reconnectedJid, latencyMs: event.record.latencyMs})
+      else if (event.type === 'sent') journal.append({type: 'sent', jid: event.record.jid, at: event.record.rungs.at(-1)?.at ?? event.record.sentAt, ack: ackToText(event.record.ack), ackMs: event.record.ackMs})
+      else if (event.type === 'acting') journal.append({type: 'acting', jid: event.item.jid, method: event.method, at: event.at})
+      else if (event.type === 'acted') journal.append({type: 'acted', jid: event.record.jid, method: event.rung.method, at: event.rung.at, result: event.rung.result, ...(event.rung.reason ? {reason: event.rung.reason} : {})})
+      else journal.append({type: 'settled', jid: event.record.jid, outcome: event.record.outcome, reconnectedTo: event.record.reconnectedTo, reconnectedJid: event.record.reconnectedJid, latencyMs: event.record.latencyMs, method: event.record.method})
       deps.onEvent?.(event)
     }
     const retargetTo = plan.command === 'drain' ? plan.targets : []
     const choicesByName = new Map(retargetTo.map((name) => [name, nodeTarget(config, name)]))
-    const runPlan = (items: readonly PlannedTransfer[], alreadySent: TransferRecord[] = []) => runTransfers({
+    const ladder = methods.length > 1 || methods[0] !== 'packet' ? {methods, control} : undefined
+    const runPlan = (items: readonly PlannedTransfer[], alreadySent: Array<{record: TransferRecord; item: PlannedTransfer}> = []) => runTransfers({
       plan: [...items], alreadySent, sender, directory, clock, options: settings, knownJids: new Set(plan.knownJids), onEvent,
-      signal: deps.signal, stop: deadline.signal, targets: {watch: targets, retargetTo, choices: choicesByName},
+      signal: deps.signal, stop: deadline.signal, targets: {watch: targets, retargetTo, choices: choicesByName}, ladder,
     })
 
     const inFlight = carriedOver?.inFlight ?? []
     const first = await runPlan(plan.items, inFlight)
     let records = first.records
     let result = first
-    // A session an earlier process may have sent a packet to gets a second one only if it is still on its source now.
-    const resend = records.filter((record) => inFlight.includes(record) && record.outcome === 'not-moved' && !isRefusal(record.ack))
+    // Packets only: a session an earlier process may have sent a packet to gets a second one only
+    // if it is still on its source now. (A ladder goes on to the rungs it has not tried instead.)
+    const carried = new Set(inFlight.map(({record}) => record))
+    const resend = ladder ? [] : records.filter((record) => carried.has(record) && record.outcome === 'not-moved' && !isRefusal(record.ack))
     if (resend.length > 0 && !first.error && !first.interrupted && !first.stopped) {
       const byJid = new Map(plan.resumed?.resendable.map((item) => [item.jid, item]))
       const again = await runPlan(resend.flatMap((record) => byJid.get(record.jid) ?? []))
@@ -141,7 +158,7 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
       ...reportBase(plan, settings),
       balance,
       dryRun: false,
-      startedAt: carriedOver ? Math.min(startedAt, ...[...carriedOver.settled, ...inFlight].map((record) => record.sentAt)) : startedAt,
+      startedAt: carriedOver ? Math.min(startedAt, ...[...carriedOver.settled, ...inFlight.map(({record}) => record)].map((record) => record.sentAt)) : startedAt,
       finishedAt: clock.now(),
       acksObservable: sender.acksObservable,
       records: [...(carriedOver?.settled ?? []), ...records],
@@ -152,6 +169,7 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
       message: [
         ...plan.notes,
         ...(lock.tookOver.length > 0 ? [tookOverNote(lock.tookOver)] : []),
+        ...(plan.command === 'drain' && plan.source && settings.cordon && plan.abilities.cordon ? [`${plan.source} is cordoned: it takes no new client connections until \`xtransfer uncordon ${plan.source}\``] : []),
         ...[...targets.left.keys()].map((node) => `${node} left the cluster during the run${result.retargeted ? `: ${result.retargeted} session(s) went to other nodes instead` : ''}`),
         ...(sender.acksObservable ? [] : ['sent as the domain: client acknowledgements are not observable']),
         ...(control.reconnects ? [`the admin link dropped and was restored ${control.reconnects} time(s); answers lost with it were resolved by watching`] : []),
@@ -175,6 +193,13 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
   }
 }
 
+/** The rungs a run climbs: the operator's, less what the server cannot do (no companion: packets only). */
+export function ladderMethods(settings: TransferSettings, abilities: ControlAbilities): MoveMethod[] {
+  const can: Record<MoveMethod, boolean> = {packet: true, handover: abilities.handover, redirect: abilities.redirect, close: abilities.close}
+  const methods = (settings.methods ?? ['packet']).filter((method) => can[method])
+  return methods.length > 0 ? methods : ['packet']
+}
+
 /** Sleeps `ms` on the clock in short steps; false when `cancel` came first. */
 async function sleepUnless(clock: Clock, ms: number, cancel: AbortSignal): Promise<boolean> {
   const until = clock.now() + ms
@@ -191,7 +216,7 @@ function sourcesOf(plan: TransferPlan): string[] {
   return [...new Set([
     ...(plan.source ? [plan.source] : []),
     ...plan.items.map((item) => item.from),
-    ...(plan.resumed?.carriedOver.inFlight ?? []).map((record) => record.from),
+    ...(plan.resumed?.carriedOver.inFlight ?? []).map(({record}) => record.from),
   ])]
 }
 

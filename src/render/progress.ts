@@ -27,10 +27,11 @@ export function createProgress(total: number, stream: NodeJS.WriteStream = proce
   return {
     counts,
     onEvent(event: RunEvent) {
-      if (event.type === 'sending' || event.type === 'retargeted') return
-      if (event.type === 'sent') {
-        counts.sent++
-        if (event.record.ack.kind === 'result') counts.acked++
+      if (event.type === 'sending' || event.type === 'retargeted' || event.type === 'acting') return
+      if (event.type === 'sent' || event.type === 'acted') {
+        // A session counts as sent once, at its first move.
+        if (event.record.rungs.length === 1) counts.sent++
+        if (event.type === 'sent' && event.record.ack.kind === 'result') counts.acked++
       } else {
         counts.settled++
         if (event.record.outcome === 'moved') counts.moved++

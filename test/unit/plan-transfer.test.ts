@@ -37,9 +37,12 @@ function cluster(sessions: SessionInfo[], members = ['e1@h', 'e2@h', 'e3@h']): S
   }
 }
 
-const noControl = {request: async () => {
-  throw new Error('no packet may go out while planning')
-}}
+const noControl = {
+  request: async () => {
+    throw new Error('no packet may go out while planning')
+  },
+  abilities: async () => ({sendAsDomain: true, kick: true, handover: true, redirect: true, close: true, cordon: true}),
+}
 
 async function plan(request: TransferRequest, directory: SessionDirectory, stateDir = mkdtempSync(join(tmpdir(), 'xt-plan-'))) {
   return planTransfer(checkRequest(config, request, {stateDir}), {config, directory, control: noControl, stateDir})
@@ -95,7 +98,7 @@ describe('resume plans again from what the directory says now', () => {
     const resumed = await plan({command: 'resume', runId: 'RUN-A'}, cluster(now), stateDir)
     assert.deepEqual(resumed.items.map((item) => `${item.bare} ${item.from}->${item.target.name}`).sort(),
       ['u5@example.test node-2->node-3', 'u6@example.test node-2->node-3'])
-    assert.deepEqual(resumed.resumed!.carriedOver.inFlight.map((record) => record.jid), ['u2@example.test/r'])
+    assert.deepEqual(resumed.resumed!.carriedOver.inFlight.map(({record}) => record.jid), ['u2@example.test/r'])
     assert.deepEqual(resumed.resumed!.resendable.map((item) => item.jid), ['u2@example.test/r'])
     const notes = resumed.notes.join('; ')
     assert.match(notes, /1 session\(s\) planned by the run are on another node now: left alone/)

@@ -46,6 +46,8 @@ function record(user: string, outcome: Outcome, ack: AckText, moved?: {to: strin
     ackMs: ack === 'not-observable' ? null : 5,
     latencyMs: moved?.latencyMs ?? null,
     outcome,
+    method: outcome === 'moved' ? 'packet' : null,
+    rungs: [{method: 'packet', at: START + 10, result: ack.startsWith('error:') ? 'refused' : 'done'}],
   }
 }
 

@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 import parseDuration from 'parse-duration'
 
+import {ALL_METHODS, parseMethods} from '../engine/ladder/methods.js'
+
 /** Flags every command that talks to the cluster takes. */
 export const clusterFlags = {
   config: Flags.string({char: 'c', description: 'config file (default: $XTRANSFER_CONFIG, then ~/.config/xtransfer/config.yaml)', helpGroup: 'CLUSTER'}),
@@ -54,6 +56,12 @@ export const transferFlags = {
   wait: durationFlag({description: 'how long after its packet a session may take to reconnect elsewhere', default: '60s'}),
   'ack-timeout': durationFlag({description: "how long to wait for a client's answer to the packet", default: '10s'}),
   fallback: Flags.string({description: 'after --wait, close sessions still on their source that refused or ignored the packet (kick_session / end-user-session), so their own reconnect logic takes over', options: ['none', 'kick'], default: 'none'}),
+  methods: Flags.string({
+    description: 'the ways to move a session, tried in this order until one works: packet (XEP-0051), handover (socket close, XEP-0198 resumes elsewhere), redirect (see-other-host), close (system-shutdown); all but packet need the server companion',
+    default: ALL_METHODS.join(','),
+    // Checked here, so a typo is a usage error before anything else (the value stays text).
+    parse: async (input) => parseMethods(input).join(','),
+  }),
   'dry-run': Flags.boolean({description: 'print the plan (who goes where) and send nothing'}),
   yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation (needed when there is no terminal)'}),
   timeout: timeoutFlag,

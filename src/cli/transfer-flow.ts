@@ -1,5 +1,6 @@
 import {UsageError} from '../errors.js'
 import type {TransferChoices} from '../model/settings.js'
+import {parseMethods} from '../engine/ladder/methods.js'
 import type {TransferPlan} from '../operations/plan-transfer.js'
 import type {NamespaceChoice} from '../protocol/index.js'
 import {describePreflight} from '../render/report-table.js'
@@ -13,6 +14,9 @@ export interface TransferFlagValues {
   wait: number
   'ack-timeout': number
   fallback: string
+  methods: string
+  /** drain only: cordon the source first (default on). */
+  cordon?: boolean
   'dry-run': boolean
   yes: boolean
 }
@@ -27,6 +31,8 @@ export function transferChoices(flags: Omit<TransferFlagValues, 'dry-run' | 'yes
     waitMs: flags.wait,
     ackTimeoutMs: flags['ack-timeout'],
     fallback: flags.fallback as 'none' | 'kick',
+    methods: parseMethods(flags.methods),
+    cordon: flags.cordon ?? false,
   }
 }
 

@@ -29,6 +29,7 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
     ...transferFlags,
     preflight: Flags.boolean({description: "first ask each session's client (disco#info) whether it advertises transfers, and show the share in the confirmation and the report"}),
     resume: Flags.string({description: 'continue this interrupted drain of NODE (see xtransfer runs)'}),
+    cordon: Flags.boolean({description: 'first stop NODE taking new client connections, so that nobody lands back on it (needs the server companion; it stays cordoned after the drain: xtransfer uncordon NODE)', default: true, allowNo: true}),
   }
 
   async run(): Promise<TransferReport | undefined> {

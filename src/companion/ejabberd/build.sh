@@ -20,9 +20,10 @@ command -v dpkg >/dev/null 2>&1 || die "dpkg not found: this script reads the in
 
 # The folder of PACKAGE's files that holds FILE (e.g. the include dir with ejabberd_commands.hrl).
 package_dir_of() {
-  local package=$1 file=$2 path
-  path=$(dpkg -L "$package" 2>/dev/null | grep -m1 "/include/$file\$") ||
-    die "package $package is not installed or has no include/$file (apt-get install $package)"
+  local package=$1 file=$2 files path
+  # Listed first, then searched: grep -m1 in a pipe would end dpkg with SIGPIPE (pipefail).
+  files=$(dpkg -L "$package" 2>/dev/null) || die "package $package is not installed (apt-get install $package)"
+  path=$(grep -m1 "/include/$file\$" <<<"$files") || die "package $package has no include/$file"
   dirname "$path"
 }
 ejabberd_include=$(package_dir_of ejabberd ejabberd_commands.hrl)

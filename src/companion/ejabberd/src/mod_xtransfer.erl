@@ -333,6 +333,7 @@ cordons() ->
 %%% One node's sessions (runs on that node)
 %%%===================================================================
 local_sessions() ->
+    ensure_enabled(),
     Sessions = my_sessions(),
     Facts = facts_of([Pid || #session{sid = {_, Pid}} <- Sessions]),
     Now = erlang:system_time(second),
@@ -644,6 +645,7 @@ cordon_call(NodeBin, Fun, Args) ->
 %% any authentication work, with <see-other-host/>: the client learns where to
 %% go instead of retrying the same address, as Tigase does at login.
 local_cordon(Mode) ->
+    ensure_enabled(),
     locked(fun() ->
                    Old = cordon_state(),
                    case {Old, Mode} of
@@ -677,6 +679,7 @@ set_redirect(Host) ->
     cordon_result(fmt("new streams are answered with <see-other-host>~ts</see-other-host>", [Host])).
 
 local_uncordon() ->
+    ensure_enabled(),
     locked(fun() ->
                    case cordon_state() of
                        none ->
@@ -699,6 +702,10 @@ local_uncordon() ->
            end).
 
 local_cordon_state() ->
+    ensure_enabled(),
+    cordon_mode().
+
+cordon_mode() ->
     case cordon_state() of
         none -> {none, <<>>};
         #{mode := redirect, redirect := Host} -> {redirect, Host};
@@ -708,11 +715,20 @@ local_cordon_state() ->
 cordon_state() ->
     persistent_term:get(?CORDON_KEY, none).
 
+%% A node where the .beam is on the code path but the module is not enabled
+%% would answer these calls (erpc loads the code) while its sessions, without
+%% our hooks, never answer: report it as having no companion.
+ensure_enabled() ->
+    case lists:any(fun(Host) -> gen_mod:is_loaded(Host, ?MODULE) end, ejabberd_option:hosts()) of
+        true -> ok;
+        false -> erlang:error(xtransfer_not_enabled)
+    end.
+
 cordon_result(Text) ->
     cordon_result(<<"ok">>, <<>>, Text).
 
 cordon_result(Result, Reason, Text) ->
-    {Mode, Redirect} = local_cordon_state(),
+    {Mode, Redirect} = cordon_mode(),
     {Result, Reason, node_name(node()), atom_to_binary(Mode, utf8), Redirect, Text}.
 
 listener_failure(Left) ->
@@ -928,6 +944,8 @@ rpc_failure(Node, {error, {erpc, timeout}}) ->
     {<<"timeout">>, fmt("node ~ts did not answer in ~B ms", [Node, ?RPC_TIMEOUT])};
 rpc_failure(Node, {error, {exception, undef, [{?MODULE, _, _, _} | _]}}) ->
     {<<"no-companion">>, fmt("mod_xtransfer is not loaded on ~ts", [Node])};
+rpc_failure(Node, {error, {exception, xtransfer_not_enabled, _}}) ->
+    {<<"no-companion">>, fmt("mod_xtransfer is not enabled on ~ts", [Node])};
 rpc_failure(Node, {Class, Why}) ->
     ?ERROR_MSG("xtransfer: call to ~ts failed: ~p:~p", [Node, Class, Why]),
     {<<"error">>, fmt("call to ~ts failed: ~p", [Node, Why])}.

@@ -28,8 +28,6 @@
          local_cordon_state/0]).
 %% hooks
 -export([c2s_handle_call/3, c2s_stream_started/2, config_reloaded/0]).
-%% pure helpers, exported for the command line checks in build.sh
--export([parse_host/1, parse_condition/1]).
 
 -include("logger.hrl").
 -include("translate.hrl").

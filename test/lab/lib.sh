@@ -95,6 +95,13 @@ lab_settings() {
     on | off) ;;
     *) lab_die "LAB_SM must be on or off (got '$LAB_SM')" ;;
   esac
+  # LAB_COMPANION=off starts the lab without mod_xtransfer (xtransfer must then
+  # fall back to what ejabberd alone offers).
+  LAB_COMPANION=${LAB_COMPANION:-on}
+  case $LAB_COMPANION in
+    on | off) ;;
+    *) lab_die "LAB_COMPANION must be on or off (got '$LAB_COMPANION')" ;;
+  esac
   LAB_ADMIN_JID="admin@$LAB_DOMAIN"
   LAB_ADMIN_PASSWORD_FILE="$LAB_DIR/admin.password"
   LAB_CURLRC="$LAB_DIR/admin.curlrc"

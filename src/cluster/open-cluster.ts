@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 
 import parseDuration from 'parse-duration'
 
+import {EjabberdCompanion} from '../adapters/ejabberd/ejabberd-companion.js'
 import {EjabberdControl} from '../adapters/ejabberd/ejabberd-control.js'
 import {EjabberdDirectory} from '../adapters/ejabberd/ejabberd-directory.js'
 import {EjabberdApi} from '../adapters/ejabberd/http-api.js'
@@ -67,9 +68,13 @@ export function openCluster({config, password, trace, debug, clock = systemClock
   const nodeByServer = new Map(Object.entries(config.nodes).map(([name, node]) => [node.server, name]))
   const api = new EjabberdApi({urls: apiUrls(config.directory), user: config.admin.jid, password, timeoutMs, retryForMs, clock, debug})
   const admin = new ReconnectingLink(() => openAdmin({config, password, trace, debug}), clock, {whileDown: 'wait', backoff: ADMIN_LINK_BACKOFF, label: adminServices(config).join(', ')})
-  const control = new EjabberdControl(api, admin)
+  const companion = new EjabberdCompanion(api)
+  const serverByNode = new Map(Object.entries(config.nodes).map(([name, node]) => [name, node.server]))
+  const control = new EjabberdControl({api, admin, companion, serverOf: (node) => serverByNode.get(node), nodeOf: (server) => nodeByServer.get(server)})
+  // One question, asked once, for both: is mod_xtransfer loaded?
+  const present = async () => (await control.abilities()).cordon
   return {
-    directory: new EjabberdDirectory({api, nodeByServer, listingTimeoutMs: timeoutMs}),
+    directory: new EjabberdDirectory({api, nodeByServer, listingTimeoutMs: timeoutMs, companion: {client: companion, present}}),
     control,
     close: async () => {
       await control.close()

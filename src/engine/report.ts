@@ -1,5 +1,5 @@
 import {ackToText} from '../model/ack.js'
-import type {Outcome, TransferCommandName, TransferRecord} from '../model/transfer.js'
+import type {MoveMethodName, Outcome, TransferCommandName, TransferRecord} from '../model/transfer.js'
 import {percentile} from './stats.js'
 
 export type {TransferCommandName}
@@ -19,7 +19,7 @@ export interface TransferReport {
   dryRun: boolean
   startedAt: string
   finishedAt: string
-  options: {namespace: string; from: 'admin' | 'domain'; rate: number; concurrency: number; waitMs: number; fallback: 'none' | 'kick'}
+  options: {namespace: string; from: 'admin' | 'domain'; rate: number; concurrency: number; waitMs: number; fallback: 'none' | 'kick'; methods?: MoveMethodName[]; cordon?: boolean}
   acksObservable: boolean
   summary: {
     total: number
@@ -30,6 +30,12 @@ export interface TransferReport {
     kicked: number
     /** Sent, but the run stopped before anyone saw where they went. */
     unknown: number
+    /** Closed by the last rung, they came back to the node they were moved off. */
+    returned: number
+    /** Closed by the last rung, not online anywhere when the run ended (still reconnecting, or given up). */
+    notBack: number
+    /** Sessions that landed elsewhere, by the rung that moved them. */
+    perMethod: Partial<Record<MoveMethodName, number>>
     unsent: number
     alreadyThere: number
     perTarget: Record<string, number>
@@ -44,6 +50,10 @@ export interface TransferReport {
     ack: string | null
     latencyMs: number | null
     outcome: Outcome | 'planned' | 'unsent'
+    /** The rung that moved it; null when none did (or none was tried). */
+    method: MoveMethodName | null
+    /** Each move made on it: what, whether it was taken, and how long it had before the next move or the landing (null: the last, not landed). */
+    rungs: Array<{method: MoveMethodName; result: 'done' | 'refused'; reason?: string; ms: number | null}>
   }>
   preflight?: PreflightSummary
   balance?: Balance
@@ -87,9 +97,13 @@ export interface ReportInput {
 
 export function buildReport(input: ReportInput): TransferReport {
   const count = (outcome: Outcome) => input.records.filter((record) => record.outcome === outcome).length
+  // Every session that landed elsewhere counts where it landed, whatever moved it (a kick included).
   const perTarget: Record<string, number> = {}
+  const perMethod: Partial<Record<MoveMethodName, number>> = {}
   for (const record of input.records) {
-    if (record.outcome === 'moved' && record.reconnectedTo) perTarget[record.reconnectedTo] = (perTarget[record.reconnectedTo] ?? 0) + 1
+    const landed = record.reconnectedTo !== null && (record.outcome === 'moved' || record.outcome === 'kicked')
+    if (landed) perTarget[record.reconnectedTo!] = (perTarget[record.reconnectedTo!] ?? 0) + 1
+    if (record.outcome === 'moved' && record.method) perMethod[record.method] = (perMethod[record.method] ?? 0) + 1
   }
   const latencies = input.records.flatMap((record) => (record.outcome === 'moved' && record.latencyMs !== null ? [record.latencyMs] : []))
   const sessions: TransferReport['sessions'] = [
@@ -102,6 +116,8 @@ export function buildReport(input: ReportInput): TransferReport {
       ack: ackToText(record.ack),
       latencyMs: record.latencyMs,
       outcome: record.outcome,
+      method: record.outcome === 'moved' ? record.method : null,
+      rungs: rungTimes(record),
     })),
     ...input.notSent.map((row) => ({
       ...row,
@@ -110,6 +126,8 @@ export function buildReport(input: ReportInput): TransferReport {
       ack: null,
       latencyMs: null,
       outcome: input.dryRun ? ('planned' as const) : ('unsent' as const),
+      method: null,
+      rungs: [],
     })),
   ].sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0))
   return {
@@ -129,6 +147,9 @@ export function buildReport(input: ReportInput): TransferReport {
       wentOffline: count('went-offline'),
       kicked: count('kicked'),
       unknown: count('unknown'),
+      returned: count('returned'),
+      notBack: count('not-back'),
+      perMethod,
       unsent: input.dryRun ? 0 : input.notSent.length,
       alreadyThere: input.alreadyThere,
       perTarget,
@@ -142,6 +163,15 @@ export function buildReport(input: ReportInput): TransferReport {
     ...(input.runId ? {runId: input.runId} : {}),
     ...(input.resumable ? {resumable: true} : {}),
   }
+}
+
+/** How long each rung had: until the next move, or until the landing for the one that moved it. */
+function rungTimes(record: TransferRecord): TransferReport['sessions'][number]['rungs'] {
+  const landedAt = record.outcome === 'moved' && record.latencyMs !== null ? record.sentAt + record.latencyMs : null
+  return record.rungs.map((rung, index) => {
+    const end = record.rungs[index + 1]?.at ?? landedAt
+    return {method: rung.method, result: rung.result, ...(rung.reason ? {reason: rung.reason} : {}), ms: end === null ? null : Math.max(0, end - rung.at)}
+  })
 }
 
 /**

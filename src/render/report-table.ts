@@ -10,6 +10,9 @@ const OUTCOME_STYLE: Record<string, (style: ChalkInstance, text: string) => stri
   unsupported: (style, text) => style.yellow(text),
   'went-offline': (style, text) => style.magenta(text),
   kicked: (style, text) => style.yellow(text),
+  unknown: (style, text) => style.yellow(text),
+  returned: (style, text) => style.red(text),
+  'not-back': (style, text) => style.magenta(text),
   unsent: (style, text) => style.red(text),
   planned: (style, text) => style.cyan(text),
 }
@@ -21,7 +24,7 @@ export function renderReport(report: TransferReport, style: ChalkInstance): stri
     const table = newTable(['jid', 'from', 'target', 'reconnected to', 'ack', 'latency', 'outcome'], style)
     for (const row of report.sessions) {
       const paint = OUTCOME_STYLE[row.outcome] ?? ((_: ChalkInstance, text: string) => text)
-      table.push([row.jid, row.from, row.target, row.reconnectedTo ?? '-', row.ack ?? '-', formatMs(row.latencyMs), paint(style, row.outcome)])
+      table.push([row.jid, row.from, row.target, row.reconnectedTo ?? '-', row.ack ?? '-', formatMs(row.latencyMs), paint(style, row.method && row.method !== 'packet' ? `${row.outcome} (${row.method})` : row.outcome)])
     }
     lines.push(table.toString())
   }
@@ -48,11 +51,16 @@ export function renderSummary(report: TransferReport, style: ChalkInstance): str
     `${summary.unsupported} unsupported`,
     `${summary.wentOffline} went offline`,
     ...(summary.kicked ? [style.yellow(`${summary.kicked} kicked`)] : []),
+    ...(summary.returned ? [style.red(`${summary.returned} came back to the source`)] : []),
+    ...(summary.notBack ? [style.magenta(`${summary.notBack} not back yet`)] : []),
+    ...(summary.unknown ? [style.yellow(`${summary.unknown} unknown`)] : []),
     ...(summary.unsent ? [style.red(`${summary.unsent} not sent`)] : []),
   ]
   lines.push(`${summary.total} selected: ${parts.join(', ')}`)
   const perTarget = Object.entries(summary.perTarget)
   if (perTarget.length) lines.push(`reconnected to: ${perTarget.map(([node, n]) => `${node} ${n}`).join(', ')}`)
+  const perMethod = Object.entries(summary.perMethod ?? {})
+  if (perMethod.length && (perMethod.length > 1 || perMethod[0][0] !== 'packet')) lines.push(`moved by: ${perMethod.map(([method, n]) => `${method} ${n}`).join(', ')}`)
   lines.push(`latency p50 ${formatMs(summary.latencyMs.p50)}, p95 ${formatMs(summary.latencyMs.p95)}, max ${formatMs(summary.latencyMs.max)}`)
   if (!report.acksObservable) lines.push(style.yellow('sent as the domain: acknowledgements are not observable, ack shows not-observable'))
   if (report.error) lines.push(style.red(`stopped early: ${report.error}`))

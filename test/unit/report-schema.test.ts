@@ -221,7 +221,7 @@ describe('summary and exit code', () => {
       assert.deepEqual(outcomeCounts(report), {moved: summary.moved, notMoved: summary.notMoved, unsupported: summary.unsupported, wentOffline: summary.wentOffline, kicked: summary.kicked, unsent: summary.unsent})
     }
     assert.deepEqual(runReport().summary, {
-      total: 7, moved: 2, notMoved: 2, unsupported: 2, wentOffline: 1, kicked: 0, unknown: 0, unsent: 0, alreadyThere: 0,
+      total: 7, moved: 2, notMoved: 2, unsupported: 2, wentOffline: 1, kicked: 0, unknown: 0, returned: 0, notBack: 0, perMethod: {packet: 2}, unsent: 0, alreadyThere: 0,
       perTarget: {'node-2': 1, 'node-3': 1},
       latencyMs: {p50: 850, p95: 1250, max: 1250},
     })

@@ -2,6 +2,7 @@ import pLimit from 'p-limit'
 
 import type {SessionDirectory} from '../../model/directory.js'
 import type {ServerView, SessionInfo} from '../../model/session.js'
+import type {CompanionSession, EjabberdCompanion, LocatedSession} from './ejabberd-companion.js'
 import type {EjabberdApi} from './http-api.js'
 
 /** connected_users_info row (ejabberd 23.01). */
@@ -31,7 +32,12 @@ export interface EjabberdDirectoryOptions {
    * server CPU) on every call, while listing 1,000 sessions costs ~100 ms once.
    */
   perUserLimit?: number
+  /** mod_xtransfer, when `present()` says it is loaded: per-node listings and batch lookups. */
+  companion?: {client: EjabberdCompanion; present: () => Promise<boolean>}
 }
+
+/** Users per xtransfer_locate call: one call per batch keeps each answer small. */
+const LOCATE_BATCH = 1_000
 
 /** Sessions and nodes from ejabberd's HTTP API (mod_http_api + mod_admin_extra). */
 export class EjabberdDirectory implements SessionDirectory {
@@ -44,6 +50,15 @@ export class EjabberdDirectory implements SessionDirectory {
   }
 
   async listSessions(): Promise<SessionInfo[]> {
+    const companion = await this.companion()
+    if (companion) {
+      // Each node lists its own sessions, all at once: ejabberd's connected_users_info asks every
+      // session process in turn from one node; with the companion each node asks its own.
+      const servers = await this.options.api.call<string[]>('list_cluster')
+      const perNode = await Promise.all(servers.map(async (server) => (await companion.nodeSessions(server)).map((row) => this.fromCompanion(server, row))))
+      this.lastListingRows = perNode.reduce((sum, rows) => sum + rows.length, 0)
+      return perNode.flat()
+    }
     // ejabberd asks each session's process in turn: on nodes busy with logins that is ~5 ms a
     // session (listings of 5,000 took up to 12 s in the benchmark), so the bound grows with the cluster.
     const timeoutMs = this.options.listingTimeoutMs + 10 * this.lastListingRows
@@ -55,6 +70,14 @@ export class EjabberdDirectory implements SessionDirectory {
   async sessionsOf(bareJids: string[]): Promise<Map<string, SessionInfo[]>> {
     const wanted = [...new Set(bareJids)]
     const found = new Map<string, SessionInfo[]>(wanted.map((bare) => [bare, []]))
+    const companion = await this.companion()
+    if (companion) {
+      // One index read per user on the server, whatever the cluster's size: the cost follows what is pending.
+      for (let start = 0; start < wanted.length; start += LOCATE_BATCH) {
+        for (const row of await companion.locate(wanted.slice(start, start + LOCATE_BATCH))) found.get(row.bare)?.push(this.fromLocated(row))
+      }
+      return found
+    }
     // Each call costs the server ~14 ms (the password check); a listing ~40 ms per 1,000 sessions idle.
     const perUserLimit = this.options.perUserLimit ?? Math.max(8, Math.round(this.lastListingRows / 300))
     if (wanted.length > perUserLimit) {
@@ -72,6 +95,41 @@ export class EjabberdDirectory implements SessionDirectory {
   async listServers(): Promise<ServerView[]> {
     const servers = await this.options.api.call<string[]>('list_cluster')
     return servers.map((server) => ({server, node: this.options.nodeByServer.get(server)}))
+  }
+
+  private async companion(): Promise<EjabberdCompanion | undefined> {
+    const companion = this.options.companion
+    return companion && (await companion.present()) ? companion.client : undefined
+  }
+
+  private fromCompanion(server: string, row: CompanionSession): SessionInfo {
+    const [bare, resource] = splitResource(row.jid)
+    return {
+      jid: row.jid,
+      bare,
+      resource,
+      node: this.options.nodeByServer.get(server) ?? server,
+      server,
+      ip: row.ip || undefined,
+      port: row.port,
+      uptimeSeconds: Number(row.uptime) || 0,
+      ...(row.sm === 'unknown' ? {} : {streamManagement: row.sm}),
+      resumable: row.resumable === 'true',
+      ...(row.caps_node ? {capsNode: row.caps_node} : {}),
+    }
+  }
+
+  private fromLocated(row: LocatedSession): SessionInfo {
+    const [bare, resource] = splitResource(row.jid)
+    return {
+      jid: row.jid,
+      bare,
+      resource,
+      node: this.options.nodeByServer.get(row.node) ?? row.node,
+      server: row.node,
+      uptimeSeconds: Number(row.uptime) || 0,
+      ...(row.sm === 'unknown' ? {} : {streamManagement: row.sm}),
+    }
   }
 
   private toSession(jid: string, row: UserSessionRow): SessionInfo {

@@ -99,6 +99,8 @@ export class EjabberdApi {
     if (status === 401 || status === 403) {
       throw new DirectoryError(`directory ${url} refused ${command} for ${this.options.user}: HTTP ${status} (is the admin JID allowed by api_permissions?)`)
     }
+    // ejabberd 23.01 on a command it does not have: 404 "Endpoint not found" (never loaded), 400 "unknown_command" (disabled since).
+    if (status === 404 && /Endpoint not found/.test(text) || status === 400 && /unknown_command/.test(text)) throw new UnknownCommandError(command, url)
     if (status !== 200) throw new DirectoryError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
     try {
       return JSON.parse(text) as T
@@ -128,3 +130,10 @@ export class EjabberdApi {
 }
 
 class RetryableError extends Error {}
+
+/** The API has no such command (a module that provides it is not loaded). */
+export class UnknownCommandError extends DirectoryError {
+  constructor(readonly command: string, url: string) {
+    super(`directory ${url} has no command ${command} (is the module that provides it enabled?)`)
+  }
+}

@@ -6,7 +6,10 @@
 
 /** How one move ended, as the engine learnt it. */
 export type MoveEnd =
-  /** Seen on a node other than its source. `at`: when it was seen (the directory poll's time), if not now. */
+  /**
+   * Seen on a node other than its source. `at`: when the directory listing that saw it began
+   * (its snapshot), if not now; every move seen by one listing carries the same `at`.
+   */
   | {kind: 'landed'; at?: number}
   /** The client said no (an error answer): it stays where it is, and no node did a login for it. */
   | {kind: 'refused'}

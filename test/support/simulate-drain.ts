@@ -15,8 +15,6 @@ export interface DrainScenario {
   capacity: number
   changes?: CapacityChange[]
   seed?: number
-  /** Tell the pacer a landing's time as when the listing answered, not when it began. */
-  seenAtAnswer?: boolean
   cluster?: Omit<Partial<SimulatedClusterOptions>, 'clock' | 'random' | 'capacity'>
 }
 
@@ -81,7 +79,8 @@ export async function simulateDrain(scenario: DrainScenario, makePacer: (clock: 
     starts.push(clock.now())
     highestRate = Math.max(highestRate, pacer.rate)
     const result = await cluster.move()
-    move.settle(result.kind === 'landed' ? {kind: 'landed', at: scenario.seenAtAnswer ? result.seenAt : result.polledAt} : {kind: 'failed'})
+    // As the engine should: a landing's time is when the listing that saw it began.
+    move.settle(result.kind === 'landed' ? {kind: 'landed', at: result.polledAt} : {kind: 'failed'})
   })
   await clock.run(Promise.all(drain))
   const figures: ClusterFigures = cluster.figures

@@ -3,6 +3,7 @@ import {describe, test} from 'node:test'
 
 import {adaptivePacer} from '../../src/engine/pace/adaptive-pacer.js'
 import {fixedPacer} from '../../src/engine/pace/fixed-pacer.js'
+import {createPacer} from '../../src/engine/pace/index.js'
 import {type Move, PacerStopped} from '../../src/engine/pace/pacer.js'
 import {type DrainFigures, type DrainScenario, meanThroughput, mostStartsInOneSecond, secondsToReach, simulateDrain} from '../support/simulate-drain.js'
 import {VirtualClock} from '../support/virtual-clock.js'
@@ -187,5 +188,18 @@ describe('adaptivePacer, signals one by one', () => {
 
   test('a maximum of 0 or less is refused', () => {
     assert.throws(() => adaptivePacer(new VirtualClock(), {maxRate: 0}), RangeError)
+  })
+})
+
+describe('createPacer', () => {
+  test('a number makes a fixed pacer, auto an adaptive one whose unset maximum keeps its default', async () => {
+    const clock = new VirtualClock()
+    const fixed = createPacer({kind: 'fixed', rate: 50, concurrency: 100}, clock)
+    assert.equal(fixed.rate, 50)
+    assert.equal(fixed.history[0]!.window, 100)
+    const auto = createPacer({kind: 'auto', maxRate: undefined}, clock)
+    assert.equal(auto.rate, 20)
+    const capped = createPacer({kind: 'auto', maxRate: 5}, clock)
+    assert.equal(capped.rate, 5)
   })
 })

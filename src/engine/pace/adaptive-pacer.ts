@@ -109,7 +109,9 @@ const DRAIN_MS = 2000
 const WINDOW_GAIN = 3
 
 export function adaptivePacer(clock: Clock, options: AdaptivePace = {}): Pacer {
-  const settings = {...DEFAULTS, ...options}
+  // Options left undefined keep their default (a spread would copy the undefined over it).
+  const settings: Required<AdaptivePace> = {...DEFAULTS}
+  for (const [key, value] of Object.entries(options) as Array<[keyof AdaptivePace, number | undefined]>) if (value !== undefined) settings[key] = value
   if (!(settings.maxRate > 0)) throw new RangeError(`maxRate must be a positive number of moves per second, not ${settings.maxRate}`)
   return pacedGate(clock, new DelayGovernor(clock.now(), settings))
 }

@@ -74,15 +74,24 @@ export async function simulateDrain(scenario: DrainScenario, makePacer: (clock: 
   for (const change of scenario.changes ?? []) void clock.sleep(change.at).then(() => cluster.setCapacity(change.capacity))
   const starts: number[] = []
   let highestRate = 0
-  const drain = Array.from({length: scenario.moves}, async () => {
-    const move = await pacer.acquire()
-    starts.push(clock.now())
-    highestRate = Math.max(highestRate, pacer.rate)
-    const result = await cluster.move()
-    // As the engine should: a landing's time is when the listing that saw it began.
-    move.settle(result.kind === 'landed' ? {kind: 'landed', at: result.polledAt} : {kind: 'failed'})
-  })
-  await clock.run(Promise.all(drain))
+  // The engine's shape: one acquire at a time, each move running on its own once started, so
+  // only the moves in flight are pending (a promise per planned move would hold 10^6 at once).
+  const drain = async () => {
+    for (let i = 0; i < scenario.moves; i++) {
+      const move = await pacer.acquire()
+      starts.push(clock.now())
+      highestRate = Math.max(highestRate, pacer.rate)
+      const settled = cluster.move().then((result) => {
+        // As the engine should: a landing's time is when the listing that saw it began.
+        move.settle(result.kind === 'landed' ? {kind: 'landed', at: result.polledAt} : {kind: 'failed'})
+        inFlight.delete(settled)
+      })
+      inFlight.add(settled)
+    }
+    await Promise.all(inFlight)
+  }
+  const inFlight = new Set<Promise<void>>()
+  await clock.run(drain())
   const figures: ClusterFigures = cluster.figures
   const boundPerSecond: number[] = []
   for (const at of figures.boundTimes) {

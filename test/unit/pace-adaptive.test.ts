@@ -151,6 +151,14 @@ describe('adaptivePacer, signals one by one', () => {
     await clock.advance(300)
     pacer.observe({kind: 'failed-logins', count: 3})
     assert.equal(pacer.rate, 20)
+    // More reports within the round trip after that cut tell of the same overload.
+    pacer.observe({kind: 'failed-logins', count: 1})
+    await clock.advance(300)
+    pacer.observe({kind: 'failed-logins', count: 1})
+    assert.equal(pacer.rate, 20)
+    await clock.advance(1_000)
+    pacer.observe({kind: 'failed-logins', count: 1})
+    assert.equal(pacer.rate, 10)
   })
 
   test('a move never seen is written off as lost: its slot is freed and the pace halved, once', async () => {

@@ -90,7 +90,7 @@ const LATENCY_WINDOWS = {
   recentMs: 500,
   /** The base: over the last 30 s. */
   baseWindowMs: 30_000,
-  /** What lands per second: over at least 0.5 s and three polls, at most 5 s. */
+  /** What lands per second: over at least 0.5 s and two polls, at most 5 s. */
   deliveryWindowMs: 500,
   maxDeliveryWindowMs: 5000,
 }
@@ -180,12 +180,13 @@ class DelayGovernor implements Governor {
   }
 
   observe(signal: PaceSignal, now: number, inFlight: InFlightView): void {
-    if (signal.kind === 'failed-logins' && signal.count > 0) this.#loss = true
+    // One halving per round trip, however many reports: a cut shows only in later moves.
+    if (signal.kind === 'failed-logins' && signal.count > 0 && now >= this.#judgeFrom) this.#loss = true
     this.#check(now, inFlight)
   }
 
   #lost(move: MoveState): void {
-    // A move started before the last cut's drain tells of the overload that cut answered.
+    // A move started before the last cut took effect tells of the overload that cut answered.
     if (move.startedAt >= this.#judgeFrom) this.#loss = true
   }
 
@@ -205,7 +206,7 @@ class DelayGovernor implements Governor {
     const completeAt = this.#latencies.completeAt(now)
     let reason: PaceReason
     if (this.#loss) {
-      this.#cut(now, 0.5, 0)
+      this.#cut(now, 0.5, this.#roundTrip())
       this.#queueAtCut = Infinity
       reason = 'loss'
     } else if (queue !== null && this.#slowStart && queue > o.queueTargetMs * SLOW_START_EXIT) {

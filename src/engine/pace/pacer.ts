@@ -56,7 +56,7 @@ export interface PaceSample {
   /** Moves allowed in flight (started, not settled) at once. */
   window: number
   inFlight: number
-  /** The recent move latency the decision used (start to seen), or null before any landed. */
+  /** The recent move latency the decision used (start to the listing that saw it land), or null before any landed. */
   latencyMs: number | null
   /** The latency of moves that met no queue, as estimated then, or null. */
   baseMs: number | null

@@ -16,6 +16,17 @@ export class VirtualClockLimit extends Error {
   }
 }
 
+/** Steps kept waking timers at one instant: something sleeps 0 ms in a loop, and time can never move. */
+export class VirtualClockSpin extends Error {
+  constructor(readonly at: number) {
+    super(`virtual clock at ${at} ms: ${SPIN_STEPS} steps in a row without time moving`)
+    this.name = 'VirtualClockSpin'
+  }
+}
+
+/** More steps than this at one instant is a spin, not work (a drain of 10^6 moves wakes a few at once). */
+const SPIN_STEPS = 100_000
+
 interface Timer {
   at: number
   /** Ties in time wake in the order they were set. */
@@ -39,6 +50,7 @@ interface Timer {
 export class VirtualClock implements Clock {
   #now: number
   #seq = 0
+  #stepsAtThisInstant = 0
   readonly #heap: Timer[] = []
 
   constructor(start = 0) {
@@ -121,6 +133,8 @@ export class VirtualClock implements Clock {
 
   #wakeEarliest(): void {
     const first = this.#pop()
+    if (first.at > this.#now) this.#stepsAtThisInstant = 0
+    else if (++this.#stepsAtThisInstant > SPIN_STEPS) throw new VirtualClockSpin(this.#now)
     this.#now = Math.max(this.#now, first.at)
     first.wake()
     // Everything due at the same instant wakes in this step; their continuations queue in seq order.

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 
 import {fixedPacer} from '../../src/engine/pace/fixed-pacer.js'
+import {type Governor, pacedGate} from '../../src/engine/pace/paced-gate.js'
 import {type Move, type Pacer, PacerStopped} from '../../src/engine/pace/pacer.js'
 import {seededRandom} from '../support/seeded-random.js'
 import {VirtualClock} from '../support/virtual-clock.js'
@@ -136,5 +137,46 @@ describe('fixedPacer', () => {
     assert.throws(() => fixedPacer(clock, {rate: 0, concurrency: 1}), RangeError)
     assert.throws(() => fixedPacer(clock, {rate: Infinity, concurrency: 1}), RangeError)
     assert.throws(() => fixedPacer(clock, {rate: 5, concurrency: 0}), RangeError)
+  })
+})
+
+describe('pacedGate', () => {
+  function governor(lateAfterMs: number) {
+    const lateIds: number[] = []
+    const settled: Array<[number, string]> = []
+    const value: Governor = {
+      rate: 1000,
+      slotRate: 1000,
+      window: 1,
+      lateAfterMs,
+      history: [],
+      started() {},
+      settled(move, end) {
+        settled.push([move.id, end.kind])
+      },
+      late(move) {
+        lateIds.push(move.id)
+      },
+      observe() {},
+    }
+    return {value, lateIds, settled}
+  }
+
+  test('a move unsettled past lateAfterMs frees its slot once; its late settle still reaches the governor', async () => {
+    // Floats for which (start + late) - start < late: the write-off and the pump's sleep must
+    // agree on the instant, or the pump wakes there forever without writing the move off.
+    const clock = new VirtualClock(3450.112423603141)
+    const {value, lateIds, settled} = governor(2169.434604434448)
+    const pacer = pacedGate(clock, value)
+    const stuck = await clock.run(pacer.acquire())
+    const next = await clock.run(pacer.acquire(), {limitMs: 10_000})
+    assert.ok(Math.abs(next.startedAt - (stuck.startedAt + 2169.434604434448)) < SLACK, `started at ${next.startedAt}`)
+    assert.deepEqual(lateIds, [1])
+    assert.equal(pacer.inFlight, 1, 'only the second holds a slot')
+    stuck.settle({kind: 'landed'})
+    assert.equal(pacer.inFlight, 1, 'a written-off move does not free a second slot')
+    assert.deepEqual(settled, [[1, 'landed']])
+    next.settle({kind: 'landed'})
+    assert.equal(pacer.inFlight, 0)
   })
 })

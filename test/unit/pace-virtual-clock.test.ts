@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 
 import {seededRandom} from '../support/seeded-random.js'
-import {VirtualClock, VirtualClockDeadlock, VirtualClockLimit} from '../support/virtual-clock.js'
+import {VirtualClock, VirtualClockDeadlock, VirtualClockLimit, VirtualClockSpin} from '../support/virtual-clock.js'
 
 async function manyMicrotasks(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await Promise.resolve()
@@ -95,6 +95,16 @@ describe('VirtualClock', () => {
     })()
     await assert.rejects(clock.run(forever, {limitMs: 10_000}), VirtualClockLimit)
     assert.ok(clock.now() <= 8 + 10_000, `stopped at ${clock.now()}`)
+  })
+
+  test('a loop of zero-length sleeps is named, not run forever', async () => {
+    const clock = new VirtualClock(5)
+    let stop = false
+    const spinning = (async () => {
+      while (!stop) await clock.sleep(0)
+    })()
+    await assert.rejects(clock.run(spinning), VirtualClockSpin)
+    stop = true
   })
 
   test('100,000 random timers wake in order at their time, and none is left behind', async () => {

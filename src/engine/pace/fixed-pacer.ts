@@ -21,6 +21,7 @@ export function fixedPacer(clock: Clock, {rate, concurrency}: FixedPace): Pacer 
   const history: PaceSample[] = [{at: clock.now(), rate, window, inFlight: 0, latencyMs: null, baseMs: null, reason: 'start'}]
   const governor: Governor = {
     rate,
+    slotRate: rate,
     window,
     lateAfterMs: Infinity,
     history,

@@ -21,8 +21,10 @@ export interface InFlightView {
 
 /** Decides the pace; the gate enforces it. Every call gets the clock's `now`. */
 export interface Governor {
-  /** Moves per second. */
+  /** Moves per second it aims at (what the progress line shows). */
   readonly rate: number
+  /** Moves per second the gate spaces starts by: `rate`, or more when a window does the limiting. */
+  readonly slotRate: number
   /** Moves that may hold a slot at once. */
   readonly window: number
   /** A move unsettled this long is presumed lost and frees its slot (Infinity: never). */
@@ -100,7 +102,7 @@ export function pacedGate(clock: Clock, governor: Governor): Pacer {
 
   /** Wakes the pump early only when waiting longer would be wrong; every early wake leaves one stale clock timer. */
   function nudgeIfChanged(): void {
-    if (blocked?.on === 'window' || (blocked?.on === 'slot' && blocked.rate !== governor.rate)) nudge()
+    if (blocked?.on === 'window' || (blocked?.on === 'slot' && blocked.rate !== governor.slotRate)) nudge()
   }
 
   async function sleepOrNudge(ms: number): Promise<void> {
@@ -113,7 +115,7 @@ export function pacedGate(clock: Clock, governor: Governor): Pacer {
   }
 
   function dueAt(): number {
-    const current = 1000 / governor.rate
+    const current = 1000 / governor.slotRate
     if (anchor === null) return -Infinity
     if (current !== interval) {
       // A new pace counts from the last start: faster at once, slower from there on.
@@ -126,7 +128,8 @@ export function pacedGate(clock: Clock, governor: Governor): Pacer {
 
   function writeOffLate(now: number): void {
     for (const move of holding.values()) {
-      if (now - move.startedAt < governor.lateAfterMs) break
+      // The same sum as the pump's sleep, or a 1-ulp difference spins at one instant.
+      if (now + EPSILON_MS < move.startedAt + governor.lateAfterMs) break
       holding.delete(move.id)
       move.late = true
       governor.late(move, now, inFlight)
@@ -140,7 +143,7 @@ export function pacedGate(clock: Clock, governor: Governor): Pacer {
     if (anchor === null || now > due + interval / 2) {
       anchor = now
       onGrid = 0
-      interval = 1000 / governor.rate
+      interval = 1000 / governor.slotRate
     } else {
       onGrid += 1
     }
@@ -177,7 +180,7 @@ export function pacedGate(clock: Clock, governor: Governor): Pacer {
         }
         const due = dueAt()
         if (now + EPSILON_MS < due) {
-          blocked = {on: 'slot', rate: governor.rate}
+          blocked = {on: 'slot', rate: governor.slotRate}
           await sleepOrNudge(due - now)
           continue
         }

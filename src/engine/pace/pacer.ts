@@ -6,7 +6,10 @@
 
 /** How one move ended, as the engine learnt it. */
 export type MoveEnd =
-  /** Seen on a node other than its source. `at`: when it was seen (the directory poll's time), if not now. */
+  /**
+   * Seen on a node other than its source. `at`: when the directory listing that saw it began
+   * (its snapshot), if not now; every move seen by one listing carries the same `at`.
+   */
   | {kind: 'landed'; at?: number}
   /** The client said no (an error answer): it stays where it is, and no node did a login for it. */
   | {kind: 'refused'}
@@ -53,7 +56,7 @@ export interface PaceSample {
   /** Moves allowed in flight (started, not settled) at once. */
   window: number
   inFlight: number
-  /** The recent move latency the decision used (start to seen), or null before any landed. */
+  /** The recent move latency the decision used (start to the listing that saw it land), or null before any landed. */
   latencyMs: number | null
   /** The latency of moves that met no queue, as estimated then, or null. */
   baseMs: number | null

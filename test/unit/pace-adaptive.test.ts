@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict'
+import {describe, test} from 'node:test'
+
+import {adaptivePacer} from '../../src/engine/pace/adaptive-pacer.js'
+import {fixedPacer} from '../../src/engine/pace/fixed-pacer.js'
+import {createPacer} from '../../src/engine/pace/index.js'
+import {type Move, PacerStopped} from '../../src/engine/pace/pacer.js'
+import {type DrainFigures, type DrainScenario, meanThroughput, mostStartsInOneSecond, secondsToReach, simulateDrain} from '../support/simulate-drain.js'
+import {VirtualClock} from '../support/virtual-clock.js'
+
+const auto = simulateAuto()
+
+function simulateAuto(maxRate?: number) {
+  return (scenario: DrainScenario) => simulateDrain(scenario, (clock) => adaptivePacer(clock, maxRate === undefined ? {} : {maxRate}))
+}
+
+/** The last whole second before the drain's tail (the plan running out is not the pacer's doing). */
+function lastFullSecond(figures: DrainFigures): number {
+  return Math.floor(figures.drainMs / 1000) - 1
+}
+
+function worstWaitBetween(figures: DrainFigures, fromS: number, toS: number): number {
+  return Math.max(0, ...figures.peakWaitPerSecond.slice(fromS, toS))
+}
+
+describe('adaptivePacer against a simulated cluster', () => {
+  test('reaches 90 % of a steady capacity within 4 s and holds it, with no failed login', async () => {
+    const figures = await auto({moves: 3000, capacity: 120})
+    const reached = secondsToReach(figures, 0, 120, 0.9)
+    assert.ok(reached !== null && reached <= 4, `90 % of 120/s after ${reached} s`)
+    const held = meanThroughput(figures, 5, lastFullSecond(figures))
+    assert.ok(held >= 0.9 * 120, `mean ${held.toFixed(1)}/s from 5 s on`)
+    assert.equal(figures.failed, 0)
+    assert.ok(figures.drainMs / figures.idealMs <= 1.15, `drain ${(figures.drainMs / figures.idealMs).toFixed(2)} x the ideal`)
+  })
+
+  test('a capacity halved mid-run (120 -> 60/s at 10 s): no login fails, the queue is gone within 4 s', async () => {
+    const figures = await auto({moves: 3000, capacity: 120, changes: [{at: 10_000, capacity: 60}]})
+    assert.equal(figures.failed, 0)
+    assert.ok(figures.peakWaitMs < 2_000, `a login waited ${figures.peakWaitMs.toFixed(0)} ms`)
+    // 4 s after the drop its queue is gone: from then on, no login waits more than the
+    // pace's own probing around the capacity costs (at most ~0.55 s here), a third of the 2 s
+    // after which a client gives up…
+    const waits = figures.peakWaitPerSecond.slice(14, lastFullSecond(figures))
+    assert.ok(Math.max(...waits) <= 650, `waits from 14 s on: ${waits.map((w) => w.toFixed(0))}`)
+    // …and the targets are kept busy: at least 85 % of the new capacity lands.
+    const after = meanThroughput(figures, 13, lastFullSecond(figures))
+    assert.ok(after >= 0.85 * 60, `mean ${after.toFixed(1)}/s after the drop`)
+  })
+
+  test('a capacity cut to a sixth (120 -> 20/s at 8 s): failed logins stop within 7 s, then it holds the new capacity', async () => {
+    const figures = await auto({moves: 1500, capacity: 120, changes: [{at: 8_000, capacity: 20}]})
+    // The moves already queued when it fell are lost whatever the pace does next (at 20/s,
+    // 40 queued moves make a 2 s wait): bound how many, and for how long.
+    const lastFailure = figures.failedTimes.at(-1) ?? 0
+    assert.ok(lastFailure <= 15_000, `failures until ${lastFailure.toFixed(0)} ms`)
+    assert.ok(figures.failed <= 0.12 * figures.moves, `${figures.failed} failed`)
+    const after = meanThroughput(figures, 18, lastFullSecond(figures))
+    assert.ok(after >= 0.8 * 20, `mean ${after.toFixed(1)}/s after the drop`)
+  })
+
+  test('a capacity doubled mid-run (60 -> 120/s at 10 s) is followed within 6 s', async () => {
+    const figures = await auto({moves: 3000, capacity: 60, changes: [{at: 10_000, capacity: 120}]})
+    const followed = secondsToReach(figures, 10, 120, 0.85)
+    assert.ok(followed !== null && followed <= 6, `85 % of 120/s ${followed} s after the rise`)
+    assert.equal(figures.failed, 0)
+  })
+
+  test('slow listings (0.8 s each, a poll every 1.6 s) slow it down, never into failures', async () => {
+    const figures = await auto({moves: 3000, capacity: 100, cluster: {listingMs: 800}})
+    assert.equal(figures.failed, 0)
+    assert.ok(figures.drainMs / figures.idealMs <= 1.3, `drain ${(figures.drainMs / figures.idealMs).toFixed(2)} x the ideal`)
+  })
+
+  test('with a maximum it never starts more moves a second, and gets to it', async () => {
+    const figures = await simulateAuto(80)({moves: 2000, capacity: 120})
+    assert.ok(mostStartsInOneSecond(figures.starts) <= 80, `${mostStartsInOneSecond(figures.starts)} starts in one second`)
+    assert.ok(figures.highestRate <= 80)
+    assert.ok(figures.history.every((sample) => sample.rate <= 80))
+    assert.ok(meanThroughput(figures, 5, lastFullSecond(figures)) >= 0.95 * 80)
+    assert.ok(figures.history.some((sample) => sample.reason === 'cap'))
+  })
+
+  test('the same seed gives the same run; another seed another one', async () => {
+    const scenario: DrainScenario = {moves: 800, capacity: 90, seed: 7, changes: [{at: 4_000, capacity: 45}]}
+    const [one, two, other] = await Promise.all([auto(scenario), auto(scenario), auto({...scenario, seed: 8})])
+    assert.deepEqual(one.starts, two.starts)
+    assert.deepEqual(one.history, two.history)
+    assert.notDeepEqual(one.starts, other.starts)
+  })
+
+  test('figures (printed, not asserted): drain time against N / capacity, failed logins, peak queue', async () => {
+    const scenarios: Array<[string, DrainScenario]> = [
+      ['N = 3,000 at 120/s', {moves: 3000, capacity: 120}],
+      ['N = 5,000 at 100/s', {moves: 5000, capacity: 100}],
+      ['N = 3,000, 120 -> 60/s at 10 s', {moves: 3000, capacity: 120, changes: [{at: 10_000, capacity: 60}]}],
+      ['N = 3,000, 60 -> 120/s at 10 s', {moves: 3000, capacity: 60, changes: [{at: 10_000, capacity: 120}]}],
+      ['N = 1,500, 120 -> 20/s at 8 s', {moves: 1500, capacity: 120, changes: [{at: 8_000, capacity: 20}]}],
+      ['N = 3,000 at 100/s, 0.8 s listings', {moves: 3000, capacity: 100, cluster: {listingMs: 800}}],
+      ['N = 2,000 at 90/s, clients 20-200 ms', {moves: 2000, capacity: 90, cluster: {listingMs: 150, clientDelayMs: [20, 200]}}],
+    ]
+    const lines = ['| scenario | pacer | drain (s) | ideal N / capacity (s) | ratio | failed logins | peak queue | longest wait (ms) |', '|---|---|---:|---:|---:|---:|---:|---:|']
+    for (const [name, scenario] of scenarios) {
+      const runs: Array<[string, DrainFigures]> = [
+        ['auto', await auto(scenario)],
+        ['fixed 50/s', await simulateDrain(scenario, (clock) => fixedPacer(clock, {rate: 50, concurrency: 10_000}))],
+      ]
+      for (const [pacer, figures] of runs) {
+        const moved = figures.failed === 0 ? (figures.drainMs / 1000).toFixed(1) : `${(figures.drainMs / 1000).toFixed(1)} (${figures.failed} not moved)`
+        lines.push(`| ${name} | ${pacer} | ${moved} | ${(figures.idealMs / 1000).toFixed(1)} | ${(figures.drainMs / figures.idealMs).toFixed(2)} | ${figures.failed} | ${figures.peakQueue} | ${figures.peakWaitMs.toFixed(0)} |`)
+      }
+    }
+    console.log(lines.join('\n'))
+  })
+})
+
+describe('adaptivePacer, signals one by one', () => {
+  /** Starts `count` moves as fast as the pacer allows and returns them unsettled. */
+  async function startMoves(clock: VirtualClock, pacer: ReturnType<typeof adaptivePacer>, count: number): Promise<Move[]> {
+    const moves: Move[] = []
+    for (let i = 0; i < count; i++) moves.push(await clock.run(pacer.acquire()))
+    return moves
+  }
+
+  test('starts low: 20 moves a second until tracking has said anything', async () => {
+    const clock = new VirtualClock()
+    const pacer = adaptivePacer(clock)
+    const moves = await startMoves(clock, pacer, 21)
+    assert.equal(pacer.rate, 20)
+    assert.ok(Math.abs(moves.at(-1)!.startedAt - 1000) < 1e-6, `the 21st started at ${moves.at(-1)!.startedAt}`)
+  })
+
+  test('a failed move halves the pace at once', async () => {
+    const clock = new VirtualClock()
+    const pacer = adaptivePacer(clock, {initialRate: 40})
+    const moves = await startMoves(clock, pacer, 20)
+    await clock.advance(300)
+    moves[0]!.settle({kind: 'failed'})
+    assert.equal(pacer.rate, 20)
+    assert.equal(pacer.history.at(-1)!.reason, 'loss')
+  })
+
+  test('failed logins reported outside a move halve it too; refusals and unobserved moves do not', async () => {
+    const clock = new VirtualClock()
+    const pacer = adaptivePacer(clock, {initialRate: 40})
+    const moves = await startMoves(clock, pacer, 20)
+    await clock.advance(300)
+    moves[0]!.settle({kind: 'refused'})
+    moves[1]!.settle({kind: 'unobserved'})
+    assert.equal(pacer.rate, 40)
+    await clock.advance(300)
+    pacer.observe({kind: 'failed-logins', count: 3})
+    assert.equal(pacer.rate, 20)
+    // More reports within the round trip after that cut tell of the same overload.
+    pacer.observe({kind: 'failed-logins', count: 1})
+    await clock.advance(300)
+    pacer.observe({kind: 'failed-logins', count: 1})
+    assert.equal(pacer.rate, 20)
+    await clock.advance(1_000)
+    pacer.observe({kind: 'failed-logins', count: 1})
+    assert.equal(pacer.rate, 10)
+  })
+
+  test('a move never seen is written off as lost: its slot is freed and the pace halved, once', async () => {
+    const clock = new VirtualClock()
+    const pacer = adaptivePacer(clock, {initialRate: 10, lateSlackMs: 2000})
+    const started: Move[] = []
+    // The engine keeps asking while its plan lasts; none of these moves is ever seen.
+    const asking = (async () => {
+      for (;;) started.push(await pacer.acquire())
+    })().catch((error: unknown) => assert.ok(error instanceof PacerStopped))
+    await clock.advance(3_950)
+    assert.equal(pacer.rate, 10)
+    assert.equal(pacer.inFlight, started.length)
+    // With no latency known yet, "late" is 1 s + 1 s + the 2 s slack after the start.
+    await clock.advance(100)
+    assert.equal(pacer.history.at(-1)!.reason, 'loss')
+    assert.equal(pacer.rate, 5)
+    assert.equal(pacer.inFlight, started.length - 1)
+    // The next ones are late too, but started before that cut: no second halving for them.
+    await clock.advance(500)
+    assert.equal(pacer.rate, 5)
+    pacer.stop()
+    await asking
+  })
+
+  test('stop rejects the moves waiting for their slot', async () => {
+    const clock = new VirtualClock()
+    const pacer = adaptivePacer(clock)
+    await startMoves(clock, pacer, 1)
+    const waiting = pacer.acquire()
+    pacer.stop()
+    await assert.rejects(waiting, PacerStopped)
+    await assert.rejects(pacer.acquire(), PacerStopped)
+  })
+
+  test('a maximum of 0 or less is refused', () => {
+    assert.throws(() => adaptivePacer(new VirtualClock(), {maxRate: 0}), RangeError)
+  })
+})
+
+describe('createPacer', () => {
+  test('a number makes a fixed pacer, auto an adaptive one whose unset maximum keeps its default', async () => {
+    const clock = new VirtualClock()
+    const fixed = createPacer({kind: 'fixed', rate: 50, concurrency: 100}, clock)
+    assert.equal(fixed.rate, 50)
+    assert.equal(fixed.history[0]!.window, 100)
+    const auto = createPacer({kind: 'auto', maxRate: undefined}, clock)
+    assert.equal(auto.rate, 20)
+    const capped = createPacer({kind: 'auto', maxRate: 5}, clock)
+    assert.equal(capped.rate, 5)
+  })
+})

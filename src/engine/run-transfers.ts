@@ -28,9 +28,9 @@ export interface RunOptions extends Pace {
 
 /**
  * How long a rung that is not the last is given before the next one, chosen from what
- * was measured (docs/servers.md): a make-before-break move by the helper binds within
- * 0.1-2 s; handed-over clients resumed within 1.2-3.1 s; redirected ones came back
- * within 0.3-2.5 s (libstrophe after its 2 s app delay). The last rung gets --wait.
+ * was measured (docs/servers.md): handed-over clients resumed within 1.2-3.1 s;
+ * redirected ones came back within 0.3-2.5 s (libstrophe after its 2 s app delay). The
+ * last rung gets --wait, and so does a packet the client accepted (it moves itself).
  */
 export const RUNG_WINDOW_MS: Record<MoveMethod, number> = {packet: 10_000, handover: 8_000, redirect: 10_000, close: 10_000}
 /** A packet that got no answer at all (libstrophe does not answer): a short look, then the next rung. */
@@ -94,10 +94,21 @@ export interface RunResult {
   retargeted: number
 }
 
+/** One session's next move: which rung, and what is known of it so far. */
+interface Step {
+  item: PlannedTransfer
+  /** Rungs still to try, in order (a refused or unanswered one goes on to the next). */
+  rungs: MoveMethod[]
+  record?: TransferRecord
+}
+
 /**
  * Move every planned session with the gentlest method it accepts, each move paced, then
  * watch where it lands: the packet first; a refusal goes to the next rung at once, a move
  * that does not land within its rung's window goes to the next; the last rung waits --wait.
+ * A pump takes one move from the pacer at a time and gives it to the next step due (a
+ * session's next rung first, then a new session), so what is held in memory follows what
+ * is in flight, not the size of the plan (a promise per planned session: 162 MB at 100,000).
  */
 export async function runTransfers(input: RunInput): Promise<RunResult> {
   const {plan, sender, directory, clock, options, onEvent, signal, stop, targets, ladder, alreadySent = []} = input
@@ -112,19 +123,33 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
   for (const item of plan) load.set(item.target.name, (load.get(item.target.name) ?? 0) + 1)
   const halted = () => Boolean(signal?.aborted || stop?.aborted || failure)
 
+  // Steps due now (next rungs), the plan's next session, and the steps running.
+  const ready: Step[] = []
+  let nextPlanned = 0
+  let running = 0
+  let wake: (() => void) | undefined
+  const poke = () => {
+    const resume = wake
+    wake = undefined
+    resume?.()
+  }
+
   signal?.addEventListener('abort', () => {
     pacer.stop()
     tracker.hurry(options.graceMs ?? 5_000)
+    poke()
   }, {once: true})
   stop?.addEventListener('abort', () => {
     pacer.stop()
     tracker.abort()
+    poke()
   }, {once: true})
   // Tracking fails only when the directory stays down: then moving stops too.
   const tracking = tracker.done.catch((error: Error) => {
     failure ??= error
     pacer.stop()
     tracker.abort()
+    poke()
   })
 
   /** The item itself, or the same session to an up node when its target left; undefined when none is up. */
@@ -143,110 +168,101 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
 
   const settle = (record: TransferRecord) => onEvent?.({type: 'settled', record})
 
-  /** Whether this rung can move this session at all (a handover only for clients measured to come back). */
-  const applies = (method: MoveMethod, item: PlannedTransfer): boolean =>
-    method !== 'handover' || handoverFits(item.client ?? {})
+  /** The rungs that can move this session at all (a handover only for clients measured to come back), less those it had. */
+  const rungsFor = (item: PlannedTransfer, had: readonly MoveMethod[] = []): MoveMethod[] =>
+    methods.filter((method) => !had.includes(method) && (method !== 'handover' || handoverFits(item.client ?? {})))
 
-  /** One session, up its rungs until it lands or none is left. */
-  const climb = async (planned: PlannedTransfer, carried?: TransferRecord): Promise<void> => {
-    let record = carried
-    let item = planned
-    let sighting: Sighting | undefined
-    const done = new Set(record?.rungs.map((rung) => rung.method) ?? [])
-    if (record) {
-      // Sent by an earlier process: watched first, for what is left of its wait.
-      sighting = await tracker.until(record, record.sentAt, record.sentAt + options.waitMs)
-      if (sighting.kind === 'landed') return land(record, sighting, record.rungs.at(-1)?.method ?? 'packet')
-      // A packet-only run does not climb further here: a resend is the service's decision.
-      if (!ladder) return finish(record, sighting)
-    }
-    const rungs = methods.filter((method) => !done.has(method) && applies(method, planned))
-    for (const [index, method] of rungs.entries()) {
-      if (halted()) break
-      let move: Move
-      try {
-        move = await pacer.acquire()
-      } catch (error) {
-        if (error instanceof PacerStopped) break
-        throw error
-      }
-      if (halted()) {
+  /** A step whose move could not be made: what it leaves behind. */
+  const drop = (step: Step) => {
+    if (!step.record) unsent.push(step.item)
+    else finish(step.record, undefined)
+  }
+
+  /** One move of one session, then the wait for it; the next rung goes back to the pump. */
+  const perform = async (step: Step, move: Move): Promise<void> => {
+    const method = step.rungs[0]
+    const rest = step.rungs.slice(1)
+    const last = rest.length === 0
+    let item = step.item
+    if (!step.record) {
+      const now = current(item)
+      if (!now) {
         move.settle({kind: 'unobserved'})
-        break
+        return drop(step)
+      }
+      item = now
+    }
+    let record = step.record
+    const at = clock.now()
+    let window: number
+    if (method === 'packet') {
+      onEvent?.({type: 'sending', item, at})
+      let ack
+      try {
+        ack = await sender.send(item)
+      } catch (error) {
+        move.settle({kind: 'unobserved'})
+        failure ??= error as Error
+        pacer.stop()
+        return drop({...step, item})
       }
       if (!record) {
-        const now = current(item)
-        if (!now) {
-          move.settle({kind: 'unobserved'})
-          break
-        }
-        item = now
-      }
-      const last = index === rungs.length - 1
-      const at = clock.now()
-      let window: number
-      if (method === 'packet') {
-        onEvent?.({type: 'sending', item, at})
-        let ack
-        try {
-          ack = await sender.send(item)
-        } catch (error) {
-          move.settle({kind: 'unobserved'})
-          failure ??= error as Error
-          break
-        }
-        const rung: RungRecord = {method, at, result: ack.kind === 'refused' ? 'refused' : 'done'}
-        if (!record) {
-          record = newRecord(item, at, ack, sender.acksObservable ? clock.now() - at : null)
-          records.push(record)
-        } else {
-          record.ack = ack
-        }
-        record.rungs.push(rung)
-        onEvent?.({type: 'sent', record})
-        if (isRefusal(ack)) {
-          // The client said no: it stays where it is. The next rung at once, if there is one.
-          move.settle({kind: 'refused'})
-          if (last || halted()) {
-            record.outcome = isUnsupported(ack) ? 'unsupported' : 'not-moved'
-            return settle(record)
-          }
-          continue
-        }
-        window = last ? options.waitMs : ack.kind === 'timeout' && sender.acksObservable ? UNANSWERED_PACKET_WINDOW_MS : RUNG_WINDOW_MS.packet
+        record = newRecord(item, at, ack, sender.acksObservable ? clock.now() - at : null)
+        records.push(record)
       } else {
-        onEvent?.({type: 'acting', item, method, at})
-        let result: ActionResult
-        try {
-          result = await act(method, item)
-        } catch (error) {
-          move.settle({kind: 'unobserved'})
-          failure ??= error as Error
-          break
-        }
-        if (!record) {
-          record = newRecord(item, at, ACK_NONE, null)
-          records.push(record)
-        }
-        const rung: RungRecord = {method, at, result: result.kind, ...(result.kind === 'refused' ? {reason: result.reason} : {})}
-        record.rungs.push(rung)
-        onEvent?.({type: 'acted', record, rung})
-        if (result.kind === 'refused') {
-          move.settle({kind: 'refused'})
-          continue
-        }
-        window = last ? options.waitMs : Math.min(RUNG_WINDOW_MS[method], options.waitMs)
+        record.ack = ack
       }
-      sighting = await tracker.until(record, at, at + window)
-      move.settle(paceEnd(sighting))
-      if (sighting.kind === 'landed') return land(record, sighting, method)
-      if (sighting.kind === 'stopped') break
+      record.rungs.push({method, at, result: ack.kind === 'refused' ? 'refused' : 'done'})
+      onEvent?.({type: 'sent', record})
+      if (isRefusal(ack)) {
+        // The client said no: it stays where it is. The next rung at once, if there is one.
+        move.settle({kind: 'refused'})
+        if (last || halted()) {
+          record.outcome = isUnsupported(ack) ? 'unsupported' : 'not-moved'
+          return settle(record)
+        }
+        ready.push({item, rungs: rest, record})
+        return
+      }
+      if (ack.kind === 'result') {
+        // It speaks XEP-0051 and said yes: if it does not land, the target is the trouble, and a
+        // harsher rung would only push it to the same place and cut its session. No further rung.
+        const sighting = await tracker.until(record, at, at + options.waitMs)
+        move.settle(paceEnd(sighting))
+        return sighting.kind === 'landed' ? land(record, sighting, method) : finish(record, sighting)
+      }
+      window = last ? options.waitMs : ack.kind === 'timeout' && sender.acksObservable ? UNANSWERED_PACKET_WINDOW_MS : RUNG_WINDOW_MS.packet
+    } else {
+      onEvent?.({type: 'acting', item, method, at})
+      let result: ActionResult
+      try {
+        result = await act(method, item)
+      } catch (error) {
+        move.settle({kind: 'unobserved'})
+        failure ??= error as Error
+        pacer.stop()
+        return drop({...step, item})
+      }
+      if (!record) {
+        record = newRecord(item, at, ACK_NONE, null)
+        records.push(record)
+      }
+      const rung: RungRecord = {method, at, result: result.kind, ...(result.kind === 'refused' ? {reason: result.reason} : {})}
+      record.rungs.push(rung)
+      onEvent?.({type: 'acted', record, rung})
+      if (result.kind === 'refused') {
+        move.settle({kind: 'refused'})
+        if (last || halted()) return finish(record, await tracker.until(record, at, at))
+        ready.push({item, rungs: rest, record})
+        return
+      }
+      window = last ? options.waitMs : Math.min(RUNG_WINDOW_MS[method], options.waitMs)
     }
-    if (!record) {
-      unsent.push(planned)
-      return
-    }
-    return finish(record, sighting)
+    const sighting = await tracker.until(record, at, at + window)
+    move.settle(paceEnd(sighting))
+    if (sighting.kind === 'landed') return land(record, sighting, method)
+    if (last || sighting.kind === 'stopped' || halted()) return finish(record, sighting)
+    ready.push({item, rungs: rest, record})
   }
 
   const act = (method: MoveMethod, item: PlannedTransfer): Promise<ActionResult> => {
@@ -270,7 +286,7 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
 
   /** No rung moved it: what the last sighting says. */
   const finish = (record: TransferRecord, sighting: Sighting | undefined) => {
-    if (sighting?.kind === 'stopped' || (!sighting && stop?.aborted) || (!sighting && failure)) {
+    if (sighting?.kind === 'stopped' || (!sighting && (stop?.aborted || failure))) {
       record.outcome = 'unknown'
       return
     }
@@ -281,13 +297,63 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
     settle(record)
   }
 
-  await Promise.all([
-    ...alreadySent.map(({record, item}) => {
-      records.push(record)
-      return climb(item, record)
-    }),
-    ...plan.map((item) => climb(item)),
-  ])
+  /** Sessions an earlier process moved: watched first for what is left of their wait, then up the rungs they did not have. */
+  const carried = async ({record, item}: {record: TransferRecord; item: PlannedTransfer}): Promise<void> => {
+    records.push(record)
+    const lastMove = record.rungs.at(-1)?.at ?? record.sentAt
+    const sighting = await tracker.until(record, lastMove, lastMove + options.waitMs)
+    if (sighting.kind === 'landed') return land(record, sighting, record.rungs.at(-1)?.method ?? 'packet')
+    // A packet-only run does not climb further here: a resend is the service's decision.
+    const rest = ladder ? rungsFor(item, record.rungs.map((rung) => rung.method)) : []
+    if (rest.length === 0 || sighting.kind === 'stopped' || halted()) return finish(record, sighting)
+    ready.push({item, rungs: rest, record})
+  }
+
+  const start = (work: Promise<void>) => {
+    running++
+    void work.catch((error: Error) => {
+      failure ??= error
+      pacer.stop()
+    }).finally(() => {
+      running--
+      poke()
+    })
+  }
+
+  for (const entry of alreadySent) start(carried(entry))
+  for (;;) {
+    if (halted()) break
+    let step = ready.shift()
+    while (!step && nextPlanned < plan.length) {
+      const item = plan[nextPlanned++]
+      const rungs = rungsFor(item)
+      if (rungs.length > 0) step = {item, rungs}
+      else unsent.push(item)
+    }
+    if (!step) {
+      if (running === 0) break
+      await new Promise<void>((resolve) => (wake = resolve))
+      continue
+    }
+    let move: Move
+    try {
+      move = await pacer.acquire()
+    } catch (error) {
+      if (!(error instanceof PacerStopped)) throw error
+      ready.unshift(step)
+      break
+    }
+    if (halted()) {
+      move.settle({kind: 'unobserved'})
+      ready.unshift(step)
+      break
+    }
+    start(perform(step, move))
+  }
+  // Stopped early: what never got its next move is left as it is; the rest of the plan is unsent.
+  while (running > 0) await new Promise<void>((resolve) => (wake = resolve))
+  for (const step of ready.splice(0)) drop(step)
+  for (const item of plan.slice(nextPlanned)) unsent.push(item)
   tracker.close()
   pacer.stop()
   if (failure) tracker.abort()
@@ -303,4 +369,3 @@ function paceEnd(sighting: Sighting): MoveEnd {
   // Still on its source: the client did not act, no login was made for it.
   return {kind: 'refused'}
 }
-

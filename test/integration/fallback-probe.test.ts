@@ -34,7 +34,7 @@ test('probe and drain --preflight: the share of clients that advertise transfers
   }
 })
 
-test('--fallback kick closes the sessions that refused or ignored the packet, and reports where they came back', async () => {
+test('packets only: --fallback kick closes the sessions that refused or ignored the packet, and reports where they came back', async () => {
   const names = users(321, 5)
   const behaviour = (user: string): 'refuse' | 'ignore' | 'follow' => user === names[0] ? 'refuse' : user === names[1] ? 'ignore' : 'follow'
   const fleet = await fleetOn(lab, 1, names, {behaviour})
@@ -46,7 +46,7 @@ test('--fallback kick closes the sessions that refused or ignored the packet, an
   await legacy.start()
   legacy.options.service = lab.nodes[2].service
   try {
-    const run = await runCli(['drain', 'node-1', '--fallback', 'kick', '--yes', '--json', '--config', labConfigPath(lab), '--wait', '5s', '--ack-timeout', '2s'])
+    const run = await runCli(['drain', 'node-1', '--methods', 'packet', '--fallback', 'kick', '--yes', '--json', '--config', labConfigPath(lab), '--wait', '5s', '--ack-timeout', '2s'])
     const byUser = new Map(run.json.sessions.map((row: {jid: string}) => [row.jid.split('@')[0], row])) as Map<string, {outcome: string; reconnectedTo: string | null; ack: string}>
     assert.equal(run.json.options.fallback, 'kick')
     assert.equal(byUser.get(names[0])!.outcome, 'kicked')

@@ -31,6 +31,8 @@ export interface LabEnv {
   dnsPort: number
   /** STARTTLS with a self-signed certificate: must be refused. */
   untrustedTlsPort: number
+  /** mod_xtransfer is loaded on every node (LAB_COMPANION=on). */
+  companion: boolean
 }
 
 export const LAB_DIR = process.env.XTRANSFER_LAB_DIR ?? '/tmp/xtransfer-lab'
@@ -78,6 +80,7 @@ export function readLabEnv(dir = LAB_DIR): LabEnv {
     userPassword: need('LAB_USER_PASSWORD'),
     userCount: Number(env.LAB_USERS || 0),
     nodes,
+    companion: env.LAB_COMPANION === 'on',
     caCert: need('LAB_CA_CERT'),
     dnsPort: Number(need('LAB_DNS_PORT')),
     untrustedTlsPort: Number(need('LAB_TLS_PORT')),

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {type Fleet, type FleetOptions, startFleet} from '../../src/fleet/index.js'
-import {allSessions, type LabEnv, labUser} from './lab-env.js'
+import {allSessions, labApi, type LabEnv, labUser} from './lab-env.js'
 
 /** The lab's own xtransfer config (test/lab/start.sh writes it). */
 export function labConfigPath(lab: LabEnv): string {
@@ -34,8 +34,12 @@ export function fleetOn(lab: LabEnv, node: number, names: string[], extra: Parti
   })
 }
 
-/** Wait until the cluster lists no session but the admin's (what a test left behind spoils the next). */
+/**
+ * The lab as the next test expects it: no node cordoned (a drain leaves its node cordoned,
+ * by design) and no session but the admin's (what a test left behind spoils the next).
+ */
 export async function waitForEmptyCluster(lab: LabEnv, timeoutMs = 15_000): Promise<void> {
+  await uncordonAll(lab)
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const left = (await allSessions(lab)).filter((session) => !String(session.jid).startsWith(`${lab.adminJid}/`))
@@ -49,4 +53,13 @@ export async function waitForEmptyCluster(lab: LabEnv, timeoutMs = 15_000): Prom
 export function nodeNameOf(lab: LabEnv, erlangNode: string): string | undefined {
   const node = lab.nodes.find((n) => n.name === erlangNode)
   return node ? `node-${node.index}` : undefined
+}
+
+/** Every node takes new connections again (mod_xtransfer's uncordon; nothing to do without it). */
+export async function uncordonAll(lab: LabEnv): Promise<void> {
+  if (!lab.companion) return
+  for (const node of lab.nodes) {
+    const answer = await labApi<{result: string; reason: string}>(lab, lab.nodes.find((other) => other !== node) ?? node, 'xtransfer_uncordon', {node: node.name}).catch(() => undefined)
+    if (answer && answer.result !== 'ok' && answer.reason !== 'node-down') throw new Error(`uncordon ${node.name}: ${JSON.stringify(answer)}`)
+  }
 }

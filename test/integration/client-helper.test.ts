@@ -1,6 +1,7 @@
 // The client helper and the fleet against the real ejabberd lab (test/lab/start.sh).
 //   node --import tsx --test test/integration/client-helper.test.ts
-// Users 0341–0399 of the lab are used here, with resources unique to this run.
+// Users 0341–0399 of the lab are used here (the last 59 of a smaller lab), with resources
+// unique to this run.
 import assert from 'node:assert/strict'
 import {after, before, describe, test} from 'node:test'
 
@@ -73,6 +74,11 @@ async function sendTransfer(to: string, server: string, namespace: TransferNames
   return admin.iqCaller.request(iq, timeout)
 }
 
+/** User n of 341–399, or the same place counted from the end of a lab with fewer users. */
+function helperUser(n: number): string {
+  return labUser(lab.userCount >= 399 ? n : n - 399 + lab.userCount)
+}
+
 function hostPort(node: LabNode): string {
   return `${lab.host}:${node.c2sPort}`
 }
@@ -92,7 +98,7 @@ after(async () => {
 
 describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   test('(1) a follower on node 1 answers result and ends on node 2 with the same resource; it can be moved again', async () => {
-    const user = labUser(391)
+    const user = helperUser(391)
     const resource = `xt-follow-${RUN}`
     const c = appClient(lab.nodes[0], user, resource)
     await c.start()
@@ -131,7 +137,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(2) make-before-break with a message every 20 ms: none lost, never without a bound session', async () => {
-    const user = labUser(392)
+    const user = helperUser(392)
     const resource = `xt-mbb-${RUN}`
     const jid = `${user}@${lab.domain}/${resource}`
     const received = new Map<string, {client: XmppClient; delayed: boolean}>()
@@ -194,7 +200,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(3) a transfer to an unreachable address keeps the old session up and working', async () => {
-    const user = labUser(393)
+    const user = helperUser(393)
     const resource = `xt-fail-${RUN}`
     const jid = `${user}@${lab.domain}/${resource}`
     const c = appClient(lab.nodes[0], user, resource)
@@ -222,7 +228,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(6) break-before-make on the same client object keeps a server-assigned resource', async () => {
-    const user = labUser(394)
+    const user = helperUser(394)
     const c = appClient(lab.nodes[0], user)
     await c.start()
     const resource = c.jid?.resource ?? ''
@@ -245,7 +251,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(8) break-before-make to an unreachable address logs in again where it was', async () => {
-    const user = labUser(390)
+    const user = helperUser(390)
     const resource = `xt-bbm-fail-${RUN}`
     const c = appClient(lab.nodes[0], user, resource)
     await c.start()
@@ -268,7 +274,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(12) break-before-make with credentials logs in while the old stream closes, and binds only once it has', async () => {
-    const user = labUser(389)
+    const user = helperUser(389)
     const resource = `xt-bbm-pre-${RUN}`
     const c = appClient(lab.nodes[0], user, resource)
     const at: Record<string, number> = {}
@@ -303,7 +309,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(7) moved within a second of its login: ejabberd may keep the old session; the helper tries again', async () => {
-    const users = [395, 396, 397, 398].map(labUser)
+    const users = [395, 396, 397, 398].map(helperUser)
     const resource = `xt-tie-${RUN}`
     const outcomes = await Promise.all(users.map(async (user) => {
       let logins = 0
@@ -334,7 +340,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
 
 describe('the fleet against ejabberd', {timeout: 120_000}, () => {
   test('(4) refuse answers service-unavailable, ignore answers nothing; both count the packet', async () => {
-    const users = [381, 382, 383, 384].map(labUser)
+    const users = [381, 382, 383, 384].map(helperUser)
     const resource = `xt-behave-${RUN}`
     const fleet = await startFleet({
       service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
@@ -363,7 +369,7 @@ describe('the fleet against ejabberd', {timeout: 120_000}, () => {
   })
 
   test('(5) 30 followers log in, some are moved, stop() leaves no session', async () => {
-    const users = Array.from({length: 30}, (_, i) => labUser(341 + i))
+    const users = Array.from({length: 30}, (_, i) => helperUser(341 + i))
     const resource = `xt-fleet-${RUN}`
     const started = Date.now()
     const fleet = await startFleet({
@@ -410,7 +416,7 @@ describe('the fleet against ejabberd', {timeout: 120_000}, () => {
 
 describe('the fleet in break-before-make', {timeout: 60_000}, () => {
   test('(11) each moved user is offline once, for about one login, and online again', async () => {
-    const users = [371, 372, 373].map(labUser)
+    const users = [371, 372, 373].map(helperUser)
     const resource = `xt-bbm-${RUN}`
     const fleet = await startFleet({
       service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
@@ -441,7 +447,7 @@ describe('the fleet in break-before-make', {timeout: 60_000}, () => {
 
 describe('the fleet as a receiver (the bench\'s message figures)', {timeout: 60_000}, () => {
   test('(9) with presence, a message stored while the user was offline arrives at login; live ones are counted too', async () => {
-    const users = [386, 387].map(labUser)
+    const users = [386, 387].map(helperUser)
     const resource = `xt-msg-${RUN}`
     const stored = `stored-${RUN}`
     const live = `live-${RUN}`
@@ -476,7 +482,7 @@ describe('stream management under a stream of messages', {timeout: 90_000}, () =
   // when they arrive in one read with it; ejabberd then closes the stream
   // (undefined-condition). Measured here without the guard: 3–5 of these 25 logins closed.
   test('(10) logins into a flood of messages, with presence and the guard: the server closes none', async () => {
-    const user = labUser(388)
+    const user = helperUser(388)
     const resource = `xt-sm-${RUN}`
     const to = `${user}@${lab.domain}/${resource}`
     let sending = true

@@ -2,7 +2,8 @@ import {client as createClient, ClientOptions, XmppClient, xml} from '@xmpp/clie
 import pLimit from 'p-limit'
 
 import {followTransfers, guardStreamManagementCount, TransferFollower, TransferMode} from '../client/index.js'
-import {abandon, bounded, closeGracefully} from '../client/lifecycle.js'
+import {bounded, systemTimer} from '../client/timer.js'
+import {abandon, closeGracefully, dropDataAfterStreamEnd} from '../client/xmpp-internals.js'
 import {TransferNamespace} from '../protocol/index.js'
 import {Behaviour, BEHAVIOURS, ignoreTransfers, transferNamespaceOf} from './behaviours.js'
 import {SessionClock} from './session-clock.js'
@@ -134,6 +135,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const loginTimeout = options.loginTimeout ?? 15_000
   const attempts = Math.max(1, options.loginAttempts ?? 3)
   const stopTimeout = options.stopTimeout ?? 10_000
+  const timer = systemTimer()
   const emit = (event: FleetEvent) => {
     try {
       options.onEvent?.(event)
@@ -151,7 +153,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const plain = (user: string): NonNullable<ClientOptions['credentials']> => (auth) => auth({username: user, password: options.password}, 'PLAIN')
 
   function instrument(member: Member, client: XmppClient): void {
-    guardLateData(client)
+    dropDataAfterStreamEnd(client)
     guardStreamManagementCount(client)
     client.on('error', (error: {message?: string; condition?: string}) => {
       member.lastError = error?.message ?? String(error)
@@ -223,7 +225,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       client.reconnect.stop()
       instrument(member, client)
       try {
-        await bounded(client.start(), loginTimeout, new AbortController().signal, `login of ${member.jid}`)
+        await bounded(client.start(), loginTimeout, new AbortController().signal, `login of ${member.jid}`, timer)
         member.client = client
         if (member.behaviour === 'follow') member.helper = follow(member, client)
         emit({type: 'online', user: member.user, jid: client.jid?.toString() ?? member.jid, service: options.service, ms: now() - started})
@@ -320,17 +322,4 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const member = byUser.get(user)
     return member && current(member)
   }}
-}
-
-/**
- * @xmpp/connection 0.14 throws from a socket listener (uncaught: the process dies)
- * when data arrives after a stream error has detached its parser, as after a kick.
- * Such data belongs to a stream that is over: drop it. Must run before start().
- */
-function guardLateData(client: XmppClient): void {
-  const connection = client as unknown as {_onData(data: unknown): void; parser: unknown}
-  const onData = connection._onData
-  connection._onData = function (this: typeof connection, data: unknown) {
-    if (this.parser) onData.call(this, data)
-  }
 }

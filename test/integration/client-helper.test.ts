@@ -9,7 +9,7 @@ import {client as createClient, ClientOptions, xml, XmppClient} from '@xmpp/clie
 import type {Element} from '@xmpp/xml'
 
 import {followTransfers, guardStreamManagementCount, type TransferFailed, type TransferFollower, type Transferred} from '../../src/client/index.js'
-import {reconnectIsActive} from '../../src/client/lifecycle.js'
+import {reconnectIsActive} from '../../src/client/xmpp-internals.js'
 import {type FleetEvent, startFleet} from '../../src/fleet/index.js'
 import {buildTransferIq, NS_CXFR, NS_SRVXFR, parseServer, TransferNamespace} from '../../src/protocol/index.js'
 import {allSessions, LabEnv, LabNode, labUser, requireLab, userSessions} from './lab-env.js'

@@ -10,7 +10,7 @@ import reconnect from '@xmpp/reconnect'
 import type {Element} from '@xmpp/xml'
 
 import {followTransfers, type Transferred, type TransferFailed, type TransferRefused} from '../../src/client/index.js'
-import {reconnectIsActive, unwrapIPv6Hosts} from '../../src/client/lifecycle.js'
+import {reconnectIsActive, unwrapIPv6Hosts} from '../../src/client/xmpp-internals.js'
 import {checkSender, normaliseAdmins} from '../../src/client/trust.js'
 import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, NS_STANZAS} from '../../src/protocol/index.js'
 

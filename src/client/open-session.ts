@@ -1,7 +1,8 @@
 import {client as createClient, ClientOptions, XmppClient} from '@xmpp/client'
 
 import {SessionTarget} from './target.js'
-import {abandon, bounded, holdBind, unwrapIPv6Hosts} from './lifecycle.js'
+import {bounded, Timer} from './timer.js'
+import {abandon, holdBind, unwrapIPv6Hosts} from './xmpp-internals.js'
 
 /** The same credentials the app gave @xmpp/client: a password (username from the JID), or its credentials function. */
 export type Credentials = {username?: string; password: string} | NonNullable<ClientOptions['credentials']>
@@ -28,8 +29,11 @@ export interface CloneOptions {
   /** Called before prepare: the helper's own handlers. */
   adopt: (client: XmppClient) => void
   timeout: number
+  timer: Timer
   /** Break-before-make: log in now, but bind the resource only once this settles (the old stream is gone). */
   bindAfter?: Promise<unknown>
+  /** How a client is made (tests hand out fakes); @xmpp/client's `client()` by default. */
+  create?: (options: ClientOptions) => XmppClient
 }
 
 /**
@@ -49,7 +53,8 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
   // xmpp.js bounds each step (open, close) by its own `timeout`, 2 s unless set: a busy target
   // answers later than that, so an app that set none gets the helper's bound for the new login.
   const inherited = previous.options as ClientOptions
-  const fresh = createClient({...inherited, ...login, service: target.service, domain: target.domain, resource, timeout: inherited.timeout ?? options.timeout})
+  const create = options.create ?? createClient
+  const fresh = create({...inherited, ...login, service: target.service, domain: target.domain, resource, timeout: inherited.timeout ?? options.timeout})
   fresh.reconnect.stop()
   unwrapIPv6Hosts(fresh)
   // Login errors reject start(); without a listener the same 'error' event would throw.
@@ -58,7 +63,7 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
   options.adopt(fresh)
   options.prepare?.(fresh)
   const release = options.bindAfter ? holdBind(fresh, options.bindAfter) : () => {}
-  return bounded(fresh.start(), options.timeout, signal, `login at ${target.service}`).then(
+  return bounded(fresh.start(), options.timeout, signal, `login at ${target.service}`, options.timer).then(
     () => {
       release()
       fresh.off('error', swallow)
@@ -66,18 +71,18 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
     },
     async (error) => {
       release()
-      await abandon(fresh)
+      await abandon(fresh, options.timer)
       throw error
     },
   )
 }
 
 /** An app-supplied factory, bounded; a client it delivers after the helper gave up is closed. */
-export function connectWith(factory: ConnectFn, target: SessionTarget, context: ConnectContext, timeout: number, controller: AbortController): Promise<XmppClient> {
+export function connectWith(factory: ConnectFn, target: SessionTarget, context: ConnectContext, timeout: number, controller: AbortController, timer: Timer): Promise<XmppClient> {
   const opening = factory(target.service, target.domain, context)
-  return bounded(opening, timeout, context.signal, `connect(${target.service})`).catch((error) => {
+  return bounded(opening, timeout, context.signal, `connect(${target.service})`, timer).catch((error) => {
     controller.abort(error)
-    opening.then((late) => abandon(late), () => {})
+    opening.then((late) => abandon(late, timer), () => {})
     throw error
   })
 }

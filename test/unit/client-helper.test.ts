@@ -1,89 +1,21 @@
 import assert from 'node:assert/strict'
-import {EventEmitter} from 'node:events'
 import {describe, test} from 'node:test'
 
-import {client as realClient, jid, xml} from '@xmpp/client'
-import iqCaller from '@xmpp/iq/caller.js'
-import iqCallee from '@xmpp/iq/callee.js'
-import middleware from '@xmpp/middleware'
-import reconnect from '@xmpp/reconnect'
+import {xml} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
 import {followTransfers, type Transferred, type TransferFailed, type TransferRefused} from '../../src/client/index.js'
-import {reconnectIsActive, unwrapIPv6Hosts} from '../../src/client/xmpp-internals.js'
+import {reconnectIsActive} from '../../src/client/xmpp-internals.js'
 import {checkSender, normaliseAdmins} from '../../src/client/trust.js'
 import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, NS_STANZAS} from '../../src/protocol/index.js'
+import {errorCondition, MockClient, mockClient} from '../support/mock-client.js'
 
 const DOMAIN = 'example.test'
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind'
 
-/**
- * A tiny stand-in for an @xmpp/client entity: the real middleware, iq callee and
- * reconnect plugins on an EventEmitter, no socket. Feed it stanzas with receive(),
- * read what it sent in `sent`; `log` records sends and lifecycle calls in order.
- */
-class FakeClient extends EventEmitter {
-  status = 'online'
-  socket = null
-  sent: Element[] = []
-  options: Record<string, unknown>
-  jid: ReturnType<typeof jid> | null
-  middleware: ReturnType<typeof middleware>
-  iqCallee: ReturnType<typeof iqCallee>
-  iqCaller: ReturnType<typeof iqCaller>
-  reconnect: ReturnType<typeof reconnect>
-  /** Answer pings like a server (set false to leave them unanswered). */
-  answerPings = true
-
-  constructor(readonly log: string[], readonly name: string, service = 'xmpp://127.0.0.1:5222', address = `user1@${DOMAIN}/phone`) {
-    super()
-    this.options = {service, domain: DOMAIN}
-    this.jid = jid(address)
-    this.middleware = middleware({entity: this})
-    this.iqCallee = iqCallee({middleware: this.middleware, entity: this})
-    this.iqCaller = iqCaller({middleware: this.middleware, entity: this})
-    this.reconnect = reconnect({entity: this})
-  }
-
-  async send(element: Element) {
-    this.sent.push(element)
-    this.log.push(`${this.name} send ${element.name} ${element.attrs.type ?? ''} ${element.attrs.id ?? ''}`.trim())
-    this.emit('send', element)
-    if (this.answerPings && element.name === 'iq' && element.attrs.type === 'get' && element.getChild('ping', 'urn:xmpp:ping')) {
-      setImmediate(() => this.receive(xml('iq', {type: 'result', id: element.attrs.id, from: element.attrs.to})))
-    }
-  }
-
-  receive(element: Element) {
-    this.emit('element', element)
-  }
-
-  async stop() {
-    this.log.push(`${this.name} stop`)
-    this._status('offline')
-  }
-
-  async start() {
-    this.log.push(`${this.name} start ${this.options.service}`)
-    // What resource binding sends when the app gave no resource.
-    await this.send(xml('iq', {type: 'set', id: 'bind1'}, xml('bind', {xmlns: NS_BIND})))
-    if (String(this.options.service).endsWith(':1')) {
-      this._status('disconnect')
-      throw Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'})
-    }
-    this._status('online')
-  }
-
-  _status(status: string) {
-    if (this.status === status) return
-    this.status = status
-    this.emit('status', status)
-    this.emit(status)
-  }
-
-  socketParameters() {
-    return undefined
-  }
+/** The shared mock (test/support/mock-client.ts), named for the shared `log`. */
+function fake(log: string[], name: string, service = 'xmpp://127.0.0.1:5222', address = `user1@${DOMAIN}/phone`): MockClient {
+  return mockClient({log, name, service, jid: address})
 }
 
 function transferIq(from: string | undefined, server: string, {id = 'x1', ns = NS_SRVXFR, domain = DOMAIN} = {}): Element {
@@ -102,25 +34,21 @@ async function until<T>(probe: () => T | undefined, what = 'condition', ms = 300
   throw new Error(`timed out waiting for ${what}`)
 }
 
-function answerTo(fake: FakeClient, id: string): Promise<Element> {
-  return until(() => fake.sent.find((el) => el.name === 'iq' && el.attrs.id === id && (el.attrs.type === 'result' || el.attrs.type === 'error')), `the answer to ${id}`)
-}
-
-function errorCondition(answer: Element): string | undefined {
-  return answer.getChild('error')?.getChildElements().find((child) => child.attrs.xmlns === NS_STANZAS)?.name
+function answerTo(client: MockClient, id: string): Promise<Element> {
+  return until(() => client.sent.find((el) => el.name === 'iq' && el.attrs.id === id && (el.attrs.type === 'result' || el.attrs.type === 'error')), `the answer to ${id}`)
 }
 
 /** A helper on a fake client whose connect() hands out fresh fakes (or whatever `open` says). */
-function setup(options: {open?: (service: string) => Promise<FakeClient>; mode?: 'make-before-break' | 'break-before-make'; withConnect?: boolean; timeout?: number; minSessionAge?: number; conflictWait?: number} = {}) {
+function setup(options: {open?: (service: string) => Promise<MockClient>; mode?: 'make-before-break' | 'break-before-make'; withConnect?: boolean; timeout?: number; minSessionAge?: number; conflictWait?: number} = {}) {
   const log: string[] = []
-  const old = new FakeClient(log, 'old')
+  const old = fake(log, 'old')
   const connects: Array<{service: string; domain: string; resource: string; signal: AbortSignal}> = []
   let count = 0
   const open = options.open ?? (async (service: string) => {
-    const fresh = new FakeClient(log, `new${++count}`, service)
+    const fresh = fake(log, `new${++count}`, service)
     return fresh
   })
-  const helper = followTransfers(old as any, {
+  const helper = followTransfers(old, {
     mode: options.mode,
     trustedAdmins: ['admin@example.test'],
     timeout: options.timeout ?? 1000,
@@ -130,7 +58,7 @@ function setup(options: {open?: (service: string) => Promise<FakeClient>; mode?:
       connect: async (service: string, domain: string, context: {resource: string; signal: AbortSignal}) => {
         log.push(`connect ${service}`)
         connects.push({service, domain, resource: context.resource, signal: context.signal})
-        return (await open(service)) as any
+        return (await open(service))
       },
     }),
   })
@@ -172,8 +100,8 @@ describe('followTransfers on a fake client', () => {
     assert.ok(log.indexOf('old send iq result x1') < log.indexOf('connect xmpp://127.0.0.2:5223'), log.join('\n'))
     const event = events.transferred[0]
     assert.equal(helper.client, event.client)
-    assert.notEqual(event.client, old as any)
-    assert.equal(event.previous, old as any)
+    assert.notEqual(event.client, old)
+    assert.equal(event.previous, old)
     assert.equal(event.oldStream, 'closed')
     assert.equal(event.from.service, 'xmpp://127.0.0.1:5222')
     assert.equal(event.to.service, 'xmpp://127.0.0.2:5223')
@@ -212,7 +140,7 @@ describe('followTransfers on a fake client', () => {
       assert.equal(answer.getChild('error')?.attrs.type, 'auth')
       assert.equal(errorCondition(answer), 'forbidden')
       assert.equal(connects.length, 0)
-      assert.equal(helper.client, old as any)
+      assert.equal(helper.client, old)
       assert.equal(helper.moving, false)
       assert.deepEqual(events.refused.map((event) => event.condition), ['forbidden'])
       assert.equal(events.refused[0].from, from)
@@ -242,10 +170,10 @@ describe('followTransfers on a fake client', () => {
 
   test('advertise: false leaves disco#info alone', async () => {
     const log: string[] = []
-    const fake = new FakeClient(log, 'c')
-    followTransfers(fake as any, {advertise: false, credentials: {password: 'x'}})
-    fake.receive(xml('iq', {type: 'get', id: 'd1', from: DOMAIN}, xml('query', {xmlns: NS_DISCO_INFO})))
-    assert.equal(errorCondition(await answerTo(fake, 'd1')), 'service-unavailable')
+    const c = fake(log, 'c')
+    followTransfers(c, {advertise: false, credentials: {password: 'x'}})
+    c.receive(xml('iq', {type: 'get', id: 'd1', from: DOMAIN}, xml('query', {xmlns: NS_DISCO_INFO})))
+    assert.equal(errorCondition(await answerTo(c, 'd1')), 'service-unavailable')
   })
 
   test('a second packet during a transfer: result for the same target, conflict for another; acted on once', async () => {
@@ -254,7 +182,7 @@ describe('followTransfers on a fake client', () => {
     const log: string[] = []
     const {old, connects, events} = setup({open: async (service) => {
       await gate
-      return new FakeClient(log, 'new', service)
+      return fake(log, 'new', service)
     }})
     old.receive(transferIq(DOMAIN, '127.0.0.2', {id: 'a'}))
     await answerTo(old, 'a')
@@ -278,19 +206,19 @@ describe('followTransfers on a fake client', () => {
     const log: string[] = []
     const {old, events} = setup({open: async (service) => {
       await gate
-      return new FakeClient(log, 'new', service)
+      return fake(log, 'new', service)
     }})
-    assert.equal(reconnectIsActive(old as any), true)
+    assert.equal(reconnectIsActive(old), true)
     old.receive(transferIq(DOMAIN, '127.0.0.2'))
     await answerTo(old, 'x1')
-    await until(() => !reconnectIsActive(old as any), 'reconnect stopped')
+    await until(() => !reconnectIsActive(old), 'reconnect stopped')
     // No 'error' listener of the app's: without the helper's this would throw.
     old.emit('error', Object.assign(new Error('conflict'), {name: 'StreamError', condition: 'conflict'}))
     old._status('disconnect')
     release()
     const event = await until(() => events.transferred[0], 'transferred')
     assert.equal(event.oldStream, 'conflict')
-    assert.equal(reconnectIsActive(old as any), false)
+    assert.equal(reconnectIsActive(old), false)
     assert.ok(!log.includes('old stop'), 'the helper does not close a stream the server closed')
   })
 
@@ -298,7 +226,7 @@ describe('followTransfers on a fake client', () => {
     const {old, helper, events} = setup()
     old.receive(transferIq(DOMAIN, '127.0.0.2'))
     const first = await until(() => events.transferred[0], 'first move')
-    const fresh = first.client as unknown as FakeClient
+    const fresh = first.client as MockClient
     fresh.receive(transferIq(DOMAIN, '127.0.0.3', {id: 'y'}))
     assert.equal((await answerTo(fresh, 'y')).attrs.type, 'result')
     await until(() => events.transferred[1], 'second move')
@@ -316,11 +244,11 @@ describe('followTransfers on a fake client', () => {
     old.receive(transferIq(DOMAIN, '127.0.0.1:1'))
     const failed = await until(() => events.failed[0], 'transfer-failed')
     assert.match(failed.error.message, /ECONNREFUSED/)
-    assert.equal(failed.client, old as any)
+    assert.equal(failed.client, old)
     assert.equal(failed.online, true)
-    assert.equal(helper.client, old as any)
+    assert.equal(helper.client, old)
     assert.equal(old.status, 'online')
-    assert.equal(reconnectIsActive(old as any), true, 'reconnect is back on')
+    assert.equal(reconnectIsActive(old), true, 'reconnect is back on')
     assert.equal(events.transferred.length, 0)
     // And it can be transferred again.
     old.receive(transferIq(DOMAIN, '127.0.0.1:1', {id: 'again'}))
@@ -340,12 +268,12 @@ describe('followTransfers on a fake client', () => {
     const log: string[] = []
     const clock = {offset: 0}
     let opened = 0
-    const kicked: FakeClient[] = []
-    const old = new FakeClient(log, 'old')
-    const helper = followTransfers(old as any, {
+    const kicked: MockClient[] = []
+    const old = fake(log, 'old')
+    const helper = followTransfers(old, {
       minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
       connect: async (service) => {
-        const fresh = new FakeClient(log, `new${++opened}`, service)
+        const fresh = fake(log, `new${++opened}`, service)
         if (opened === 1) {
           // ejabberd's tie-break within one second: the new session is the one replaced.
           setImmediate(() => {
@@ -355,7 +283,7 @@ describe('followTransfers on a fake client', () => {
             clock.offset += 2000
           })
         }
-        return fresh as any
+        return fresh
       },
     })
     const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
@@ -363,7 +291,7 @@ describe('followTransfers on a fake client', () => {
     const event = await moved
     assert.equal(opened, 2)
     assert.equal(kicked.length, 1)
-    assert.notEqual(event.client, kicked[0] as any)
+    assert.notEqual(event.client, kicked[0])
     assert.equal(helper.client, event.client)
     assert.equal(event.oldStream, 'closed')
   })
@@ -372,15 +300,15 @@ describe('followTransfers on a fake client', () => {
     const log: string[] = []
     const clock = {offset: 0}
     let opened = 0
-    const old = new FakeClient(log, 'old')
-    const helper = followTransfers(old as any, {
+    const old = fake(log, 'old')
+    const helper = followTransfers(old, {
       minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
       connect: async (service) => {
         if (++opened === 1) {
           clock.offset += 2000
           throw Object.assign(new Error('conflict - Replaced by new connection'), {name: 'StreamError', condition: 'conflict'})
         }
-        return new FakeClient(log, 'new', service) as any
+        return fake(log, 'new', service)
       },
     })
     const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
@@ -393,17 +321,17 @@ describe('followTransfers on a fake client', () => {
     const log: string[] = []
     const clock = {offset: 0}
     let opened = 0
-    const old = new FakeClient(log, 'old')
-    const helper = followTransfers(old as any, {
+    const old = fake(log, 'old')
+    const helper = followTransfers(old, {
       minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
       connect: async (service) => {
-        const fresh = new FakeClient(log, `new${++opened}`, service)
+        const fresh = fake(log, `new${++opened}`, service)
         setImmediate(() => {
           fresh.emit('error', Object.assign(new Error('conflict'), {condition: 'conflict'}))
           fresh._status('disconnect')
           clock.offset += 2000
         })
-        return fresh as any
+        return fresh
       },
     })
     const failed = new Promise<TransferFailed>((resolve) => helper.once('transfer-failed', resolve))
@@ -411,20 +339,20 @@ describe('followTransfers on a fake client', () => {
     const event = await failed
     assert.equal(opened, 2)
     assert.match(event.error.message, /kept the old one/)
-    assert.equal(event.client, old as any)
+    assert.equal(event.client, old)
     assert.equal(event.online, true)
-    assert.equal(helper.client, old as any)
-    assert.equal(reconnectIsActive(old as any), true)
+    assert.equal(helper.client, old)
+    assert.equal(reconnectIsActive(old), true)
   })
 
   test('a session younger than minSessionAge is left to age before the new one opens', async () => {
     const log: string[] = []
     let connectedAt = 0
-    const old = new FakeClient(log, 'old')
+    const old = fake(log, 'old')
     const started = Date.now()
-    const helper = followTransfers(old as any, {minSessionAge: 150, conflictWait: 10, connect: async (service) => {
+    const helper = followTransfers(old, {minSessionAge: 150, conflictWait: 10, connect: async (service) => {
       connectedAt = Date.now()
-      return new FakeClient(log, 'new', service) as any
+      return fake(log, 'new', service)
     }})
     const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
     old.receive(transferIq(DOMAIN, '127.0.0.2'))
@@ -454,10 +382,10 @@ describe('followTransfers on a fake client', () => {
     ])
     const bind = old.sent.find((el) => el.attrs.id === 'bind1')
     assert.equal(bind?.getChild('bind', NS_BIND)?.getChildText('resource'), 'phone')
-    assert.equal(event.client, old as any)
-    assert.equal(helper.client, old as any)
+    assert.equal(event.client, old)
+    assert.equal(helper.client, old)
     assert.equal(old.options.service, 'xmpp://127.0.0.2:5223')
-    assert.equal(reconnectIsActive(old as any), true)
+    assert.equal(reconnectIsActive(old), true)
   })
 
   test('break-before-make to an unreachable service goes back to the old one', async () => {
@@ -480,25 +408,7 @@ describe('followTransfers on a fake client', () => {
   })
 
   test('make-before-break without credentials or connect is refused at setup', () => {
-    assert.throws(() => followTransfers(new FakeClient([], 'c') as any), /credentials/)
-    assert.doesNotThrow(() => followTransfers(new FakeClient([], 'c') as any, {mode: 'break-before-make'}))
-  })
-})
-
-describe('xmpp.js quirks', () => {
-  test('reconnectIsActive follows @xmpp/reconnect start/stop on a real client', () => {
-    const c = realClient({service: 'xmpp://127.0.0.1:5222', domain: DOMAIN})
-    assert.equal(reconnectIsActive(c), true)
-    c.reconnect.stop()
-    assert.equal(reconnectIsActive(c), false)
-  })
-
-  test('bracketed IPv6 hosts reach net.connect without brackets', () => {
-    const service = 'xmpp://[2001:db8::7]:5223'
-    const c = realClient({service, domain: DOMAIN}) as any
-    c.Transport = c._findTransport(service)
-    assert.equal(c.socketParameters(service).host, '[2001:db8::7]', 'xmpp.js 0.14 keeps the brackets')
-    unwrapIPv6Hosts(c)
-    assert.deepEqual(c.socketParameters(service), {host: '2001:db8::7', port: 5223})
+    assert.throws(() => followTransfers(fake([], 'c')), /credentials/)
+    assert.doesNotThrow(() => followTransfers(fake([], 'c'), {mode: 'break-before-make'}))
   })
 })

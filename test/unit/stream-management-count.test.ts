@@ -34,7 +34,7 @@ function harness(guard: boolean): Harness {
   const acks: string[] = []
   Object.assign(client, {
     async send(element: Element) {
-      if (element.name === 'a') acks.push(element.attrs.h)
+      if (element.name === 'a') acks.push(element.attrs.h ?? '')
     },
   })
   const sm = (client as unknown as {streamManagement: {inbound: number; enabled: boolean}}).streamManagement

@@ -1,5 +1,7 @@
 // The client helper and the fleet against the real ejabberd lab (test/lab/start.sh).
-//   node --import tsx --test test/integration/client-helper.test.ts
+//   NODE_EXTRA_CA_CERTS=$LAB_TLS_CERT node --import tsx --test test/integration/client-helper.test.ts
+// (the STARTTLS tests need the process to trust the certificate of the lab's STARTTLS
+// listener, LAB_TLS_PORT; Node reads NODE_EXTRA_CA_CERTS only at startup).
 // Users 0341–0399 of the lab are used here (the last 59 of a smaller lab), with resources
 // unique to this run.
 import assert from 'node:assert/strict'
@@ -516,5 +518,123 @@ describe('stream management under a stream of messages', {timeout: 90_000}, () =
     console.log(`# (10) 25 logins under ${sent} messages; ${acked} acks sent; closed: ${closed.length ? closed.join(', ') : 'none'}`)
     assert.ok(acked > 0, 'the server asked for acks (stream management was on)')
     assert.deepEqual(closed, [])
+  })
+})
+
+/**
+ * The lab's STARTTLS-required listener (LAB_TLS_PORT), once a login there proved that this
+ * process trusts its certificate (LAB_TLS_CERT, through NODE_EXTRA_CA_CERTS).
+ */
+async function trustedTls(): Promise<{service: string; server: string}> {
+  const tls = lab.tls
+  if (!tls) throw new Error(`${lab.dir}/lab.env names no STARTTLS listener (LAB_TLS_PORT, LAB_TLS_CERT)`)
+  const user = helperUser(399)
+  const probe = createClient({service: tls.service, domain: lab.domain, resource: `xt-tls-probe-${RUN}`, username: user, credentials: plain(user, lab.userPassword)})
+  probe.reconnect.stop()
+  probe.on('error', () => {})
+  try {
+    await probe.start()
+  } catch (error) {
+    throw new Error(`no login over STARTTLS at ${tls.service} (${(error as Error).message}): run the tests with NODE_EXTRA_CA_CERTS=${tls.cert}`)
+  }
+  assert.equal(probe.isSecure(), true)
+  await probe.stop()
+  return {service: tls.service, server: `${lab.host}:${tls.port}`}
+}
+
+describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_000}, () => {
+  // Issue 13, item 13: moving 10 helper users into a STARTTLS listener, 5 ended
+  // "transfer-failed: client.socket?.destroy is not a function": the new session that
+  // ejabberd's tie-break replaced could not be dropped, the retry was skipped and the old
+  // client's auto-reconnect was left off.
+  test('(13) 10 sessions moved into the STARTTLS listener within a second of their login: all moved, all encrypted', async () => {
+    const tls = await trustedTls()
+    const users = Array.from({length: 10}, (_, i) => helperUser(341 + i))
+    const resource = `xt-tls-in-${RUN}`
+    const outcomes = await Promise.all(users.map(async (user) => {
+      let logins = 0
+      const c = appClient(lab.nodes[1], user, resource)
+      await c.start()
+      await sessionSeen(user, resource)
+      // minSessionAge 0: the move lands in ejabberd's one-second tie-break, as in (7).
+      const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
+        logins += 1
+        toClose.push(fresh)
+      }})
+      const moved = once<Transferred>(helper, 'transferred')
+      const failed = once<TransferFailed>(helper, 'transfer-failed')
+      assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, tls.server)).attrs.type, 'result')
+      const event = await Promise.race([moved, failed])
+      await helper.stop()
+      return 'error' in event
+        ? {user, logins, moved: false, why: event.error.message, reconnect: reconnectIsActive(c)}
+        : {user, logins, moved: true, secure: event.client.isSecure(), ms: event.ms}
+    }))
+    console.log(`# (13) into STARTTLS: ${outcomes.map((o) => `${o.user} ${o.moved ? `moved (${o.logins} login(s), ${o.ms?.toFixed(0)} ms)` : `FAILED: ${o.why}`}`).join('; ')}`)
+    assert.deepEqual(outcomes.filter((o) => !o.moved).map((o) => `${o.user}: ${o.why} (reconnect ${o.reconnect ? 'on' : 'OFF'})`), [])
+    assert.ok(outcomes.every((o) => o.secure === true), 'every new session is encrypted')
+    for (const user of users) {
+      await waitFor(async () => {
+        const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+        return list.length === 1 && list[0].node === lab.nodes[0].name
+      }, 5000, `${user}/${resource} alone on node 1`)
+    }
+  })
+
+  // The same drop, on a path the lab can force every time: a login refused after STARTTLS.
+  test('(13) a refused login into the STARTTLS listener: the SASL error, the new connection dropped, the old session kept', async () => {
+    const tls = await trustedTls()
+    const user = helperUser(361)
+    const resource = `xt-tls-refused-${RUN}`
+    const c = appClient(lab.nodes[1], user, resource)
+    await c.start()
+    await sessionSeen(user, resource)
+    const opened: XmppClient[] = []
+    const helper = followTransfers(c, {credentials: plain(user, 'not-the-password'), trustedAdmins: [lab.adminJid], prepare: (fresh) => {
+      opened.push(fresh)
+      toClose.push(fresh)
+    }})
+    const failed = once<TransferFailed>(helper, 'transfer-failed')
+    assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, tls.server)).attrs.type, 'result')
+    const event = await failed
+    console.log(`# (13) refused login over STARTTLS: transfer-failed after ${event.ms.toFixed(0)} ms: ${event.error.message}`)
+    assert.equal((event.error as {condition?: string}).condition, 'not-authorized', event.error.message)
+    assert.equal(opened.length, 1)
+    assert.equal(opened[0].status, 'offline', 'the new connection was dropped')
+    assert.equal(event.client, c)
+    assert.equal(c.status, 'online')
+    assert.equal(reconnectIsActive(c), true, 'auto-reconnect is back on')
+    await helper.stop()
+  })
+
+  test('(13) the fleet over STARTTLS: logins there, moves into it and within it, no gap', async () => {
+    const tls = await trustedTls()
+    const resource = `xt-tls-fleet-${RUN}`
+    const plainUsers = Array.from({length: 6}, (_, i) => helperUser(351 + i))
+    const tlsUsers = Array.from({length: 3}, (_, i) => helperUser(357 + i))
+    const fromPlain = await startFleet({service: lab.nodes[1].service, domain: lab.domain, users: plainUsers, password: lab.userPassword, resource: () => resource, trustedAdmins: [lab.adminJid]})
+    const overTls = await startFleet({service: tls.service, domain: lab.domain, users: tlsUsers, password: lab.userPassword, resource: () => resource, trustedAdmins: [lab.adminJid]})
+    try {
+      assert.ok(tlsUsers.every((user) => overTls.clientOf(user)?.isSecure()), 'the fleet logs in over STARTTLS')
+      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 9, 5000, 'the admin\'s node sees all 9')
+      await sleep(1100) // past minSessionAge, so each move is one login
+      const answers = await Promise.all([...plainUsers, ...tlsUsers].map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, tls.server)))
+      assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
+      await waitFor(() => fromPlain.totals().transfers + fromPlain.totals().failedTransfers === 6 && overTls.totals().transfers + overTls.totals().failedTransfers === 3, 10_000, '9 moves')
+      for (const fleet of [fromPlain, overTls]) {
+        const totals = fleet.totals()
+        assert.equal(totals.failedTransfers, 0, JSON.stringify(fleet.stats().filter((s) => s.failedTransfers).map((s) => [s.user, s.lastError])))
+        assert.equal(totals.usersWithGaps, 0, 'make-before-break leaves no gap')
+        assert.deepEqual(totals.byService, {[tls.service]: totals.users})
+      }
+      assert.ok([...plainUsers, ...tlsUsers].every((user) => (fromPlain.clientOf(user) ?? overTls.clientOf(user))?.isSecure()), 'every session is encrypted now')
+      const sessions = await waitFor(async () => {
+        const list = (await allSessions(lab)).filter((s) => s.resource === resource)
+        return list.length === 9 && list.every((s) => s.node === lab.nodes[0].name) ? list : undefined
+      }, 5000, 'all 9 on node 1')
+      assert.equal(sessions.length, 9)
+    } finally {
+      await Promise.all([fromPlain.stop(), overTls.stop()])
+    }
   })
 })

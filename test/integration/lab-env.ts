@@ -21,6 +21,8 @@ export interface LabEnv {
   userPassword: string
   userCount: number
   nodes: LabNode[]
+  /** A STARTTLS-required c2s listener (LAB_TLS_PORT) and the certificate to trust for it (LAB_TLS_CERT). */
+  tls?: {port: number; service: string; cert: string}
 }
 
 export const LAB_DIR = process.env.XTRANSFER_LAB_DIR ?? '/tmp/xtransfer-lab'
@@ -64,6 +66,9 @@ export function readLabEnv(dir = LAB_DIR): LabEnv {
     userPassword: need('LAB_USER_PASSWORD'),
     userCount: Number(env.LAB_USERS || 0),
     nodes,
+    ...(env.LAB_TLS_PORT && env.LAB_TLS_CERT
+      ? {tls: {port: Number(env.LAB_TLS_PORT), service: `xmpp://${host}:${env.LAB_TLS_PORT}`, cert: env.LAB_TLS_CERT}}
+      : {}),
   }
 }
 

@@ -131,10 +131,14 @@ export class MockClient extends EventEmitter implements XmppClient {
     this.emit(isStanza(element) ? 'stanza' : 'nonza', element)
   }
 
-  /** The server ends the stream with a stream error (`conflict`, `reset`…): 'error', then the socket closes. */
+  /**
+   * The server ends the stream with a stream error (`conflict`, `reset`…): 'error' now; the
+   * socket closes a moment later (xmpp.js first writes its own `</stream:stream>` and
+   * waits for the server's), so whoever reacts to the error still finds the socket.
+   */
   endStream(condition: string, text?: string): void {
     this.emit('error', new StreamError(condition, text))
-    this.#dropSocket()
+    setImmediate(() => this.#dropSocket())
   }
 
   /** The connection breaks (no stream error): the socket closes. */

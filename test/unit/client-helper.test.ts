@@ -4,7 +4,7 @@ import {describe, test} from 'node:test'
 import {xml} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
-import {followTransfers, type Transferred, type TransferFailed, type TransferRefused} from '../../src/client/index.js'
+import {followTransfers, OldSessionKeptError, type Transferred, type TransferFailed, type TransferRefused} from '../../src/client/index.js'
 import {reconnectIsActive} from '../../src/client/xmpp-internals.js'
 import {checkSender, normaliseAdmins} from '../../src/client/trust.js'
 import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, NS_STANZAS} from '../../src/protocol/index.js'
@@ -343,6 +343,66 @@ describe('followTransfers on a fake client', () => {
     assert.equal(event.online, true)
     assert.equal(helper.client, old)
     assert.equal(reconnectIsActive(old), true)
+  })
+
+  // Issue 13, item 13: 5 of 10 moves into a STARTTLS listener ended "client.socket?.destroy
+  // is not a function" (@xmpp/tls's socket has no destroy()), the retry was skipped and the
+  // old client's auto-reconnect was left off.
+  test('into a STARTTLS listener: a new session the server replaced is dropped and tried again', async () => {
+    const log: string[] = []
+    const clock = {offset: 0}
+    let opened = 0
+    const replaced: MockClient[] = []
+    const old = fake(log, 'old')
+    const helper = followTransfers(old, {
+      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+      connect: async (service) => {
+        const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
+        if (opened === 1) {
+          setImmediate(() => {
+            fresh.endStream('conflict', 'Replaced by new connection')
+            replaced.push(fresh)
+            clock.offset += 2000
+          })
+        }
+        return fresh
+      },
+    })
+    const failed = new Promise<TransferFailed>((resolve) => helper.once('transfer-failed', resolve))
+    const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await Promise.race([moved, failed.then((f) => assert.fail(`transfer-failed: ${f.error.message}`))])
+    assert.equal(opened, 2)
+    assert.equal(replaced[0].status, 'offline', 'the replaced session was dropped')
+    assert.equal(replaced[0].socket, null)
+    assert.equal(event.client.isSecure(), true)
+    assert.equal(helper.client, event.client)
+  })
+
+  test('into a STARTTLS listener, replaced twice: the old session stays, with its auto-reconnect', async () => {
+    const log: string[] = []
+    const clock = {offset: 0}
+    let opened = 0
+    const old = fake(log, 'old')
+    const helper = followTransfers(old, {
+      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+      connect: async (service) => {
+        const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
+        setImmediate(() => {
+          fresh.endStream('conflict')
+          clock.offset += 2000
+        })
+        return fresh
+      },
+    })
+    const failed = new Promise<TransferFailed>((resolve) => helper.once('transfer-failed', resolve))
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await failed
+    assert.equal(opened, 2, 'tried again')
+    assert.ok(event.error instanceof OldSessionKeptError, event.error.message)
+    assert.equal(event.client, old)
+    assert.equal(old.status, 'online')
+    assert.equal(reconnectIsActive(old), true, 'auto-reconnect is back on')
   })
 
   test('a session younger than minSessionAge is left to age before the new one opens', async () => {

@@ -6,7 +6,8 @@ import {describe, test} from 'node:test'
 import {client as realClient, xml, type XmppClient} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
-import {askForResource, dropDataAfterStreamEnd, holdBind, reconnectIsActive, resumeReconnect, retarget, unwrapIPv6Hosts} from '../../src/client/xmpp-internals.js'
+import {abandon, askForResource, closeGracefully, dropDataAfterStreamEnd, holdBind, reconnectIsActive, resumeReconnect, retarget, sendWithoutDelay, unwrapIPv6Hosts} from '../../src/client/xmpp-internals.js'
+import {mockClient} from '../support/mock-client.js'
 
 const DOMAIN = 'example.test'
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind'
@@ -114,5 +115,38 @@ describe('@xmpp/connection', () => {
     assert.throws(() => c._onData(Buffer.from('<late/>')), TypeError)
     dropDataAfterStreamEnd(c)
     assert.doesNotThrow(() => c._onData(Buffer.from('<late/>')))
+  })
+})
+
+// After STARTTLS (and with xmpps://) client.socket is @xmpp/tls's Socket: an EventEmitter
+// around a tls.TLSSocket, without destroy() or setNoDelay(). The mock uses that very class.
+describe('the socket under TLS (issue 13, item 13)', () => {
+  test('abandon() drops a TLS session: the Node socket is destroyed, the client offline', async () => {
+    const c = mockClient({secure: true})
+    const tcp = c.socket.socket
+    assert.equal(typeof c.socket.destroy, 'undefined', '@xmpp/tls 0.14 has no destroy()')
+    await abandon(c)
+    assert.equal(tcp.destroyed, true)
+    assert.equal(c.status, 'offline')
+  })
+
+  test('closeGracefully() on a TLS session that does not close in time destroys its socket', async () => {
+    const c = mockClient({secure: true})
+    const tcp = c.socket.socket
+    c.stop = () => new Promise(() => {})
+    await closeGracefully(c, 20)
+    assert.equal(tcp.destroyed, true)
+    assert.equal(c.status, 'offline')
+  })
+
+  test('sendWithoutDelay() reaches the TCP socket under @xmpp/tls', () => {
+    const c = mockClient({secure: true})
+    let noDelay: boolean | undefined
+    c.socket.socket.setNoDelay = (enable: boolean) => {
+      noDelay = enable
+      return c.socket.socket
+    }
+    sendWithoutDelay(c)
+    assert.equal(noDelay, true)
   })
 })

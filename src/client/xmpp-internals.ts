@@ -2,6 +2,8 @@
 // Each touch was checked against @xmpp/client 0.14.0 (and the @xmpp/* 0.14.0 packages it
 // pulls in) and says why it is needed. On an upgrade of @xmpp/client, re-check this file
 // (test/unit/xmpp-internals.test.ts runs each touch on a real 0.14 client) and nothing else.
+import {Socket as NetSocket} from 'node:net'
+
 import {xml, XmppClient} from '@xmpp/client'
 import {Element} from '@xmpp/xml'
 
@@ -137,19 +139,43 @@ export function holdBind(client: XmppClient, gate: Promise<unknown>): () => void
 // --- the socket -----------------------------------------------------------------------
 
 /**
- * Drop the connection at once, no goodbye. 0.14.0: `client.socket` is the transport's
- * socket object.
+ * The Node socket under the client. 0.14.0: `client.socket` is a net.Socket for plain TCP;
+ * after STARTTLS (and for xmpps://) it is @xmpp/tls's Socket, an EventEmitter wrapping a
+ * tls.TLSSocket in `.socket`, with neither destroy() nor setNoDelay(): calling
+ * `client.socket.destroy()` there threw "client.socket?.destroy is not a function" (5 of 10
+ * moves into a STARTTLS listener failed so, with the retry skipped).
+ */
+function nodeSocket(client: XmppClient): NetSocket | undefined {
+  const socket: unknown = client.socket
+  if (socket instanceof NetSocket) return socket
+  const inner = (socket as {socket?: unknown} | null)?.socket
+  return inner instanceof NetSocket ? inner : undefined
+}
+
+/**
+ * Drop the connection at once, no goodbye. Destroying the TLSSocket destroys the TCP
+ * socket under it too. A transport without a Node socket (WebSocket) is ended instead.
  */
 export function destroySocket(client: XmppClient): void {
-  client.socket?.destroy()
+  const socket = nodeSocket(client)
+  if (socket) {
+    socket.destroy()
+    return
+  }
+  try {
+    client.socket?.end?.()
+  } catch {
+    // Already gone.
+  }
 }
 
 /**
  * No Nagle delay on this client's socket: a small write (our answer to a transfer) would
- * otherwise wait ~40 ms in the kernel for the server's delayed ACK.
+ * otherwise wait ~40 ms in the kernel for the server's delayed ACK. A TLSSocket passes it
+ * to the TCP socket under it.
  */
 export function sendWithoutDelay(client: XmppClient): void {
-  client.socket?.setNoDelay?.(true)
+  nodeSocket(client)?.setNoDelay(true)
 }
 
 /**

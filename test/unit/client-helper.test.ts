@@ -355,7 +355,9 @@ describe('followTransfers on a fake client', () => {
     const replaced: MockClient[] = []
     const old = fake(log, 'old')
     const helper = followTransfers(old, {
-      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+      // conflictWait at its default: the verdict is the server's conflict, not a 10 ms timer
+      // that a loaded machine may fire first.
+      minSessionAge: 0, now: () => Date.now() + clock.offset,
       connect: async (service) => {
         const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
         if (opened === 1) {
@@ -385,7 +387,7 @@ describe('followTransfers on a fake client', () => {
     let opened = 0
     const old = fake(log, 'old')
     const helper = followTransfers(old, {
-      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+      minSessionAge: 0, now: () => Date.now() + clock.offset,
       connect: async (service) => {
         const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
         setImmediate(() => {

@@ -271,7 +271,7 @@ describe('followTransfers on a fake client', () => {
     const kicked: MockClient[] = []
     const old = fake(log, 'old')
     const helper = followTransfers(old, {
-      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+      minSessionAge: 0, conflictWait: 2000, now: () => Date.now() + clock.offset,
       connect: async (service) => {
         const fresh = fake(log, `new${++opened}`, service)
         if (opened === 1) {
@@ -323,7 +323,7 @@ describe('followTransfers on a fake client', () => {
     let opened = 0
     const old = fake(log, 'old')
     const helper = followTransfers(old, {
-      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+      minSessionAge: 0, conflictWait: 2000, now: () => Date.now() + clock.offset,
       connect: async (service) => {
         const fresh = fake(log, `new${++opened}`, service)
         setImmediate(() => {

@@ -9,6 +9,7 @@ import {reconnectIsActive} from '../../src/client/xmpp-internals.js'
 import {checkSender, normaliseAdmins} from '../../src/client/trust.js'
 import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, NS_STANZAS} from '../../src/protocol/index.js'
 import {errorCondition, MockClient, mockClient} from '../support/mock-client.js'
+import {steppingTimer} from '../support/stepping-timer.js'
 
 const DOMAIN = 'example.test'
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind'
@@ -266,12 +267,12 @@ describe('followTransfers on a fake client', () => {
 
   test('the server keeps the old session (conflict on the new stream): one more try, in a later second', async () => {
     const log: string[] = []
-    const clock = {offset: 0}
     let opened = 0
     const kicked: MockClient[] = []
     const old = fake(log, 'old')
+    const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, conflictWait: 2000, now: () => Date.now() + clock.offset,
+      minSessionAge: 0, timer,
       connect: async (service) => {
         const fresh = fake(log, `new${++opened}`, service)
         if (opened === 1) {
@@ -280,7 +281,6 @@ describe('followTransfers on a fake client', () => {
             fresh.emit('error', Object.assign(new Error('conflict'), {condition: 'conflict'}))
             fresh._status('disconnect')
             kicked.push(fresh)
-            clock.offset += 2000
           })
         }
         return fresh
@@ -294,18 +294,18 @@ describe('followTransfers on a fake client', () => {
     assert.notEqual(event.client, kicked[0])
     assert.equal(helper.client, event.client)
     assert.equal(event.oldStream, 'closed')
+    assert.deepEqual(timer.slept, [1050, 2000], 'a later second, then conflictWait for a verdict')
   })
 
   test('the new session replaced while still binding (connect rejects with conflict) is tried again too', async () => {
     const log: string[] = []
-    const clock = {offset: 0}
     let opened = 0
     const old = fake(log, 'old')
+    const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+      minSessionAge: 0, timer,
       connect: async (service) => {
         if (++opened === 1) {
-          clock.offset += 2000
           throw Object.assign(new Error('conflict - Replaced by new connection'), {name: 'StreamError', condition: 'conflict'})
         }
         return fake(log, 'new', service)
@@ -315,21 +315,21 @@ describe('followTransfers on a fake client', () => {
     old.receive(transferIq(DOMAIN, '127.0.0.2'))
     await moved
     assert.equal(opened, 2)
+    assert.equal(timer.slept[0], 1050, 'the second try waits for a later second')
   })
 
   test('the server keeps the old session twice: transfer-failed, the old session stays', async () => {
     const log: string[] = []
-    const clock = {offset: 0}
     let opened = 0
     const old = fake(log, 'old')
+    const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, conflictWait: 2000, now: () => Date.now() + clock.offset,
+      minSessionAge: 0, timer,
       connect: async (service) => {
         const fresh = fake(log, `new${++opened}`, service)
         setImmediate(() => {
           fresh.emit('error', Object.assign(new Error('conflict'), {condition: 'conflict'}))
           fresh._status('disconnect')
-          clock.offset += 2000
         })
         return fresh
       },
@@ -350,21 +350,18 @@ describe('followTransfers on a fake client', () => {
   // old client's auto-reconnect was left off.
   test('into a STARTTLS listener: a new session the server replaced is dropped and tried again', async () => {
     const log: string[] = []
-    const clock = {offset: 0}
     let opened = 0
     const replaced: MockClient[] = []
     const old = fake(log, 'old')
+    const timer = steppingTimer()
     const helper = followTransfers(old, {
-      // conflictWait at its default: the verdict is the server's conflict, not a 10 ms timer
-      // that a loaded machine may fire first.
-      minSessionAge: 0, now: () => Date.now() + clock.offset,
+      minSessionAge: 0, timer,
       connect: async (service) => {
         const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
         if (opened === 1) {
           setImmediate(() => {
             fresh.endStream('conflict', 'Replaced by new connection')
             replaced.push(fresh)
-            clock.offset += 2000
           })
         }
         return fresh
@@ -383,16 +380,15 @@ describe('followTransfers on a fake client', () => {
 
   test('into a STARTTLS listener, replaced twice: the old session stays, with its auto-reconnect', async () => {
     const log: string[] = []
-    const clock = {offset: 0}
     let opened = 0
     const old = fake(log, 'old')
+    const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, now: () => Date.now() + clock.offset,
+      minSessionAge: 0, timer,
       connect: async (service) => {
         const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
         setImmediate(() => {
           fresh.endStream('conflict')
-          clock.offset += 2000
         })
         return fresh
       },

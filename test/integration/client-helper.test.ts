@@ -14,7 +14,7 @@ import {followTransfers, guardStreamManagementCount, type TransferFailed, type T
 import {reconnectIsActive} from '../../src/client/xmpp-internals.js'
 import {type FleetEvent, startFleet} from '../../src/fleet/index.js'
 import {buildTransferIq, NS_CXFR, NS_SRVXFR, parseServer, TransferNamespace} from '../../src/protocol/index.js'
-import {allSessions, LabEnv, LabNode, labUser, requireLab, userSessions} from './lab-env.js'
+import {allSessions, labApi, LabEnv, LabNode, labUser, requireLab, userSessions} from './lab-env.js'
 
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -337,6 +337,36 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     }))
     console.log(`# (7) ${outcomes.map((o) => `${o.user}: ${o.logins} login(s), ${o.ms.toFixed(0)} ms`).join('; ')}`)
     assert.ok(outcomes.every((o) => o.logins >= 1 && o.logins <= 2))
+  })
+})
+
+describe('errors on the clients the helper opens', {timeout: 30_000}, () => {
+  // Issue 13, item 16: a client the helper opened without `prepare` had no 'error'
+  // listener once online, so its next error (here the server's <conflict/> when the
+  // session is kicked; in production also a reconnect that fails) was an uncaughtException.
+  test('(16) a session moved without prepare, then kicked: no uncaught error in the app', async () => {
+    const user = helperUser(374)
+    const resource = `xt-noprep-${RUN}`
+    const c = appClient(lab.nodes[0], user, resource)
+    await c.start()
+    await sessionSeen(user, resource)
+    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
+    const moved = once<Transferred>(helper, 'transferred')
+    assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
+    const fresh = (await moved).client
+    toClose.push(fresh)
+    await helper.stop()
+    const uncaught: string[] = []
+    const onUncaught = (error: Error) => uncaught.push(error.message)
+    process.on('uncaughtException', onUncaught)
+    try {
+      await labApi(lab, lab.nodes[0], 'kick_session', {user, host: lab.domain, resource, reason: 'test: kicked after a move'})
+      await waitFor(() => fresh.status !== 'online', 5000, 'the kicked session to end')
+      await sleep(200)
+    } finally {
+      process.off('uncaughtException', onUncaught)
+    }
+    assert.deepEqual(uncaught, [])
   })
 })
 

@@ -44,6 +44,8 @@ export interface MockClientOptions {
   jid?: string | null
   /** Default 'online'. */
   status?: string
+  /** The resource option: start() asks to bind it (default none: the server picks one, unless the helper adds one). */
+  resource?: string
   /** The current socket is TLS (@xmpp/tls's Socket) (default false). */
   secure?: boolean
   /** How logins (start()) go, per service. */
@@ -88,6 +90,7 @@ export class MockClient extends EventEmitter implements XmppClient {
   readonly reconnect: XmppClient['reconnect']
   readonly streamManagement = {enabled: false, id: '', outbound: 0, inbound: 0}
   readonly #server: (service: string) => ServerScript
+  readonly #resource: string | undefined
 
   constructor(options: MockClientOptions = {}) {
     super()
@@ -97,6 +100,7 @@ export class MockClient extends EventEmitter implements XmppClient {
     this.name = options.name ?? 'client'
     this.log = options.log ?? []
     this.#server = options.server ?? defaultServer
+    this.#resource = options.resource
     if (this.status === 'online') this.#attach(options.secure ?? false)
     this.middleware = middleware({entity: this})
     this.iqCallee = iqCallee({middleware: this.middleware, entity: this})
@@ -163,8 +167,8 @@ export class MockClient extends EventEmitter implements XmppClient {
     this._status('connect')
     this._status('open')
     await this.send(xml('auth', {xmlns: NS_SASL, mechanism: 'PLAIN'}))
-    // Without a resource option, as xmpp.js binds when the app gave none; the helper may add one.
-    const bind = xml('bind', {xmlns: NS_BIND})
+    // As xmpp.js: the resource option if any; without one the helper may add its own.
+    const bind = xml('bind', {xmlns: NS_BIND}, this.#resource ? xml('resource', {}, this.#resource) : undefined)
     await this.send(xml('iq', {type: 'set', id: 'bind1'}, bind))
     const local = this.jid?.local ?? 'user1'
     this.jid = jid(`${local}@${this.options.domain}/${bind.getChildText('resource') ?? `mock${++ids}`}`)
@@ -227,6 +231,29 @@ export class MockClient extends EventEmitter implements XmppClient {
 
 export function mockClient(options: MockClientOptions = {}): MockClient {
   return new MockClient(options)
+}
+
+/**
+ * A stand-in for @xmpp/client's `client()`: offline mocks made from ClientOptions (service,
+ * domain, username, resource), for code that creates its own clients. `made` lists them.
+ */
+export function mockClientFactory(extra: Omit<MockClientOptions, 'service' | 'domain' | 'jid' | 'resource' | 'status'> = {}) {
+  const made: MockClient[] = []
+  const create = (options: {service?: string; domain?: string; username?: string; resource?: unknown}): MockClient => {
+    const domain = options.domain ?? MOCK_DOMAIN
+    const client = mockClient({
+      ...extra,
+      service: options.service,
+      domain,
+      jid: options.username ? `${options.username}@${domain}` : null,
+      resource: typeof options.resource === 'string' ? options.resource : undefined,
+      status: 'offline',
+      name: extra.name ?? `made${made.length + 1}`,
+    })
+    made.push(client)
+    return client
+  }
+  return {create, made}
 }
 
 // --- helpers, as xmpp.js's context.js -------------------------------------------------

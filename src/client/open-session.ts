@@ -2,7 +2,7 @@ import {client as createClient, ClientOptions, XmppClient} from '@xmpp/client'
 
 import {SessionTarget} from './target.js'
 import {bounded, Timer} from './timer.js'
-import {abandon, holdBind, unwrapIPv6Hosts} from './xmpp-internals.js'
+import {abandon, dropDataAfterStreamEnd, holdBind, unwrapIPv6Hosts} from './xmpp-internals.js'
 
 /** The same credentials the app gave @xmpp/client: a password (username from the JID), or its credentials function. */
 export type Credentials = {username?: string; password: string} | NonNullable<ClientOptions['credentials']>
@@ -57,16 +57,19 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
   const fresh = create({...inherited, ...login, service: target.service, domain: target.domain, resource, timeout: inherited.timeout ?? options.timeout})
   fresh.reconnect.stop()
   unwrapIPv6Hosts(fresh)
-  // Login errors reject start(); without a listener the same 'error' event would throw.
-  const swallow = () => {}
-  fresh.on('error', swallow)
+  // The helper made this client, so no one else may listen for its errors: an 'error'
+  // event without a listener throws, an uncaughtException in the app (a kick's
+  // <conflict/>, a reconnect that fails, or a login error, which also rejects start()).
+  // This listener stays for the client's life; the app's own (from prepare) hear them all.
+  fresh.on('error', ignoreUnheardError)
+  // Data after a stream error would throw from xmpp.js's socket listener (see the adapter).
+  dropDataAfterStreamEnd(fresh)
   options.adopt(fresh)
   options.prepare?.(fresh)
   const release = options.bindAfter ? holdBind(fresh, options.bindAfter) : () => {}
   return bounded(fresh.start(), options.timeout, signal, `login at ${target.service}`, options.timer).then(
     () => {
       release()
-      fresh.off('error', swallow)
       return fresh
     },
     async (error) => {
@@ -76,6 +79,8 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
     },
   )
 }
+
+function ignoreUnheardError(): void {}
 
 /** An app-supplied factory, bounded; a client it delivers after the helper gave up is closed. */
 export function connectWith(factory: ConnectFn, target: SessionTarget, context: ConnectContext, timeout: number, controller: AbortController, timer: Timer): Promise<XmppClient> {

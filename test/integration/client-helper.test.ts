@@ -637,6 +637,63 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
     await helper.stop()
   })
 
+  // Issue 13, item 14: a move could silently downgrade TLS. An encrypted session must stay
+  // encrypted, or the move fails with a clear reason and the old session stays.
+  for (const [mode, n, withCredentials] of [['make-before-break', 375, true], ['break-before-make', 376, false], ['break-before-make', 380, true]] as const) {
+    test(`(14) ${mode}${withCredentials ? '' : ' on the same client'} of a STARTTLS session to a plain listener: refused, the session stays encrypted where it was`, async () => {
+      const tls = await trustedTls()
+      const user = helperUser(n)
+      const resource = `xt-tls-down-${n}-${RUN}`
+      const c = createClient({service: tls.service, domain: lab.domain, resource, username: user, credentials: plain(user, lab.userPassword)})
+      c.on('error', () => {})
+      toClose.push(c)
+      await c.start()
+      assert.equal(c.isSecure(), true)
+      await sessionSeen(user, resource)
+      await sleep(1100) // past minSessionAge: the move is not delayed by the tie-break wait
+      const helper = followTransfers(c, {mode, trustedAdmins: [lab.adminJid], ...(withCredentials ? {credentials: plain(user, lab.userPassword)} : {}), prepare: (fresh) => {
+        toClose.push(fresh)
+      }})
+      const moved = once<Transferred>(helper, 'transferred')
+      const failed = once<TransferFailed>(helper, 'transfer-failed')
+      assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
+      const event = await Promise.race([moved, failed])
+      assert.ok('error' in event, `moved to ${event.to.service}: isSecure() ${event.client.isSecure()}`)
+      console.log(`# (14) ${mode}: transfer-failed after ${event.ms.toFixed(0)} ms: ${event.error.message}`)
+      assert.match(event.error.message, /TLS/)
+      assert.equal(event.client, c)
+      assert.equal(c.status, 'online')
+      assert.equal(c.isSecure(), true)
+      assert.equal(c.options.service, tls.service)
+      assert.equal(reconnectIsActive(c), true)
+      const sessions = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+      assert.deepEqual(sessions.map((s) => s.node), [lab.nodes[0].name], 'one session, still on node 1')
+      await helper.stop()
+    })
+  }
+
+  test('(14) the fleet over STARTTLS sent to a plain listener: every move refused, every session still encrypted', async () => {
+    const tls = await trustedTls()
+    const resource = `xt-tls-fleet-down-${RUN}`
+    const users = Array.from({length: 3}, (_, i) => helperUser(377 + i))
+    const fleet = await startFleet({service: tls.service, domain: lab.domain, users, password: lab.userPassword, resource: () => resource, trustedAdmins: [lab.adminJid]})
+    try {
+      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 3, 5000, 'the admin\'s node sees all 3')
+      await sleep(1100)
+      const answers = await Promise.all(users.map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))))
+      assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
+      await waitFor(() => fleet.totals().transfers + fleet.totals().failedTransfers === 3, 10_000, '3 moves to end')
+      const totals = fleet.totals()
+      assert.equal(totals.transfers, 0, `moved to plain TCP: ${JSON.stringify(totals.byService)}`)
+      assert.equal(totals.failedTransfers, 3)
+      assert.equal(totals.online, 3)
+      assert.ok(users.every((user) => fleet.clientOf(user)?.isSecure()), 'every session still encrypted')
+      assert.ok(fleet.stats().every((s) => /TLS/.test(s.lastError ?? '')), JSON.stringify(fleet.stats().map((s) => s.lastError)))
+    } finally {
+      await fleet.stop()
+    }
+  })
+
   test('(13) the fleet over STARTTLS: logins there, moves into it and within it, no gap', async () => {
     const tls = await trustedTls()
     const resource = `xt-tls-fleet-${RUN}`

@@ -470,3 +470,50 @@ describe('followTransfers on a fake client', () => {
     assert.doesNotThrow(() => followTransfers(fake([], 'c'), {mode: 'break-before-make'}))
   })
 })
+
+// Issue 13, item 14: a move could silently downgrade TLS (isSecure() true, then false
+// after moving to a plain port). An encrypted session stays encrypted, or the move fails
+// with a clear reason and the old session stays.
+describe('an encrypted session stays encrypted', () => {
+  function tlsSetup(mode: 'make-before-break' | 'break-before-make', newSecure: boolean) {
+    const log: string[] = []
+    const old = mockClient({log, name: 'old', secure: true})
+    const opened: MockClient[] = []
+    const helper = followTransfers(old, {mode, minSessionAge: 0, timer: steppingTimer(), connect: async (service) => {
+      const fresh = mockClient({log, name: `new${opened.length + 1}`, service, secure: newSecure})
+      opened.push(fresh)
+      return fresh
+    }})
+    const outcome = new Promise<Transferred | TransferFailed>((resolve) => {
+      helper.once('transferred', resolve)
+      helper.once('transfer-failed', resolve)
+    })
+    return {log, old, opened, helper, outcome}
+  }
+
+  for (const mode of ['make-before-break', 'break-before-make'] as const) {
+    test(`${mode} to a server without TLS: transfer-failed with the reason, the old session stays`, async () => {
+      const {log, old, opened, helper, outcome} = tlsSetup(mode, false)
+      old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+      const event = await outcome
+      assert.ok('error' in event, `${mode}: moved to ${event.to.service}, isSecure() ${event.client.isSecure()}`)
+      assert.match(event.error.message, /TLS/)
+      assert.equal(event.client, old)
+      assert.equal(event.online, true)
+      assert.equal(helper.client, old)
+      assert.equal(old.isSecure(), true)
+      assert.ok(!log.includes('old stop'), 'the old stream was not closed')
+      assert.ok(opened.every((client) => client.status === 'offline'), 'what was opened is dropped')
+      assert.equal(reconnectIsActive(old), true)
+    })
+  }
+
+  test('make-before-break to a server with TLS moves as before', async () => {
+    const {outcome, old} = tlsSetup('make-before-break', true)
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await outcome
+    assert.ok(!('error' in event), 'error' in event ? event.error.message : '')
+    assert.equal(event.client.isSecure(), true)
+  })
+})
+

@@ -25,6 +25,17 @@ export class NewSessionEndedError extends Error {
   }
 }
 
+/**
+ * The session is encrypted and the new place offers no TLS: the helper does not log in
+ * there (the credentials would go unencrypted), and the session stays where it is.
+ */
+export class TlsDowngradeError extends Error {
+  constructor(readonly service: string) {
+    super(`refused to move an encrypted session to ${service}: it offers no TLS, and logging in there would send the credentials unencrypted`)
+    this.name = 'TlsDowngradeError'
+  }
+}
+
 export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error))
 }

@@ -8,7 +8,7 @@ import {TransferEvents, TransferStarted} from './events.js'
 import {breakBeforeMake} from './moves/break-before-make.js'
 import {makeBeforeBreak} from './moves/make-before-break.js'
 import {MoveDeps, MoveOutcome, OpenOptions} from './moves/outcome.js'
-import {cloneClient, ConnectContext, connectWith} from './open-session.js'
+import {cloneClient, ConnectContext, connectWith, offersTls} from './open-session.js'
 import {FollowTransfersOptions, Settings, settingsOf} from './options.js'
 import {whenReplySent, whenServerHasRead} from './reply-flush.js'
 import {describeTarget, sameTarget, SessionTarget} from './target.js'
@@ -154,7 +154,7 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
   }
 
   #depsFor(move: AbortController): MoveDeps {
-    const {timer, timeout, connect, credentials} = this.#settings
+    const {timer, timeout, connect, credentials, createClient} = this.#settings
     return {
       timer,
       timeout,
@@ -162,6 +162,7 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
       opensWithConnect: Boolean(connect),
       hasCredentials: Boolean(credentials),
       open: (target, previous, options) => this.#open(target, previous, move.signal, options),
+      offersTls: (target, previous) => offersTls(target, {username: previous.jid?.local ?? '', timeout, timer, signal: move.signal, create: createClient}),
       handOver: (previous, next, hadReconnect, nextFromApp) => {
         if (next !== previous) this.#retire(previous, next)
         this.#reconnectAfterMove(next, hadReconnect, nextFromApp)
@@ -179,12 +180,12 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
     const forward = () => attempt.abort(signal.reason)
     if (signal.aborted) forward()
     else signal.addEventListener('abort', forward)
-    const context: ConnectContext = {resource: options.resource ?? previous.jid?.resource ?? '', signal: attempt.signal, previous}
-    const {connect, credentials, prepare, timeout, timer} = this.#settings
+    const context: ConnectContext = {resource: options.resource ?? previous.jid?.resource ?? '', signal: attempt.signal, previous, secure: options.requireTls ?? false}
+    const {connect, credentials, prepare, timeout, timer, createClient} = this.#settings
     try {
       if (connect) return await connectWith(connect, target, context, timeout, attempt, timer)
       if (!credentials) throw new Error('no credentials to open a new session with')
-      return await cloneClient(target, context, {credentials, prepare, adopt: this.#adopt, timeout, timer, bindAfter: options.bindAfter})
+      return await cloneClient(target, context, {credentials, prepare, adopt: this.#adopt, timeout, timer, bindAfter: options.bindAfter, create: createClient})
     } finally {
       signal.removeEventListener('abort', forward)
     }

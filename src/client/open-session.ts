@@ -2,7 +2,8 @@ import {client as createClient, ClientOptions, XmppClient} from '@xmpp/client'
 
 import {SessionTarget} from './target.js'
 import {bounded, Timer} from './timer.js'
-import {abandon, dropDataAfterStreamEnd, holdBind, unwrapIPv6Hosts} from './xmpp-internals.js'
+import {TlsDowngradeError} from './errors.js'
+import {abandon, beforeLogin, dropDataAfterStreamEnd, holdBind, unwrapIPv6Hosts} from './xmpp-internals.js'
 
 /** The same credentials the app gave @xmpp/client: a password (username from the JID), or its credentials function. */
 export type Credentials = {username?: string; password: string} | NonNullable<ClientOptions['credentials']>
@@ -14,6 +15,11 @@ export interface ConnectContext {
   signal: AbortSignal
   /** The client being moved (still online in make-before-break). */
   previous: XmppClient
+  /**
+   * The session being moved is encrypted: open the new one encrypted too. The helper
+   * refuses (and closes) a client you deliver whose isSecure() is false.
+   */
+  secure: boolean
 }
 
 /**
@@ -34,6 +40,13 @@ export interface CloneOptions {
   bindAfter?: Promise<unknown>
   /** How a client is made (tests hand out fakes); @xmpp/client's `client()` by default. */
   create?: (options: ClientOptions) => XmppClient
+}
+
+/** Refuse, before anything of it is written, a login on a stream that is not encrypted. */
+function requireTls(client: XmppClient, service: string): () => void {
+  return beforeLogin(client, (secure) => {
+    if (!secure) throw new TlsDowngradeError(service)
+  })
 }
 
 /**
@@ -66,7 +79,12 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
   dropDataAfterStreamEnd(fresh)
   options.adopt(fresh)
   options.prepare?.(fresh)
-  const release = options.bindAfter ? holdBind(fresh, options.bindAfter) : () => {}
+  const holding = options.bindAfter ? holdBind(fresh, options.bindAfter) : () => {}
+  const guarding = context.secure ? requireTls(fresh, target.service) : () => {}
+  const release = () => {
+    holding()
+    guarding()
+  }
   return bounded(fresh.start(), options.timeout, signal, `login at ${target.service}`, options.timer).then(
     () => {
       release()
@@ -80,14 +98,67 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
   )
 }
 
+export interface ProbeOptions {
+  /** The account, for the stream's `from` (nothing of it is sent in clear: the probe stops before the login). */
+  username: string
+  timeout: number
+  timer: Timer
+  signal: AbortSignal
+  create?: (options: ClientOptions) => XmppClient
+}
+
+class ProbeDone extends Error {}
+
+/**
+ * Whether a session opened at `target` would be encrypted: a client connects, negotiates
+ * STARTTLS if the server offers it (the certificate checked against the domain, as for a
+ * real login) and is dropped at the moment it would authenticate. Rejects if it cannot get
+ * that far (refused, unreachable, certificate not trusted, timeout). Break-before-make of
+ * an encrypted session asks this before it closes the old stream.
+ */
+export async function offersTls(target: SessionTarget, options: ProbeOptions): Promise<boolean> {
+  const create = options.create ?? createClient
+  const probe = create({service: target.service, domain: target.domain, username: options.username, timeout: options.timeout})
+  probe.reconnect.stop()
+  unwrapIPv6Hosts(probe)
+  probe.on('error', ignoreUnheardError)
+  dropDataAfterStreamEnd(probe)
+  let secure: boolean | undefined
+  const undo = beforeLogin(probe, (encrypted) => {
+    secure = encrypted
+    throw new ProbeDone('stopped before the login')
+  })
+  try {
+    await bounded(probe.start(), options.timeout, options.signal, `TLS check at ${target.service}`, options.timer)
+    secure = probe.isSecure()
+  } catch (error) {
+    if (secure === undefined) throw error
+  } finally {
+    undo()
+    await abandon(probe, options.timer)
+  }
+  return secure
+}
+
 function ignoreUnheardError(): void {}
 
-/** An app-supplied factory, bounded; a client it delivers after the helper gave up is closed. */
-export function connectWith(factory: ConnectFn, target: SessionTarget, context: ConnectContext, timeout: number, controller: AbortController, timer: Timer): Promise<XmppClient> {
+/**
+ * An app-supplied factory, bounded; a client it delivers after the helper gave up is
+ * closed, and so is an unencrypted one when the session was encrypted.
+ */
+export async function connectWith(factory: ConnectFn, target: SessionTarget, context: ConnectContext, timeout: number, controller: AbortController, timer: Timer): Promise<XmppClient> {
   const opening = factory(target.service, target.domain, context)
-  return bounded(opening, timeout, context.signal, `connect(${target.service})`, timer).catch((error) => {
+  let client: XmppClient
+  try {
+    client = await bounded(opening, timeout, context.signal, `connect(${target.service})`, timer)
+  } catch (error) {
     controller.abort(error)
     opening.then((late) => abandon(late, timer), () => {})
     throw error
-  })
+  }
+  if (context.secure && !client.isSecure()) {
+    await abandon(client, timer)
+    throw new TlsDowngradeError(target.service)
+  }
+  return client
 }

@@ -1,4 +1,4 @@
-import {XmppClient} from '@xmpp/client'
+import {ClientOptions, XmppClient} from '@xmpp/client'
 
 import {ConnectFn, Credentials} from './open-session.js'
 import {TransferMode} from './events.js'
@@ -34,6 +34,12 @@ export interface FollowTransfersOptions {
    * with the greater {second, per-node counter}: within one second it may keep the old one.
    */
   minSessionAge?: number
+  /**
+   * How the helper makes the clients it opens itself (clones, and the TLS check before a
+   * break-before-make of an encrypted session): @xmpp/client's `client()` by default.
+   * Tests pass a fake.
+   */
+  createClient?: (options: ClientOptions) => XmppClient
   /** For tests: the clock. */
   now?: () => number
   /** For tests: the clock and the waits (overrides `now`). */
@@ -57,6 +63,7 @@ export interface Settings {
   credentials?: Credentials
   connect?: ConnectFn
   prepare?: (client: XmppClient) => void
+  createClient?: (options: ClientOptions) => XmppClient
 }
 
 export function settingsOf(options: FollowTransfersOptions): Settings {
@@ -79,5 +86,6 @@ export function settingsOf(options: FollowTransfersOptions): Settings {
     credentials: options.credentials,
     connect: options.connect,
     prepare: options.prepare,
+    createClient: options.createClient,
   }
 }

@@ -10,6 +10,8 @@ import {Element} from '@xmpp/xml'
 import {systemTimer, Timer} from './timer.js'
 
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind'
+const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl'
+const NS_SASL2 = 'urn:xmpp:sasl:2'
 const NS_SM = 'urn:xmpp:sm:3'
 const GONE = ['disconnect', 'offline']
 
@@ -134,6 +136,22 @@ export function askForResource(client: XmppClient, resource: string): () => void
  */
 export function holdBind(client: XmppClient, gate: Promise<unknown>): () => void {
   return onBind(client, () => gate.catch(() => {}))
+}
+
+/**
+ * Let `inspect` see each login attempt before anything of it is written: the SASL `<auth>`
+ * (RFC 6120) or SASL2 `<authenticate>` (XEP-0388), with whether the stream is encrypted
+ * now. If it throws, nothing is written and the login fails with that error. 0.14.0
+ * negotiates STARTTLS only when the server offers it and otherwise logs in over plain TCP
+ * (a `credentials` function that picks PLAIN then sends the password in clear), with no
+ * option to require TLS, and no hook between the stream features and SASL: both SASL
+ * packages send through the entity's send(). Returns the undo.
+ */
+export function beforeLogin(client: XmppClient, inspect: (secure: boolean) => void): () => void {
+  return inspectSends(client, (element) => {
+    const login = (element.name === 'auth' && element.attrs.xmlns === NS_SASL) || (element.name === 'authenticate' && element.attrs.xmlns === NS_SASL2)
+    if (login) inspect(client.isSecure())
+  })
 }
 
 // --- the socket -----------------------------------------------------------------------

@@ -4,11 +4,11 @@ import {describe, test} from 'node:test'
 import {xml} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
-import {followTransfers, OldSessionKeptError, type Transferred, type TransferFailed, type TransferRefused} from '../../src/client/index.js'
+import {followTransfers, OldSessionKeptError, TlsDowngradeError, type Transferred, type TransferFailed, type TransferRefused} from '../../src/client/index.js'
 import {reconnectIsActive} from '../../src/client/xmpp-internals.js'
 import {checkSender, normaliseAdmins} from '../../src/client/trust.js'
 import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, NS_STANZAS} from '../../src/protocol/index.js'
-import {errorCondition, MockClient, mockClient} from '../support/mock-client.js'
+import {errorCondition, MockClient, mockClient, mockClientFactory} from '../support/mock-client.js'
 import {steppingTimer} from '../support/stepping-timer.js'
 
 const DOMAIN = 'example.test'
@@ -479,7 +479,9 @@ describe('an encrypted session stays encrypted', () => {
     const log: string[] = []
     const old = mockClient({log, name: 'old', secure: true})
     const opened: MockClient[] = []
-    const helper = followTransfers(old, {mode, minSessionAge: 0, timer: steppingTimer(), connect: async (service) => {
+    // createClient: the TLS check before a break-before-make asks the same kind of server.
+    const {create} = mockClientFactory({server: () => ({tls: newSecure})})
+    const helper = followTransfers(old, {mode, minSessionAge: 0, timer: steppingTimer(), createClient: create, connect: async (service) => {
       const fresh = mockClient({log, name: `new${opened.length + 1}`, service, secure: newSecure})
       opened.push(fresh)
       return fresh
@@ -498,6 +500,7 @@ describe('an encrypted session stays encrypted', () => {
       const event = await outcome
       assert.ok('error' in event, `${mode}: moved to ${event.to.service}, isSecure() ${event.client.isSecure()}`)
       assert.match(event.error.message, /TLS/)
+      assert.ok(event.error instanceof TlsDowngradeError)
       assert.equal(event.client, old)
       assert.equal(event.online, true)
       assert.equal(helper.client, old)
@@ -515,5 +518,67 @@ describe('an encrypted session stays encrypted', () => {
     assert.ok(!('error' in event), 'error' in event ? event.error.message : '')
     assert.equal(event.client.isSecure(), true)
   })
-})
 
+  // The clients the helper opens itself (no connect): createClient hands out mocks.
+  const isLogin = (element: Element) => element.name === 'auth' || element.name === 'authenticate'
+  /** The move's transfer-failed; a move that succeeds fails the test at once. */
+  const failure = (helper: ReturnType<typeof followTransfers>) => new Promise<TransferFailed>((resolve, reject) => {
+    helper.once('transfer-failed', resolve)
+    helper.once('transferred', (event) => reject(new Error(`moved to ${event.to.service}, isSecure() ${event.client.isSecure()}`)))
+  })
+
+  for (const mode of ['make-before-break', 'break-before-make'] as const) {
+    test(`${mode} with credentials: nothing of the login is written in clear, the old session stays`, async () => {
+      const log: string[] = []
+      const old = mockClient({log, name: 'old', secure: true})
+      const factory = mockClientFactory({log, server: () => ({tls: false})})
+      const helper = followTransfers(old, {mode, credentials: {password: 'secret'}, minSessionAge: 0, timer: steppingTimer(), createClient: factory.create})
+      old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+      const event = await failure(helper)
+      assert.ok(event.error instanceof TlsDowngradeError, event.error.message)
+      assert.equal(factory.made.length, 1, mode === 'break-before-make' ? 'the TLS check only' : 'the clone only')
+      assert.deepEqual(factory.made[0].sent.filter(isLogin), [], 'no <auth> was written')
+      assert.equal(factory.made[0].status, 'offline')
+      assert.ok(!log.includes('old stop'))
+      assert.equal(old.status, 'online')
+    })
+  }
+
+  test('break-before-make on the same client: refused before the old stream closes', async () => {
+    const log: string[] = []
+    const old = mockClient({log, name: 'old', secure: true})
+    const factory = mockClientFactory({server: () => ({tls: false})})
+    const helper = followTransfers(old, {mode: 'break-before-make', timer: steppingTimer(), createClient: factory.create})
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await failure(helper)
+    assert.ok(event.error instanceof TlsDowngradeError)
+    assert.ok(!log.includes('old stop'))
+    assert.equal(old.options.service, 'xmpp://127.0.0.1:5222')
+  })
+
+  test('break-before-make on the same client: a target that offered TLS to the check but not to the login is refused at the login; back where it was, encrypted', async () => {
+    const log: string[] = []
+    const old = mockClient({log, name: 'old', secure: true, server: (service) => ({tls: !service.endsWith(':5223')})})
+    const factory = mockClientFactory({server: () => ({tls: true})})
+    const helper = followTransfers(old, {mode: 'break-before-make', timer: steppingTimer(), createClient: factory.create})
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await failure(helper)
+    assert.ok(event.error instanceof TlsDowngradeError)
+    assert.deepEqual(log.filter((line) => / (start|stop)/.test(line)), ['old stop', 'old start xmpp://127.0.0.1:5223', 'old start xmpp://127.0.0.1:5222'])
+    assert.equal(old.sent.filter(isLogin).length, 1, 'one <auth>, at the old place')
+    assert.equal(event.online, true)
+    assert.equal(old.isSecure(), true)
+    assert.equal(old.options.service, 'xmpp://127.0.0.1:5222')
+  })
+
+  test('a plain session still moves to a plain server (nothing to keep)', async () => {
+    const old = mockClient({name: 'old'})
+    const factory = mockClientFactory({server: () => ({tls: false})})
+    const helper = followTransfers(old, {credentials: {password: 'secret'}, minSessionAge: 0, timer: steppingTimer(), createClient: factory.create})
+    const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await moved
+    assert.equal(event.client, factory.made[0])
+    assert.equal(event.client.isSecure(), false)
+  })
+})

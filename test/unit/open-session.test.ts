@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 
-import {cloneClient} from '../../src/client/open-session.js'
+import {cloneClient, offersTls} from '../../src/client/open-session.js'
 import {systemTimer} from '../../src/client/timer.js'
 import {mockClient, mockClientFactory} from '../support/mock-client.js'
 
@@ -10,7 +10,7 @@ const target = {service: 'xmpp://127.0.0.2:5222', domain: 'example.test'}
 
 function cloneOf(previous = mockClient(), prepare?: Parameters<typeof cloneClient>[2]['prepare']) {
   const factory = mockClientFactory()
-  const opening = cloneClient(target, {resource: 'phone', signal: new AbortController().signal, previous}, {
+  const opening = cloneClient(target, {resource: 'phone', signal: new AbortController().signal, previous, secure: false}, {
     credentials: {password: 'secret'}, adopt: () => {}, prepare, timeout: 1000, timer: systemTimer(), create: factory.create,
   })
   return {opening, factory}
@@ -41,5 +41,24 @@ describe('cloneClient', () => {
     const fresh = await opening
     fresh.emit('error', new Error('late'))
     assert.deepEqual(heard, ['late'])
+  })
+})
+
+describe('offersTls', () => {
+  const probe = (tls: boolean, service = target.service) => {
+    const factory = mockClientFactory({server: (s) => (s.endsWith(':1') ? {refuse: new Error('connect ECONNREFUSED')} : {tls})})
+    const result = offersTls({...target, service}, {username: 'user1', timeout: 1000, timer: systemTimer(), signal: new AbortController().signal, create: factory.create})
+    return {result, factory}
+  }
+  for (const tls of [true, false]) {
+    test(`a server ${tls ? 'with' : 'without'} STARTTLS: ${tls}, stopped before the login, dropped`, async () => {
+      const {result, factory} = probe(tls)
+      assert.equal(await result, tls)
+      assert.deepEqual(factory.made[0].sent.map((element) => element.name), [], 'nothing written: the <auth> was stopped')
+      assert.equal(factory.made[0].status, 'offline')
+    })
+  }
+  test('a server that cannot be reached: the error', async () => {
+    await assert.rejects(probe(true, 'xmpp://127.0.0.2:1').result, /ECONNREFUSED/)
   })
 })

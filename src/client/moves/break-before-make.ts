@@ -1,9 +1,9 @@
 import {XmppClient} from '@xmpp/client'
 
-import {asError} from '../errors.js'
+import {asError, TlsDowngradeError} from '../errors.js'
 import {SessionTarget} from '../target.js'
 import {bounded} from '../timer.js'
-import {abandon, askForResource, closeGracefully, reconnectIsActive, retarget} from '../xmpp-internals.js'
+import {abandon, askForResource, beforeLogin, closeGracefully, reconnectIsActive, retarget} from '../xmpp-internals.js'
 import {MoveDeps, MoveOutcome} from './outcome.js'
 import {watchEnding} from './stream-ending.js'
 
@@ -26,10 +26,21 @@ interface Reopen {
  * again where the session was.
  */
 export async function breakBeforeMake(old: XmppClient, from: SessionTarget, to: SessionTarget, deps: MoveDeps): Promise<MoveOutcome> {
+  // An encrypted session moves only to an encrypted one. The old stream closes before the
+  // new login, so ask first: if the new place offers no TLS (or cannot be reached), the
+  // session stays as it is. The new login refuses plain TCP as well, whatever changed since.
+  const requireTls = old.isSecure()
+  if (requireTls) {
+    try {
+      if (!(await deps.offersTls(to, old))) return {kind: 'failed', error: new TlsDowngradeError(to.service), client: old}
+    } catch (error) {
+      return {kind: 'failed', error: asError(error), client: old}
+    }
+  }
   const hadReconnect = reconnectIsActive(old)
   old.reconnect.stop()
   const ending = watchEnding(old)
-  const reopen = variantFor(old, deps)
+  const reopen = variantFor(old, deps, requireTls)
   const closed = closeGracefully(old, deps.timeout, deps.timer).finally(() => ending.release())
   let current: XmppClient
   try {
@@ -51,10 +62,10 @@ export async function breakBeforeMake(old: XmppClient, from: SessionTarget, to: 
   return {kind: 'moved', client: current, previous: old, boundAt, oldStream: 'closed'}
 }
 
-function variantFor(old: XmppClient, deps: MoveDeps): Reopen {
-  if (deps.opensWithConnect) return connectAfterClose(old, deps)
-  if (deps.hasCredentials) return loginWhileClosing(old, deps)
-  return sameClient(old, deps)
+function variantFor(old: XmppClient, deps: MoveDeps, requireTls: boolean): Reopen {
+  if (deps.opensWithConnect) return connectAfterClose(old, deps, requireTls)
+  if (deps.hasCredentials) return loginWhileClosing(old, deps, requireTls)
+  return sameClient(old, deps, requireTls)
 }
 
 /**
@@ -62,45 +73,48 @@ function variantFor(old: XmppClient, deps: MoveDeps): Reopen {
  * stream closes, and sends its resource binding only once the old stream is closed. The
  * gap is the close and the bind, not a whole login. Back: the old object logs in again.
  */
-function loginWhileClosing(old: XmppClient, deps: MoveDeps): Reopen {
+function loginWhileClosing(old: XmppClient, deps: MoveDeps, requireTls: boolean): Reopen {
   const resource = old.jid?.resource ?? ''
   return {
-    forward: (to, closed) => deps.open(to, old, {resource, bindAfter: closed}),
-    back: (from) => restart(old, from, resource, deps),
+    forward: (to, closed) => deps.open(to, old, {resource, bindAfter: closed, requireTls}),
+    back: (from) => restart(old, from, resource, deps, requireTls),
     fromApp: false,
   }
 }
 
 /** With the app's connect(): it opens the new session once the old stream is closed. */
-function connectAfterClose(old: XmppClient, deps: MoveDeps): Reopen {
+function connectAfterClose(old: XmppClient, deps: MoveDeps, requireTls: boolean): Reopen {
   const resource = old.jid?.resource ?? ''
   return {
     forward: async (to, closed) => {
       await closed
-      return deps.open(to, old, {resource})
+      return deps.open(to, old, {resource, requireTls})
     },
-    back: (from) => deps.open(from, old, {resource, signal: new AbortController().signal}),
+    back: (from) => deps.open(from, old, {resource, requireTls, signal: new AbortController().signal}),
     fromApp: true,
   }
 }
 
 /** Without credentials or connect(): the same client object logs in again (xmpp.js still holds the credentials). */
-function sameClient(old: XmppClient, deps: MoveDeps): Reopen {
+function sameClient(old: XmppClient, deps: MoveDeps, requireTls: boolean): Reopen {
   const resource = old.jid?.resource ?? ''
   return {
     forward: async (to, closed) => {
       await closed
-      return restart(old, to, resource, deps, deps.signal)
+      return restart(old, to, resource, deps, requireTls, deps.signal)
     },
-    back: (from) => restart(old, from, resource, deps),
+    back: (from) => restart(old, from, resource, deps, requireTls),
     fromApp: false,
   }
 }
 
 /** Log the same object in at `target`, asking for the old resource even if the server had assigned it. */
-async function restart(client: XmppClient, target: SessionTarget, resource: string, deps: MoveDeps, signal = new AbortController().signal): Promise<XmppClient> {
+async function restart(client: XmppClient, target: SessionTarget, resource: string, deps: MoveDeps, requireTls: boolean, signal = new AbortController().signal): Promise<XmppClient> {
   const undoTarget = retarget(client, target)
   const undoResource = askForResource(client, resource)
+  const undoTls = requireTls ? beforeLogin(client, (secure) => {
+    if (!secure) throw new TlsDowngradeError(target.service)
+  }) : () => {}
   const swallow = () => {}
   client.on('error', swallow)
   try {
@@ -112,6 +126,7 @@ async function restart(client: XmppClient, target: SessionTarget, resource: stri
     throw error
   } finally {
     client.off('error', swallow)
+    undoTls()
     undoResource()
   }
 }

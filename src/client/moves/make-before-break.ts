@@ -27,6 +27,9 @@ export interface MakeBeforeBreakDeps extends MoveDeps {
  */
 export async function makeBeforeBreak(old: XmppClient, to: SessionTarget, deps: MakeBeforeBreakDeps): Promise<MoveOutcome> {
   const {timer, signal} = deps
+  // An encrypted session moves only to an encrypted one: the clone refuses to log in
+  // without TLS, so the old session stays and the credentials never go in clear.
+  const requireTls = old.isSecure()
   const hadReconnect = reconnectIsActive(old)
   // Reconnect would log the old client in again with the same resource and kick the new session.
   old.reconnect.stop()
@@ -44,7 +47,7 @@ export async function makeBeforeBreak(old: XmppClient, to: SessionTarget, deps: 
     const opening = timer.now()
     let fresh: XmppClient
     try {
-      fresh = await deps.open(to, old)
+      fresh = await deps.open(to, old, {requireTls})
     } catch (error) {
       // The server replaced the new session while it was binding: it kept the old one.
       if (!isConflict(error) || attempt >= MAX_ATTEMPTS) return failed(isConflict(error) ? new OldSessionKeptError() : error)

@@ -29,6 +29,8 @@ export interface OpenOptions {
   signal?: AbortSignal
   /** Log in now, bind the resource only once this settles (a clone only). */
   bindAfter?: Promise<unknown>
+  /** The session is encrypted: refuse a new one that is not (TlsDowngradeError), before it logs in if the helper opens it. */
+  requireTls?: boolean
 }
 
 /** What a strategy needs from the follower; everything with a clock goes through `timer`. */
@@ -42,6 +44,11 @@ export interface MoveDeps {
    * a clone of `previous` with the app's credentials. Rejects if it cannot be made.
    */
   open(target: SessionTarget, previous: XmppClient, options?: OpenOptions): Promise<XmppClient>
+  /**
+   * Whether a session opened at `target` would be encrypted (a connection that stops
+   * before the login); rejects if it cannot get that far.
+   */
+  offersTls(target: SessionTarget, previous: XmppClient): Promise<boolean>
   /** `open` calls the app's connect(); otherwise it clones (and needs `credentials`). */
   opensWithConnect: boolean
   /** The app gave credentials, so a clone can be opened. */

@@ -5,6 +5,7 @@
 // Users 0341–0399 of the lab are used here (the last 59 of a smaller lab), with resources
 // unique to this run.
 import assert from 'node:assert/strict'
+import {createServer, type Socket} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
 import {client as createClient, ClientOptions, xml, XmppClient} from '@xmpp/client'
@@ -69,16 +70,25 @@ function sessionSeen(user: string, resource: string): Promise<unknown> {
 
 let ids = 0
 /** The admin's own transfer iq to a full JID; resolves with the answer (result or error). */
-async function sendTransfer(to: string, server: string, namespace: TransferNamespace = NS_SRVXFR, timeout = 5000): Promise<Element> {
+async function sendTransfer(to: string, server: string, namespace: TransferNamespace = NS_SRVXFR, timeout = 5000, domain = lab.domain): Promise<Element> {
   const address = parseServer(server)
   assert.ok(address.ok, server)
-  const iq = buildTransferIq({to, id: `xfer-${RUN}-${++ids}`}, {namespace, domain: lab.domain, server: address.value})
+  const iq = buildTransferIq({to, id: `xfer-${RUN}-${++ids}`}, {namespace, domain, server: address.value})
   return admin.iqCaller.request(iq, timeout)
 }
 
 /** User n of 341–399, or the same place counted from the end of a lab with fewer users. */
 function helperUser(n: number): string {
   return labUser(lab.userCount >= 399 ? n : n - 399 + lab.userCount)
+}
+
+/**
+ * Where the lab's sessions may be sent (the helper's allowedServers): every node's c2s
+ * listener, the STARTTLS listener, and 127.0.0.1:1 (refused: the tests of failed moves).
+ * Exact host:port pairs: any other port of 127.0.0.1 is as foreign as another host.
+ */
+function labServers(): string[] {
+  return [...lab.nodes.map(hostPort), ...(lab.tls ? [`${lab.host}:${lab.tls.port}`] : []), '127.0.0.1:1']
 }
 
 function hostPort(node: LabNode): string {
@@ -105,7 +115,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     const c = appClient(lab.nodes[0], user, resource)
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
+    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
     const jid = `${user}@${lab.domain}/${resource}`
 
     const moved = once<Transferred>(helper, 'transferred')
@@ -152,7 +162,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     listen(c)
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], prepare: listen})
+    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], prepare: listen})
 
     // The server's view, polled during the switch: is there a session with this resource?
     let polling = true
@@ -208,7 +218,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     const c = appClient(lab.nodes[0], user, resource)
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
+    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
     const failed = once<TransferFailed>(helper, 'transfer-failed')
     assert.equal((await sendTransfer(jid, '127.0.0.1:1')).attrs.type, 'result')
     const event = await failed
@@ -236,7 +246,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     const resource = c.jid?.resource ?? ''
     assert.ok(resource.length > 0)
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {mode: 'break-before-make', trustedAdmins: [lab.adminJid]})
+    const helper = followTransfers(c, {allowedServers: labServers(), mode: 'break-before-make', trustedAdmins: [lab.adminJid]})
     const moved = once<Transferred>(helper, 'transferred')
     assert.equal((await sendTransfer(c.jid!.toString(), hostPort(lab.nodes[1]))).attrs.type, 'result')
     const event = await moved
@@ -258,7 +268,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     const c = appClient(lab.nodes[0], user, resource)
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {mode: 'break-before-make', trustedAdmins: [lab.adminJid]})
+    const helper = followTransfers(c, {allowedServers: labServers(), mode: 'break-before-make', trustedAdmins: [lab.adminJid]})
     const failed = once<TransferFailed>(helper, 'transfer-failed')
     assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, '127.0.0.1:1')).attrs.type, 'result')
     const event = await failed
@@ -285,7 +295,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     })
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {
+    const helper = followTransfers(c, {allowedServers: labServers(), 
       mode: 'break-before-make', trustedAdmins: [lab.adminJid], credentials: plain(user, lab.userPassword),
       prepare: (fresh) => fresh.on('status', (status: string) => {
         if (status === 'open' || status === 'online') at[`new ${status}`] ??= performance.now()
@@ -318,7 +328,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
       const c = appClient(lab.nodes[0], user, resource)
       await c.start()
       await sessionSeen(user, resource)
-      const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
+      const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
         logins += 1
         toClose.push(fresh)
       }})
@@ -350,7 +360,7 @@ describe('errors on the clients the helper opens', {timeout: 30_000}, () => {
     const c = appClient(lab.nodes[0], user, resource)
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
+    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
     const moved = once<Transferred>(helper, 'transferred')
     assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
     const fresh = (await moved).client
@@ -368,6 +378,70 @@ describe('errors on the clients the helper opens', {timeout: 30_000}, () => {
     }
     assert.deepEqual(uncaught, [])
   })
+})
+
+/**
+ * What an attacker holding the admin credential would run: a listener that speaks just
+ * enough XMPP to be offered a login (PLAIN, no TLS) and records what arrives.
+ */
+async function harvester() {
+  const seen = {connections: 0, logins: [] as string[]}
+  const sockets = new Set<Socket>()
+  const server = createServer((socket) => {
+    seen.connections += 1
+    sockets.add(socket)
+    socket.on('error', () => {})
+    socket.on('data', (data) => {
+      const text = data.toString()
+      if (text.includes('<stream:stream') || text.includes('<?xml')) {
+        socket.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='h1' version='1.0'>" +
+          "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>")
+      }
+      if (text.includes('<auth')) seen.logins.push(text)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as {port: number}
+  const close = () => new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy()
+    server.close(() => resolve())
+  })
+  return {seen, server: `127.0.0.1:${port}`, close}
+}
+
+describe('where a transfer may send the session', {timeout: 30_000}, () => {
+  // Issue 13, item 15: a trusted admin packet naming another domain and a host of its own
+  // made the client log in there and hand over its password.
+  for (const [n, domain] of [[385, 'evil.test'], [399, undefined]] as const) {
+    test(`(15) a trusted admin's packet naming ${domain ? 'another domain' : 'the own domain'} and a listener of its own: refused, nothing sent there`, async () => {
+      const trap = await harvester()
+      try {
+        const user = helperUser(n)
+        const resource = `xt-harvest-${n}-${RUN}`
+        const c = appClient(lab.nodes[0], user, resource)
+        await c.start()
+        await sessionSeen(user, resource)
+        await sleep(1100)
+        const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], prepare: (fresh) => {
+          toClose.push(fresh)
+        }})
+        const answer = await sendTransfer(`${user}@${lab.domain}/${resource}`, trap.server, NS_SRVXFR, 5000, domain ?? lab.domain).then(
+          (iq) => iq.attrs.type, (error: {condition?: string}) => error.condition)
+        await sleep(1500)
+        console.log(`# (15) ${domain ?? lab.domain} at ${trap.server}: answered ${answer}; the listener saw ${trap.seen.connections} connection(s), ${trap.seen.logins.length} login(s)`)
+        const passwords = trap.seen.logins.filter((login) => Buffer.from(login.replace(/<[^>]*>/g, ''), 'base64').toString().includes(lab.userPassword))
+        assert.equal(passwords.length, 0, 'the password reached the listener')
+        assert.deepEqual(trap.seen.logins, [], 'no login reached the listener')
+        assert.equal(trap.seen.connections, 0)
+        assert.equal(answer, 'not-allowed')
+        assert.equal(helper.client, c)
+        assert.equal(c.status, 'online')
+        await helper.stop()
+      } finally {
+        await trap.close()
+      }
+    })
+  }
 })
 
 describe('the fleet against ejabberd', {timeout: 120_000}, () => {
@@ -587,7 +661,7 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
       await c.start()
       await sessionSeen(user, resource)
       // minSessionAge 0: the move lands in ejabberd's one-second tie-break, as in (7).
-      const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
+      const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
         logins += 1
         toClose.push(fresh)
       }})
@@ -620,7 +694,7 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
     await c.start()
     await sessionSeen(user, resource)
     const opened: XmppClient[] = []
-    const helper = followTransfers(c, {credentials: plain(user, 'not-the-password'), trustedAdmins: [lab.adminJid], prepare: (fresh) => {
+    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, 'not-the-password'), trustedAdmins: [lab.adminJid], prepare: (fresh) => {
       opened.push(fresh)
       toClose.push(fresh)
     }})
@@ -651,7 +725,7 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
       assert.equal(c.isSecure(), true)
       await sessionSeen(user, resource)
       await sleep(1100) // past minSessionAge: the move is not delayed by the tie-break wait
-      const helper = followTransfers(c, {mode, trustedAdmins: [lab.adminJid], ...(withCredentials ? {credentials: plain(user, lab.userPassword)} : {}), prepare: (fresh) => {
+      const helper = followTransfers(c, {allowedServers: labServers(), mode, trustedAdmins: [lab.adminJid], ...(withCredentials ? {credentials: plain(user, lab.userPassword)} : {}), prepare: (fresh) => {
         toClose.push(fresh)
       }})
       const moved = once<Transferred>(helper, 'transferred')

@@ -13,6 +13,8 @@ import {steppingTimer} from '../support/stepping-timer.js'
 
 const DOMAIN = 'example.test'
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind'
+/** Where these tests send sessions (besides names under example.test, allowed by default). */
+const TEST_SERVERS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '192.0.2.1', '[2001:db8::7]']
 
 /** The shared mock (test/support/mock-client.ts), named for the shared `log`. */
 function fake(log: string[], name: string, service = 'xmpp://127.0.0.1:5222', address = `user1@${DOMAIN}/phone`): MockClient {
@@ -52,6 +54,7 @@ function setup(options: {open?: (service: string) => Promise<MockClient>; mode?:
   const helper = followTransfers(old, {
     mode: options.mode,
     trustedAdmins: ['admin@example.test'],
+    allowedServers: TEST_SERVERS,
     timeout: options.timeout ?? 1000,
     minSessionAge: options.minSessionAge ?? 0,
     conflictWait: options.conflictWait ?? 10,
@@ -272,7 +275,7 @@ describe('followTransfers on a fake client', () => {
     const old = fake(log, 'old')
     const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, timer,
+      minSessionAge: 0, timer, allowedServers: TEST_SERVERS,
       connect: async (service) => {
         const fresh = fake(log, `new${++opened}`, service)
         if (opened === 1) {
@@ -303,7 +306,7 @@ describe('followTransfers on a fake client', () => {
     const old = fake(log, 'old')
     const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, timer,
+      minSessionAge: 0, timer, allowedServers: TEST_SERVERS,
       connect: async (service) => {
         if (++opened === 1) {
           throw Object.assign(new Error('conflict - Replaced by new connection'), {name: 'StreamError', condition: 'conflict'})
@@ -324,7 +327,7 @@ describe('followTransfers on a fake client', () => {
     const old = fake(log, 'old')
     const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, timer,
+      minSessionAge: 0, timer, allowedServers: TEST_SERVERS,
       connect: async (service) => {
         const fresh = fake(log, `new${++opened}`, service)
         setImmediate(() => {
@@ -355,7 +358,7 @@ describe('followTransfers on a fake client', () => {
     const old = fake(log, 'old')
     const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, timer,
+      minSessionAge: 0, timer, allowedServers: TEST_SERVERS,
       connect: async (service) => {
         const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
         if (opened === 1) {
@@ -384,7 +387,7 @@ describe('followTransfers on a fake client', () => {
     const old = fake(log, 'old')
     const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, timer,
+      minSessionAge: 0, timer, allowedServers: TEST_SERVERS,
       connect: async (service) => {
         const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
         setImmediate(() => {
@@ -408,7 +411,7 @@ describe('followTransfers on a fake client', () => {
     let connectedAt = 0
     const old = fake(log, 'old')
     const started = Date.now()
-    const helper = followTransfers(old, {minSessionAge: 150, conflictWait: 10, connect: async (service) => {
+    const helper = followTransfers(old, {minSessionAge: 150, conflictWait: 10, allowedServers: TEST_SERVERS, connect: async (service) => {
       connectedAt = Date.now()
       return fake(log, 'new', service)
     }})
@@ -481,7 +484,7 @@ describe('an encrypted session stays encrypted', () => {
     const opened: MockClient[] = []
     // createClient: the TLS check before a break-before-make asks the same kind of server.
     const {create} = mockClientFactory({server: () => ({tls: newSecure})})
-    const helper = followTransfers(old, {mode, minSessionAge: 0, timer: steppingTimer(), createClient: create, connect: async (service) => {
+    const helper = followTransfers(old, {mode, minSessionAge: 0, timer: steppingTimer(), allowedServers: TEST_SERVERS, createClient: create, connect: async (service) => {
       const fresh = mockClient({log, name: `new${opened.length + 1}`, service, secure: newSecure})
       opened.push(fresh)
       return fresh
@@ -532,7 +535,7 @@ describe('an encrypted session stays encrypted', () => {
       const log: string[] = []
       const old = mockClient({log, name: 'old', secure: true})
       const factory = mockClientFactory({log, server: () => ({tls: false})})
-      const helper = followTransfers(old, {mode, credentials: {password: 'secret'}, minSessionAge: 0, timer: steppingTimer(), createClient: factory.create})
+      const helper = followTransfers(old, {mode, credentials: {password: 'secret'}, minSessionAge: 0, timer: steppingTimer(), allowedServers: TEST_SERVERS, createClient: factory.create})
       old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
       const event = await failure(helper)
       assert.ok(event.error instanceof TlsDowngradeError, event.error.message)
@@ -548,7 +551,7 @@ describe('an encrypted session stays encrypted', () => {
     const log: string[] = []
     const old = mockClient({log, name: 'old', secure: true})
     const factory = mockClientFactory({server: () => ({tls: false})})
-    const helper = followTransfers(old, {mode: 'break-before-make', timer: steppingTimer(), createClient: factory.create})
+    const helper = followTransfers(old, {mode: 'break-before-make', timer: steppingTimer(), allowedServers: TEST_SERVERS, createClient: factory.create})
     old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
     const event = await failure(helper)
     assert.ok(event.error instanceof TlsDowngradeError)
@@ -560,7 +563,7 @@ describe('an encrypted session stays encrypted', () => {
     const log: string[] = []
     const old = mockClient({log, name: 'old', secure: true, server: (service) => ({tls: !service.endsWith(':5223')})})
     const factory = mockClientFactory({server: () => ({tls: true})})
-    const helper = followTransfers(old, {mode: 'break-before-make', timer: steppingTimer(), createClient: factory.create})
+    const helper = followTransfers(old, {mode: 'break-before-make', timer: steppingTimer(), allowedServers: TEST_SERVERS, createClient: factory.create})
     old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
     const event = await failure(helper)
     assert.ok(event.error instanceof TlsDowngradeError)
@@ -574,7 +577,7 @@ describe('an encrypted session stays encrypted', () => {
   test('a plain session still moves to a plain server (nothing to keep)', async () => {
     const old = mockClient({name: 'old'})
     const factory = mockClientFactory({server: () => ({tls: false})})
-    const helper = followTransfers(old, {credentials: {password: 'secret'}, minSessionAge: 0, timer: steppingTimer(), createClient: factory.create})
+    const helper = followTransfers(old, {credentials: {password: 'secret'}, minSessionAge: 0, timer: steppingTimer(), allowedServers: TEST_SERVERS, createClient: factory.create})
     const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
     old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
     const event = await moved
@@ -582,3 +585,87 @@ describe('an encrypted session stays encrypted', () => {
     assert.equal(event.client.isSecure(), false)
   })
 })
+
+// Issue 13, item 15: a trusted admin packet naming another domain, and a host with a valid
+// certificate for it, made the client log in there and hand over its password. Whoever
+// holds the admin credential must not be able to harvest passwords: only the user's own
+// domain, and only servers the app allows (by default: names under that domain).
+describe('where a transfer may send the session', () => {
+  function policySetup(allowedServers?: Parameters<typeof followTransfers>[1] extends infer O ? O extends {allowedServers?: infer A} ? A : never : never) {
+    const log: string[] = []
+    const old = fake(log, 'old')
+    const connects: string[] = []
+    const helper = followTransfers(old, {trustedAdmins: ['admin@example.test'], minSessionAge: 0, timer: steppingTimer(), ...(allowedServers === undefined ? {} : {allowedServers}), connect: async (service) => {
+      connects.push(service)
+      return fake(log, 'new', service)
+    }})
+    const refused: TransferRefused[] = []
+    helper.on('transfer-refused', (event) => refused.push(event))
+    return {old, helper, connects, refused}
+  }
+
+  test('a trusted admin naming another domain: not-allowed (cancel), nothing opened', async () => {
+    const {old, connects, refused} = policySetup()
+    old.receive(transferIq('admin@example.test/cli', 'xmpp.evil.test', {domain: 'evil.test'}))
+    const answer = await answerTo(old, 'x1')
+    assert.equal(answer.attrs.type, 'error')
+    assert.equal(answer.getChild('error')?.attrs.type, 'cancel')
+    assert.equal(errorCondition(answer), 'not-allowed')
+    assert.match(answer.getChild('error')?.getChildText('text', NS_STANZAS) ?? '', /evil\.test/)
+    assert.deepEqual(connects, [])
+    assert.deepEqual(refused.map((event) => event.condition), ['not-allowed'])
+  })
+
+  for (const server of ['203.0.113.9:5222', 'xmpp.evil.test', '127.0.0.1:4444', 'example.test.evil.test']) {
+    test(`the own domain but a server the app did not allow (${server}): not-allowed, nothing opened`, async () => {
+      const {old, connects, refused} = policySetup()
+      old.receive(transferIq(DOMAIN, server))
+      assert.equal(errorCondition(await answerTo(old, 'x1')), 'not-allowed')
+      assert.deepEqual(connects, [])
+      assert.match(refused[0]?.reason ?? '', /allowedServers/)
+    })
+  }
+
+  for (const server of ['example.test', 'node2.example.test:5223', 'A.B.Example.Test']) {
+    test(`by default, a name under the user's domain is allowed (${server})`, async () => {
+      const {old, connects} = policySetup()
+      old.receive(transferIq(DOMAIN, server))
+      assert.equal((await answerTo(old, 'x1')).attrs.type, 'result')
+      await until(() => connects.length === 1, 'connect')
+    })
+  }
+
+  test('allowedServers: host:port is that port only, a bare host any port, *.name any name under it', async () => {
+    const cases: Array<[string, boolean]> = [
+      ['10.0.0.4:5222', true], ['10.0.0.4:5223', false], ['10.0.0.4', true],
+      ['10.0.0.5:5222', true], ['10.0.0.5:6222', true], ['10.0.0.6:5222', false],
+      ['n1.cluster.example.net:5222', true], ['cluster.example.net', false], ['node2.example.test', false],
+      ['[2001:db8::1]:5222', true], ['[2001:db8::1]:5223', false],
+    ]
+    for (const [server, allowed] of cases) {
+      const {old, connects} = policySetup(['10.0.0.4:5222', '10.0.0.5', '*.cluster.example.net', '[2001:db8::1]:5222'])
+      old.receive(transferIq(DOMAIN, server))
+      const answer = await answerTo(old, 'x1')
+      assert.equal(answer.attrs.type === 'result', allowed, `${server}: ${answer.attrs.type} ${errorCondition(answer) ?? ''}`)
+      if (allowed) await until(() => connects.length === 1, 'connect')
+    }
+  })
+
+  test('allowedServers as a function sees the parsed server', async () => {
+    const seen: string[] = []
+    const {old, connects} = policySetup((server) => {
+      seen.push(`${server.kind} ${server.host} ${server.port}`)
+      return server.port === 5222
+    })
+    old.receive(transferIq(DOMAIN, '10.0.0.9'))
+    assert.equal((await answerTo(old, 'x1')).attrs.type, 'result')
+    await until(() => connects.length === 1, 'connect')
+    assert.deepEqual(seen, ['ipv4 10.0.0.9 5222'])
+  })
+
+  test('a bad allowedServers entry fails at setup', () => {
+    assert.throws(() => followTransfers(fake([], 'c'), {mode: 'break-before-make', allowedServers: ['not a host!']}), /allowedServers/)
+    assert.throws(() => followTransfers(fake([], 'c'), {mode: 'break-before-make', allowedServers: ['*.']}), /allowedServers/)
+  })
+})
+

@@ -5,6 +5,7 @@ import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, parseTransferIq, TransferRequest} fro
 import {TransferRefused} from './events.js'
 import {discoInfo, stanzaError} from './replies.js'
 import {SessionTarget, targetOf} from './target.js'
+import {TargetPolicy} from './target-policy.js'
 import {checkSender} from './trust.js'
 
 /** A transfer packet from a trusted sender, well formed. */
@@ -27,6 +28,8 @@ export interface AnswerTransfersOptions {
   entity: XmppClient
   /** Bare, normalised JIDs obeyed besides the user's own domain (see trust.ts). */
   trustedAdmins: ReadonlySet<string>
+  /** Whether the packet's domain and server may be followed (see target-policy.ts). */
+  checkTarget: TargetPolicy
   /** Answer disco#info (without a node) with both transfer namespaces. */
   advertise: boolean
   identity: {category: string; type: string; name?: string}
@@ -47,7 +50,8 @@ export interface TransferAnswerer {
 /**
  * The part of the helper that speaks XEP-0051 on one client, in the shape of an xmpp.js
  * plugin: iq handlers for `jabber:iq:srvxfr` and `urn:xmpp:cxfr` (0.1 and 0.2), a
- * disco#info answer advertising both, and the sender check. It decides nothing about the
+ * disco#info answer advertising both, the sender check and the target check (in that
+ * order: forbidden, bad-request, not-allowed). It decides nothing about the
  * move: `onOrder` does. xmpp.js middleware cannot be removed, so stop() makes the
  * handlers pass every stanza on.
  */
@@ -67,6 +71,10 @@ export function answerTransfers(options: AnswerTransfersOptions): TransferAnswer
     if (!sender.ok) return refuse(from, {kind: 'refuse', type: 'auth', condition: 'forbidden', reason: sender.reason})
     const parsed = parseTransferIq(stanza)
     if (!parsed.ok) return refuse(from, {kind: 'refuse', type: 'modify', condition: 'bad-request', reason: parsed.reason})
+    // Whoever holds a trusted account must not be able to send the session (and so its
+    // credentials, at the new login) anywhere it likes.
+    const target = options.checkTarget(parsed.value, ownDomain(entity))
+    if (!target.ok) return refuse(from, {kind: 'refuse', type: 'cancel', condition: 'not-allowed', reason: target.reason})
     const answer = options.onOrder({client: entity, stanza, sender: sender.sender, request: parsed.value, to: targetOf(parsed.value)})
     return answer.kind === 'result' ? true : refuse(from, answer)
   }

@@ -36,7 +36,12 @@ export interface TransferFailed extends TransferStarted {
 export interface TransferRefused {
   /** The sender as written in the packet ('' if none). */
   from: string
-  condition: 'forbidden' | 'bad-request' | 'conflict'
+  /**
+   * forbidden: the sender is not trusted; bad-request: not a well-formed transfer;
+   * not-allowed: another domain, or a server the app does not allow (`allowedServers`);
+   * conflict: another transfer is in progress.
+   */
+  condition: 'forbidden' | 'bad-request' | 'not-allowed' | 'conflict'
   reason: string
 }
 

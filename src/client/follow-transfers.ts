@@ -12,6 +12,7 @@ import {cloneClient, ConnectContext, connectWith, offersTls} from './open-sessio
 import {FollowTransfersOptions, Settings, settingsOf} from './options.js'
 import {whenReplySent, whenServerHasRead} from './reply-flush.js'
 import {describeTarget, sameTarget, SessionTarget} from './target.js'
+import {TargetPolicy, targetPolicy} from './target-policy.js'
 import {normaliseAdmins} from './trust.js'
 import {guardStreamManagementCount, reconnectIsActive, resumeReconnect, sendWithoutDelay} from './xmpp-internals.js'
 
@@ -39,6 +40,7 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
   #stopped = false
   readonly #settings: Settings
   readonly #admins: ReadonlySet<string>
+  readonly #checkTarget: TargetPolicy
   readonly #answerers = new WeakMap<XmppClient, TransferAnswerer>()
   readonly #boundAt = new WeakMap<XmppClient, number>()
 
@@ -46,6 +48,7 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
     super()
     this.#settings = settingsOf(options)
     this.#admins = normaliseAdmins(options.trustedAdmins)
+    this.#checkTarget = targetPolicy(options.allowedServers)
     this.#client = client
     this.#adopt(client)
   }
@@ -91,6 +94,7 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
     this.#answerers.set(client, answerTransfers({
       entity: client,
       trustedAdmins: this.#admins,
+      checkTarget: this.#checkTarget,
       advertise: this.#settings.advertise,
       identity: this.#settings.identity,
       onOrder: (order) => this.#onOrder(order),

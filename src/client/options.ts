@@ -2,6 +2,7 @@ import {ClientOptions, XmppClient} from '@xmpp/client'
 
 import {ConnectFn, Credentials} from './open-session.js'
 import {TransferMode} from './events.js'
+import {AllowedServers} from './target-policy.js'
 import {systemTimer, Timer} from './timer.js'
 
 export interface FollowTransfersOptions {
@@ -9,6 +10,13 @@ export interface FollowTransfersOptions {
   mode?: TransferMode
   /** Bare JIDs besides the user's own domain whose transfer packets are obeyed. */
   trustedAdmins?: readonly string[]
+  /**
+   * The servers a transfer may send this client to: the host:port of each cluster node
+   * (what the operator's packets carry), `host` for any port, `*.name` for names under
+   * it, or a function. Default: names under the user's own domain only. A packet naming
+   * another server, or another domain, is refused with not-allowed.
+   */
+  allowedServers?: AllowedServers
   /** Answer disco#info with both transfer namespaces (default true). Turn off if the app answers disco itself. */
   advertise?: boolean
   /** The disco#info identity (default client/pc). */

@@ -1,7 +1,7 @@
 import {client as createClient, ClientOptions, XmppClient, xml} from '@xmpp/client'
 import pLimit from 'p-limit'
 
-import {followTransfers, guardStreamManagementCount, TransferFollower, TransferMode} from '../client/index.js'
+import {AllowedServers, followTransfers, guardStreamManagementCount, TransferFollower, TransferMode} from '../client/index.js'
 import {bounded, systemTimer} from '../client/timer.js'
 import {abandon, closeGracefully, dropDataAfterStreamEnd} from '../client/xmpp-internals.js'
 import {TransferNamespace} from '../protocol/index.js'
@@ -9,7 +9,10 @@ import {Behaviour, BEHAVIOURS, ignoreTransfers, transferNamespaceOf} from './beh
 import {SessionClock} from './session-clock.js'
 
 export interface FleetOptions {
-  /** Where the fleet logs in: `xmpp://127.0.0.1:25221`. Plain TCP only (PLAIN is forced). */
+  /**
+   * Where the fleet logs in: `xmpp://127.0.0.1:25221`. PLAIN is forced: over STARTTLS
+   * when the listener offers it, else over plain TCP (labs and staging only).
+   */
   service: string
   domain: string
   /** Localparts of registered users. */
@@ -25,6 +28,12 @@ export interface FleetOptions {
   mode?: TransferMode
   /** Admin JIDs whose transfer packets followers obey, besides the domain. */
   trustedAdmins?: readonly string[]
+  /**
+   * Where followers may be sent (the helper's allowedServers). Default: any port of the
+   * host in `service`, as a lab's nodes share one host; give the nodes' addresses for a
+   * cluster whose nodes are different hosts (xtransfer simulate passes the config's).
+   */
+  allowedServers?: AllowedServers
   onEvent?: (event: FleetEvent) => void
   /**
    * Send initial presence after every bind, as a chat client does (default false). The
@@ -136,6 +145,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const attempts = Math.max(1, options.loginAttempts ?? 3)
   const stopTimeout = options.stopTimeout ?? 10_000
   const timer = systemTimer()
+  const allowedServers = options.allowedServers ?? [serviceHost(options.service)]
   const emit = (event: FleetEvent) => {
     try {
       options.onEvent?.(event)
@@ -193,6 +203,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const helper = followTransfers(client, {
       mode: options.mode,
       trustedAdmins: options.trustedAdmins,
+      allowedServers,
       credentials: plain(member.user),
       prepare: (fresh) => instrument(member, fresh),
       timeout: loginTimeout,
@@ -322,4 +333,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const member = byUser.get(user)
     return member && current(member)
   }}
+}
+
+/** `xmpp://127.0.0.1:25221` → `127.0.0.1` (`[::1]` for IPv6), an allowedServers entry for any port. */
+function serviceHost(service: string): string {
+  try {
+    const host = new URL(service).hostname
+    if (host) return host
+  } catch {}
+  throw new TypeError(`service "${service}" is not an xmpp:// URI`)
 }

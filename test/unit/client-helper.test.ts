@@ -13,8 +13,8 @@ import {steppingTimer} from '../support/stepping-timer.js'
 
 const DOMAIN = 'example.test'
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind'
-/** Where these tests send sessions (besides names under example.test, allowed by default). */
-const TEST_SERVERS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '192.0.2.1', '[2001:db8::7]']
+/** Where these tests send sessions (the option replaces the default, names under the domain). */
+const TEST_SERVERS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '192.0.2.1', '[2001:db8::7]', '*.example.test']
 
 /** The shared mock (test/support/mock-client.ts), named for the shared `log`. */
 function fake(log: string[], name: string, service = 'xmpp://127.0.0.1:5222', address = `user1@${DOMAIN}/phone`): MockClient {

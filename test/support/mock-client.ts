@@ -52,6 +52,8 @@ export interface MockClientOptions {
   server?: (service: string) => ServerScript
   /** A name for `log` lines (default 'client'). */
   name?: string
+  /** Answer pings like a server (default true). */
+  answerPings?: boolean
   /** Shared log, in order, across several mocks: stanzas sent (`old send iq result x1`), start and stop. */
   log?: string[]
 }
@@ -76,14 +78,14 @@ const defaultServer = (service: string): ServerScript =>
 export class MockClient extends EventEmitter implements XmppClient {
   status: string
   jid: ReturnType<typeof jid> | null
-  options: Record<string, any>
-  socket: any = null
+  options: XmppClient['options']
+  socket: XmppClient['socket'] = null
   /** Every element sent, in order. */
   sent: Element[] = []
   readonly log: string[]
   readonly name: string
   /** Answer pings like a server (set false to leave them unanswered). */
-  answerPings = true
+  answerPings: boolean
   readonly middleware: XmppClient['middleware']
   readonly iqCallee: XmppClient['iqCallee']
   readonly iqCaller: XmppClient['iqCaller']
@@ -101,6 +103,7 @@ export class MockClient extends EventEmitter implements XmppClient {
     this.log = options.log ?? []
     this.#server = options.server ?? defaultServer
     this.#resource = options.resource
+    this.answerPings = options.answerPings ?? true
     if (this.status === 'online') this.#attach(options.secure ?? false)
     this.middleware = middleware({entity: this})
     this.iqCallee = iqCallee({middleware: this.middleware, entity: this})
@@ -300,5 +303,8 @@ export async function scheduleIncomingResult(client: MockClient, child?: Element
 
 /** The stanza-error condition of an `<iq type='error'>` (forbidden, conflict…). */
 export function errorCondition(answer: Element): string | undefined {
-  return answer.getChild('error')?.getChildElements().find((child) => child.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas')?.name
+  return answer
+    .getChild('error')
+    ?.getChildElements()
+    .find((child) => child.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas')?.name
 }

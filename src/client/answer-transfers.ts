@@ -20,9 +20,7 @@ export interface TransferOrder {
 }
 
 /** How to answer an order: obey it (an empty result), or refuse it. */
-export type Answer =
-  | {kind: 'result'}
-  | {kind: 'refuse'; type: 'auth' | 'cancel' | 'modify'; condition: TransferRefused['condition']; reason: string}
+export type Answer = {kind: 'result'} | {kind: 'refuse'; type: 'auth' | 'cancel' | 'modify'; condition: TransferRefused['condition']; reason: string}
 
 export interface AnswerTransfersOptions {
   entity: XmppClient
@@ -84,7 +82,8 @@ export function answerTransfers(options: AnswerTransfersOptions): TransferAnswer
   entity.iqCallee.set(NS_CXFR, 'query', handler)
   if (options.advertise) {
     entity.iqCallee.get(NS_DISCO_INFO, 'query', (ctx: {element: Element}, next: () => unknown) =>
-      started && !ctx.element.attrs.node ? discoInfo(options.identity) : next())
+      started && !ctx.element.attrs.node ? discoInfo(options.identity) : next(),
+    )
   }
 
   return {

@@ -91,15 +91,18 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
     const {timer} = this.#settings
     if (client.status === 'online') this.#boundAt.set(client, timer.now())
     client.on('online', () => this.#boundAt.set(client, timer.now()))
-    this.#answerers.set(client, answerTransfers({
-      entity: client,
-      trustedAdmins: this.#admins,
-      checkTarget: this.#checkTarget,
-      advertise: this.#settings.advertise,
-      identity: this.#settings.identity,
-      onOrder: (order) => this.#onOrder(order),
-      onRefused: (refusal) => this.emit('transfer-refused', refusal),
-    }))
+    this.#answerers.set(
+      client,
+      answerTransfers({
+        entity: client,
+        trustedAdmins: this.#admins,
+        checkTarget: this.#checkTarget,
+        advertise: this.#settings.advertise,
+        identity: this.#settings.identity,
+        onOrder: (order) => this.#onOrder(order),
+        onRefused: (refusal) => this.emit('transfer-refused', refusal),
+      }),
+    )
   }
 
   /** A trusted, well-formed packet: carried out once, answered before the move starts. */
@@ -137,9 +140,15 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
     let outcome: MoveOutcome
     try {
       const deps = this.#depsFor(controller)
-      outcome = started.mode === 'make-before-break'
-        ? await makeBeforeBreak(client, started.to, {...deps, conflictWait: this.#settings.conflictWait, minSessionAge: this.#settings.minSessionAge, boundAt: (c) => this.#boundAt.get(c)})
-        : await breakBeforeMake(client, started.from, started.to, deps)
+      outcome =
+        started.mode === 'make-before-break'
+          ? await makeBeforeBreak(client, started.to, {
+              ...deps,
+              conflictWait: this.#settings.conflictWait,
+              minSessionAge: this.#settings.minSessionAge,
+              boundAt: (c) => this.#boundAt.get(c),
+            })
+          : await breakBeforeMake(client, started.from, started.to, deps)
     } catch (error) {
       // A bug of ours must not leave the app without an answer.
       outcome = {kind: 'failed', error: asError(error), client: this.#client}
@@ -184,7 +193,12 @@ export class TransferFollower extends EventEmitter<TransferEvents> {
     const forward = () => attempt.abort(signal.reason)
     if (signal.aborted) forward()
     else signal.addEventListener('abort', forward)
-    const context: ConnectContext = {resource: options.resource ?? previous.jid?.resource ?? '', signal: attempt.signal, previous, secure: options.requireTls ?? false}
+    const context: ConnectContext = {
+      resource: options.resource ?? previous.jid?.resource ?? '',
+      signal: attempt.signal,
+      previous,
+      secure: options.requireTls ?? false,
+    }
     const {connect, credentials, prepare, timeout, timer, createClient} = this.#settings
     try {
       if (connect) return await connectWith(connect, target, context, timeout, attempt, timer)

@@ -60,9 +60,10 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
   const account = previous.jid
   if (!account) return Promise.reject(new Error('the session to move has no bound JID'))
   const credentials = options.credentials
-  const login: ClientOptions = typeof credentials === 'function'
-    ? {username: account.local, credentials}
-    : {username: credentials.username ?? account.getLocal(true), password: credentials.password}
+  const login: ClientOptions =
+    typeof credentials === 'function'
+      ? {username: account.local, credentials}
+      : {username: credentials.username ?? account.getLocal(true), password: credentials.password}
   // xmpp.js bounds each step (open, close) by its own `timeout`, 2 s unless set: a busy target
   // answers later than that, so an app that set none gets the helper's bound for the new login.
   const inherited = previous.options as ClientOptions
@@ -146,14 +147,24 @@ function ignoreUnheardError(): void {}
  * An app-supplied factory, bounded; a client it delivers after the helper gave up is
  * closed, and so is an unencrypted one when the session was encrypted.
  */
-export async function connectWith(factory: ConnectFn, target: SessionTarget, context: ConnectContext, timeout: number, controller: AbortController, timer: Timer): Promise<XmppClient> {
+export async function connectWith(
+  factory: ConnectFn,
+  target: SessionTarget,
+  context: ConnectContext,
+  timeout: number,
+  controller: AbortController,
+  timer: Timer,
+): Promise<XmppClient> {
   const opening = factory(target.service, target.domain, context)
   let client: XmppClient
   try {
     client = await bounded(opening, timeout, context.signal, `connect(${target.service})`, timer)
   } catch (error) {
     controller.abort(error)
-    opening.then((late) => abandon(late, timer), () => {})
+    opening.then(
+      (late) => abandon(late, timer),
+      () => {},
+    )
     throw error
   }
   if (context.secure && !client.isSecure()) {

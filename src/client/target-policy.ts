@@ -42,16 +42,22 @@ export function targetPolicy(allowed: AllowedServers | undefined): TargetPolicy 
     const ok = allows ? allows(server) : server.kind === 'hostname' && (server.host === domain || server.host.endsWith(`.${domain}`))
     if (ok) return {ok: true}
     const where = server.kind === 'ipv6' ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`
-    return {ok: false, reason: allows
-      ? `${where} is not among the servers this client may be sent to (allowedServers)`
-      : `${where} is not under ${ownDomain}, and the app allows no other server (allowedServers)`}
+    return {
+      ok: false,
+      reason: allows
+        ? `${where} is not among the servers this client may be sent to (allowedServers)`
+        : `${where} is not under ${ownDomain}, and the app allows no other server (allowedServers)`,
+    }
   }
 }
 
 function listed(rules: Rule[]): (server: AllowedServer) => boolean {
-  return (server) => rules.some((rule) =>
-    (rule.under ? server.kind === 'hostname' && server.host.endsWith(`.${rule.host}`) : server.host === rule.host) &&
-    (rule.port === undefined || rule.port === server.port))
+  return (server) =>
+    rules.some(
+      (rule) =>
+        (rule.under ? server.kind === 'hostname' && server.host.endsWith(`.${rule.host}`) : server.host === rule.host) &&
+        (rule.port === undefined || rule.port === server.port),
+    )
 }
 
 function parseRule(entry: string): Rule {

@@ -28,7 +28,10 @@ export function systemTimer(now: () => number = Date.now): Timer {
 }
 
 export class TimeoutError extends Error {
-  constructor(what: string, readonly ms: number) {
+  constructor(
+    what: string,
+    readonly ms: number,
+  ) {
     super(`${what} did not finish within ${ms} ms`)
     this.name = 'TimeoutError'
   }
@@ -52,6 +55,9 @@ export function bounded<T>(work: Promise<T>, ms: number, signal: AbortSignal, wh
     void timer.sleep(ms, stopTimer.signal).then(() => {
       if (!stopTimer.signal.aborted) finish(() => reject(new TimeoutError(what, ms)))
     })
-    work.then((value) => finish(() => resolve(value)), (error) => finish(() => reject(error)))
+    work.then(
+      (value) => finish(() => resolve(value)),
+      (error) => finish(() => reject(error)),
+    )
   })
 }

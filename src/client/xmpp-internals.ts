@@ -93,10 +93,13 @@ function inspectSends(client: XmppClient, inspect: SendInspector): () => void {
       }
       return (original as (...args: unknown[]) => Promise<void>).call(this, element, ...rest)
     }
-    entry = {list, restore: () => {
-      if (hadOwn) client.send = original
-      else delete (client as {send?: unknown}).send
-    }}
+    entry = {
+      list,
+      restore: () => {
+        if (hadOwn) client.send = original
+        else delete (client as {send?: unknown}).send
+      },
+    }
     inspectors.set(client, entry)
   }
   const own = entry
@@ -252,7 +255,10 @@ export async function closeGracefully(client: XmppClient, ms: number, timer: Tim
     return
   }
   const stopTimer = new AbortController()
-  const stopped = client.stop().then(() => true, () => false)
+  const stopped = client.stop().then(
+    () => true,
+    () => false,
+  )
   const late = timer.sleep(ms, stopTimer.signal).then(() => false)
   const closed = await Promise.race([stopped, late])
   stopTimer.abort()

@@ -106,8 +106,14 @@ export interface Fleet {
 }
 
 export class FleetStartError extends Error {
-  constructor(readonly failures: ReadonlyArray<{user: string; error: Error}>, total: number) {
-    const sample = failures.slice(0, 5).map(({user, error}) => `${user}: ${error.message}`).join('; ')
+  constructor(
+    readonly failures: ReadonlyArray<{user: string; error: Error}>,
+    total: number,
+  ) {
+    const sample = failures
+      .slice(0, 5)
+      .map(({user, error}) => `${user}: ${error.message}`)
+      .join('; ')
     super(`${failures.length} of ${total} users could not log in (${sample}${failures.length > 5 ? '; …' : ''})`)
     this.name = 'FleetStartError'
   }
@@ -149,18 +155,34 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const emit = (event: FleetEvent) => {
     try {
       options.onEvent?.(event)
-    } catch {}
+    } catch {
+      // A listener's bug must not stop the fleet.
+    }
   }
 
   const members: Member[] = options.users.map((user) => {
     const resource = options.resource?.(user) ?? 'rehearsal'
     const behaviour = options.behaviour?.(user) ?? 'follow'
     if (!BEHAVIOURS.includes(behaviour)) throw new TypeError(`behaviour for ${user}: '${behaviour}' is not one of ${BEHAVIOURS.join(', ')}`)
-    return {user, resource, behaviour, jid: `${user}@${options.domain}/${resource}`, clock: new SessionClock(now),
-      packetsReceived: 0, transfers: 0, failedTransfers: 0, failedLogins: 0, messagesReceived: 0, conflicts: new WeakMap()}
+    return {
+      user,
+      resource,
+      behaviour,
+      jid: `${user}@${options.domain}/${resource}`,
+      clock: new SessionClock(now),
+      packetsReceived: 0,
+      transfers: 0,
+      failedTransfers: 0,
+      failedLogins: 0,
+      messagesReceived: 0,
+      conflicts: new WeakMap(),
+    }
   })
   const byUser = new Map(members.map((member) => [member.user, member]))
-  const plain = (user: string): NonNullable<ClientOptions['credentials']> => (auth) => auth({username: user, password: options.password}, 'PLAIN')
+  const plain =
+    (user: string): NonNullable<ClientOptions['credentials']> =>
+    (auth) =>
+      auth({username: user, password: options.password}, 'PLAIN')
 
   function instrument(member: Member, client: XmppClient): void {
     dropDataAfterStreamEnd(client)
@@ -174,7 +196,14 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         const body = stanza.getChildText('body')
         if (body === null || body === undefined) return
         member.messagesReceived += 1
-        emit({type: 'message', user: member.user, from: stanza.attrs.from ?? '', ...(stanza.attrs.id ? {id: stanza.attrs.id} : {}), body, delayed: Boolean(stanza.getChild('delay', NS_DELAY))})
+        emit({
+          type: 'message',
+          user: member.user,
+          from: stanza.attrs.from ?? '',
+          ...(stanza.attrs.id ? {id: stanza.attrs.id} : {}),
+          body,
+          delayed: Boolean(stanza.getChild('delay', NS_DELAY)),
+        })
         return
       }
       const namespace = transferNamespaceOf(stanza)
@@ -186,8 +215,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       if (status === 'online') {
         member.clock.bound(client)
         if (options.presence) client.send(xml('presence')).catch(() => {})
-      }
-      else if (ENDED.has(status)) {
+      } else if (ENDED.has(status)) {
         // The session being moved got <conflict/>: the server bound its replacement first.
         // Whether that replacement holds is known when the move ends (see follow()).
         if (member.conflicts.has(client) && member.helper?.moving && member.helper.client === client) return
@@ -232,7 +260,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     let lastError: Error = new Error('no attempt')
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const started = now()
-      const client = createClient({service: options.service, domain: options.domain, resource: member.resource, username: member.user, credentials: plain(member.user)})
+      const client = createClient({
+        service: options.service,
+        domain: options.domain,
+        resource: member.resource,
+        username: member.user,
+        credentials: plain(member.user),
+      })
       client.reconnect.stop()
       instrument(member, client)
       try {
@@ -260,11 +294,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     stopping ??= (async () => {
       const at = now()
       for (const member of members) member.clock.close(at)
-      const closing = Promise.all(members.map(async (member) => {
-        await member.helper?.stop()
-        const client = current(member)
-        if (client) await closeGracefully(client, stopTimeout)
-      }))
+      const closing = Promise.all(
+        members.map(async (member) => {
+          await member.helper?.stop()
+          const client = current(member)
+          if (client) await closeGracefully(client, stopTimeout)
+        }),
+      )
       const timer = new Promise<void>((resolve) => setTimeout(resolve, stopTimeout + 1000).unref())
       await Promise.race([closing, timer])
       for (const member of members) {
@@ -277,9 +313,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 
   const limit = pLimit(Math.max(1, options.parallelism ?? 16))
   const outcomes = await Promise.allSettled(members.map((member) => limit(() => logIn(member))))
-  const failures = outcomes.flatMap((outcome, index) => outcome.status === 'rejected'
-    ? [{user: members[index].user, error: outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason))}]
-    : [])
+  const failures = outcomes.flatMap((outcome, index) =>
+    outcome.status === 'rejected'
+      ? [{user: members[index].user, error: outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason))}]
+      : [],
+  )
   if (failures.length > 0) {
     await stop()
     throw new FleetStartError(failures, members.length)
@@ -329,10 +367,15 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     }
   }
 
-  return {stats, totals, stop, clientOf: (user) => {
-    const member = byUser.get(user)
-    return member && current(member)
-  }}
+  return {
+    stats,
+    totals,
+    stop,
+    clientOf: (user) => {
+      const member = byUser.get(user)
+      return member && current(member)
+    },
+  }
 }
 
 /** `xmpp://127.0.0.1:25221` → `127.0.0.1` (`[::1]` for IPv6), an allowedServers entry for any port. */
@@ -340,6 +383,8 @@ function serviceHost(service: string): string {
   try {
     const host = new URL(service).hostname
     if (host) return host
-  } catch {}
+  } catch {
+    // Not a URL: the line below says so.
+  }
   throw new TypeError(`service "${service}" is not an xmpp:// URI`)
 }

@@ -37,6 +37,7 @@ test('move a full JID: only that session moves; table output on a non-TTY has no
     const run = await runCli(['move', `${user}@${lab.domain}/phone`, '--to', 'node-2', '--yes', '--config', labConfigPath(lab)])
     assert.equal(run.code, 0, run.stderr + run.stdout)
     assert.match(run.stdout, /1 selected: 1 moved/)
+    // eslint-disable-next-line no-control-regex -- an ANSI escape (colour) is what must not be there
     assert.doesNotMatch(run.stdout, /\x1b\[/)
     const sessions = await userSessions(lab, user)
     assert.deepEqual(sessions.map((s) => [s.resource, s.node]).sort(), [['laptop', lab.nodes[0].name], ['phone', lab.nodes[1].name]])

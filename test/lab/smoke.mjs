@@ -6,7 +6,7 @@
 //   node test/lab/smoke.mjs            (run from the repo, needs node_modules)
 // Reads ${XTRANSFER_LAB_DIR:-/tmp/xtransfer-lab}/lab.env. Exits non-zero on failure.
 import { readFileSync } from "node:fs";
-import { client, xml } from "@xmpp/client";
+import { client } from "@xmpp/client";
 
 const labDir = process.env.XTRANSFER_LAB_DIR || "/tmp/xtransfer-lab";
 const env = Object.fromEntries(

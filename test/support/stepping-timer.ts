@@ -15,13 +15,15 @@ export function steppingTimer(start = 1_000_000): Timer & {readonly slept: numbe
     now: () => now,
     sleep(ms, signal) {
       if (ms <= 0 || signal?.aborted) return Promise.resolve()
-      return new Promise((resolve) => setImmediate(() => {
-        if (!signal?.aborted) {
-          now += ms
-          slept.push(ms)
-        }
-        resolve()
-      }))
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          if (!signal?.aborted) {
+            now += ms
+            slept.push(ms)
+          }
+          resolve()
+        }),
+      )
     },
   }
 }

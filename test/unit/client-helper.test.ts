@@ -22,8 +22,7 @@ function fake(log: string[], name: string, service = 'xmpp://127.0.0.1:5222', ad
 }
 
 function transferIq(from: string | undefined, server: string, {id = 'x1', ns = NS_SRVXFR, domain = DOMAIN} = {}): Element {
-  return xml('iq', {type: 'set', id, from, to: `user1@${DOMAIN}/phone`},
-    xml('query', {xmlns: ns}, xml('domain', {}, domain), xml('server', {}, server)))
+  return xml('iq', {type: 'set', id, from, to: `user1@${DOMAIN}/phone`}, xml('query', {xmlns: ns}, xml('domain', {}, domain), xml('server', {}, server)))
 }
 
 /** Waits (on the event loop, not the clock) until `probe` returns something. */
@@ -38,19 +37,33 @@ async function until<T>(probe: () => T | undefined, what = 'condition', ms = 300
 }
 
 function answerTo(client: MockClient, id: string): Promise<Element> {
-  return until(() => client.sent.find((el) => el.name === 'iq' && el.attrs.id === id && (el.attrs.type === 'result' || el.attrs.type === 'error')), `the answer to ${id}`)
+  return until(
+    () => client.sent.find((el) => el.name === 'iq' && el.attrs.id === id && (el.attrs.type === 'result' || el.attrs.type === 'error')),
+    `the answer to ${id}`,
+  )
 }
 
 /** A helper on a fake client whose connect() hands out fresh fakes (or whatever `open` says). */
-function setup(options: {open?: (service: string) => Promise<MockClient>; mode?: 'make-before-break' | 'break-before-make'; withConnect?: boolean; timeout?: number; minSessionAge?: number; conflictWait?: number} = {}) {
+function setup(
+  options: {
+    open?: (service: string) => Promise<MockClient>
+    mode?: 'make-before-break' | 'break-before-make'
+    withConnect?: boolean
+    timeout?: number
+    minSessionAge?: number
+    conflictWait?: number
+  } = {},
+) {
   const log: string[] = []
   const old = fake(log, 'old')
   const connects: Array<{service: string; domain: string; resource: string; signal: AbortSignal}> = []
   let count = 0
-  const open = options.open ?? (async (service: string) => {
-    const fresh = fake(log, `new${++count}`, service)
-    return fresh
-  })
+  const open =
+    options.open ??
+    (async (service: string) => {
+      const fresh = fake(log, `new${++count}`, service)
+      return fresh
+    })
   const helper = followTransfers(old, {
     mode: options.mode,
     trustedAdmins: ['admin@example.test'],
@@ -58,13 +71,15 @@ function setup(options: {open?: (service: string) => Promise<MockClient>; mode?:
     timeout: options.timeout ?? 1000,
     minSessionAge: options.minSessionAge ?? 0,
     conflictWait: options.conflictWait ?? 10,
-    ...(options.withConnect === false ? {} : {
-      connect: async (service: string, domain: string, context: {resource: string; signal: AbortSignal}) => {
-        log.push(`connect ${service}`)
-        connects.push({service, domain, resource: context.resource, signal: context.signal})
-        return (await open(service))
-      },
-    }),
+    ...(options.withConnect === false
+      ? {}
+      : {
+          connect: async (service: string, domain: string, context: {resource: string; signal: AbortSignal}) => {
+            log.push(`connect ${service}`)
+            connects.push({service, domain, resource: context.resource, signal: context.signal})
+            return await open(service)
+          },
+        }),
   })
   const events = {transferred: [] as Transferred[], failed: [] as TransferFailed[], refused: [] as TransferRefused[]}
   helper.on('transferred', (event) => events.transferred.push(event))
@@ -100,7 +115,10 @@ describe('followTransfers on a fake client', () => {
     assert.equal(answer.attrs.to, DOMAIN)
     assert.equal(answer.children.length, 0)
     await until(() => events.transferred[0], 'transferred')
-    assert.deepEqual(connects.map(({service, domain, resource}) => ({service, domain, resource})), [{service: 'xmpp://127.0.0.2:5223', domain: DOMAIN, resource: 'phone'}])
+    assert.deepEqual(
+      connects.map(({service, domain, resource}) => ({service, domain, resource})),
+      [{service: 'xmpp://127.0.0.2:5223', domain: DOMAIN, resource: 'phone'}],
+    )
     assert.ok(log.indexOf('old send iq result x1') < log.indexOf('connect xmpp://127.0.0.2:5223'), log.join('\n'))
     const event = events.transferred[0]
     assert.equal(helper.client, event.client)
@@ -146,7 +164,10 @@ describe('followTransfers on a fake client', () => {
       assert.equal(connects.length, 0)
       assert.equal(helper.client, old)
       assert.equal(helper.moving, false)
-      assert.deepEqual(events.refused.map((event) => event.condition), ['forbidden'])
+      assert.deepEqual(
+        events.refused.map((event) => event.condition),
+        ['forbidden'],
+      )
       assert.equal(events.refused[0].from, from)
     })
   }
@@ -169,7 +190,13 @@ describe('followTransfers on a fake client', () => {
     assert.equal(answer.attrs.type, 'result')
     const query = answer.getChild('query', NS_DISCO_INFO)
     assert.ok(query?.getChild('identity'))
-    assert.deepEqual(query?.getChildren('feature').map((feature) => feature.attrs.var).sort(), [NS_DISCO_INFO, NS_CXFR, NS_SRVXFR].sort())
+    assert.deepEqual(
+      query
+        ?.getChildren('feature')
+        .map((feature) => feature.attrs.var)
+        .sort(),
+      [NS_DISCO_INFO, NS_CXFR, NS_SRVXFR].sort(),
+    )
   })
 
   test('advertise: false leaves disco#info alone', async () => {
@@ -184,10 +211,12 @@ describe('followTransfers on a fake client', () => {
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
     const log: string[] = []
-    const {old, connects, events} = setup({open: async (service) => {
-      await gate
-      return fake(log, 'new', service)
-    }})
+    const {old, connects, events} = setup({
+      open: async (service) => {
+        await gate
+        return fake(log, 'new', service)
+      },
+    })
     old.receive(transferIq(DOMAIN, '127.0.0.2', {id: 'a'}))
     await answerTo(old, 'a')
     await until(() => connects.length === 1, 'connect')
@@ -201,17 +230,22 @@ describe('followTransfers on a fake client', () => {
     await until(() => events.transferred[0], 'transferred')
     assert.equal(connects.length, 1)
     assert.equal(events.transferred.length, 1)
-    assert.deepEqual(events.refused.map((event) => event.condition), ['conflict'])
+    assert.deepEqual(
+      events.refused.map((event) => event.condition),
+      ['conflict'],
+    )
   })
 
-  test('the old stream\'s <conflict/> is the expected end, and reconnect is off during the move', async () => {
+  test("the old stream's <conflict/> is the expected end, and reconnect is off during the move", async () => {
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
     const log: string[] = []
-    const {old, events} = setup({open: async (service) => {
-      await gate
-      return fake(log, 'new', service)
-    }})
+    const {old, events} = setup({
+      open: async (service) => {
+        await gate
+        return fake(log, 'new', service)
+      },
+    })
     assert.equal(reconnectIsActive(old), true)
     old.receive(transferIq(DOMAIN, '127.0.0.2'))
     await answerTo(old, 'x1')
@@ -242,9 +276,11 @@ describe('followTransfers on a fake client', () => {
   })
 
   test('a failed new connection keeps the old session and emits transfer-failed', async () => {
-    const {old, helper, events} = setup({open: async () => {
-      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {code: 'ECONNREFUSED'})
-    }})
+    const {old, helper, events} = setup({
+      open: async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {code: 'ECONNREFUSED'})
+      },
+    })
     old.receive(transferIq(DOMAIN, '127.0.0.1:1'))
     const failed = await until(() => events.failed[0], 'transfer-failed')
     assert.match(failed.error.message, /ECONNREFUSED/)
@@ -275,7 +311,9 @@ describe('followTransfers on a fake client', () => {
     const old = fake(log, 'old')
     const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, timer, allowedServers: TEST_SERVERS,
+      minSessionAge: 0,
+      timer,
+      allowedServers: TEST_SERVERS,
       connect: async (service) => {
         const fresh = fake(log, `new${++opened}`, service)
         if (opened === 1) {
@@ -306,7 +344,9 @@ describe('followTransfers on a fake client', () => {
     const old = fake(log, 'old')
     const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, timer, allowedServers: TEST_SERVERS,
+      minSessionAge: 0,
+      timer,
+      allowedServers: TEST_SERVERS,
       connect: async (service) => {
         if (++opened === 1) {
           throw Object.assign(new Error('conflict - Replaced by new connection'), {name: 'StreamError', condition: 'conflict'})
@@ -327,7 +367,9 @@ describe('followTransfers on a fake client', () => {
     const old = fake(log, 'old')
     const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, timer, allowedServers: TEST_SERVERS,
+      minSessionAge: 0,
+      timer,
+      allowedServers: TEST_SERVERS,
       connect: async (service) => {
         const fresh = fake(log, `new${++opened}`, service)
         setImmediate(() => {
@@ -358,7 +400,9 @@ describe('followTransfers on a fake client', () => {
     const old = fake(log, 'old')
     const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, timer, allowedServers: TEST_SERVERS,
+      minSessionAge: 0,
+      timer,
+      allowedServers: TEST_SERVERS,
       connect: async (service) => {
         const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
         if (opened === 1) {
@@ -387,7 +431,9 @@ describe('followTransfers on a fake client', () => {
     const old = fake(log, 'old')
     const timer = steppingTimer()
     const helper = followTransfers(old, {
-      minSessionAge: 0, timer, allowedServers: TEST_SERVERS,
+      minSessionAge: 0,
+      timer,
+      allowedServers: TEST_SERVERS,
       connect: async (service) => {
         const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
         setImmediate(() => {
@@ -411,10 +457,15 @@ describe('followTransfers on a fake client', () => {
     let connectedAt = 0
     const old = fake(log, 'old')
     const started = Date.now()
-    const helper = followTransfers(old, {minSessionAge: 150, conflictWait: 10, allowedServers: TEST_SERVERS, connect: async (service) => {
-      connectedAt = Date.now()
-      return fake(log, 'new', service)
-    }})
+    const helper = followTransfers(old, {
+      minSessionAge: 150,
+      conflictWait: 10,
+      allowedServers: TEST_SERVERS,
+      connect: async (service) => {
+        connectedAt = Date.now()
+        return fake(log, 'new', service)
+      },
+    })
     const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
     old.receive(transferIq(DOMAIN, '127.0.0.2'))
     assert.equal((await answerTo(old, 'x1')).attrs.type, 'result', 'the answer does not wait')
@@ -484,11 +535,18 @@ describe('an encrypted session stays encrypted', () => {
     const opened: MockClient[] = []
     // createClient: the TLS check before a break-before-make asks the same kind of server.
     const {create} = mockClientFactory({server: () => ({tls: newSecure})})
-    const helper = followTransfers(old, {mode, minSessionAge: 0, timer: steppingTimer(), allowedServers: TEST_SERVERS, createClient: create, connect: async (service) => {
-      const fresh = mockClient({log, name: `new${opened.length + 1}`, service, secure: newSecure})
-      opened.push(fresh)
-      return fresh
-    }})
+    const helper = followTransfers(old, {
+      mode,
+      minSessionAge: 0,
+      timer: steppingTimer(),
+      allowedServers: TEST_SERVERS,
+      createClient: create,
+      connect: async (service) => {
+        const fresh = mockClient({log, name: `new${opened.length + 1}`, service, secure: newSecure})
+        opened.push(fresh)
+        return fresh
+      },
+    })
     const outcome = new Promise<Transferred | TransferFailed>((resolve) => {
       helper.once('transferred', resolve)
       helper.once('transfer-failed', resolve)
@@ -509,7 +567,10 @@ describe('an encrypted session stays encrypted', () => {
       assert.equal(helper.client, old)
       assert.equal(old.isSecure(), true)
       assert.ok(!log.includes('old stop'), 'the old stream was not closed')
-      assert.ok(opened.every((client) => client.status === 'offline'), 'what was opened is dropped')
+      assert.ok(
+        opened.every((client) => client.status === 'offline'),
+        'what was opened is dropped',
+      )
       assert.equal(reconnectIsActive(old), true)
     })
   }
@@ -525,17 +586,25 @@ describe('an encrypted session stays encrypted', () => {
   // The clients the helper opens itself (no connect): createClient hands out mocks.
   const isLogin = (element: Element) => element.name === 'auth' || element.name === 'authenticate'
   /** The move's transfer-failed; a move that succeeds fails the test at once. */
-  const failure = (helper: ReturnType<typeof followTransfers>) => new Promise<TransferFailed>((resolve, reject) => {
-    helper.once('transfer-failed', resolve)
-    helper.once('transferred', (event) => reject(new Error(`moved to ${event.to.service}, isSecure() ${event.client.isSecure()}`)))
-  })
+  const failure = (helper: ReturnType<typeof followTransfers>) =>
+    new Promise<TransferFailed>((resolve, reject) => {
+      helper.once('transfer-failed', resolve)
+      helper.once('transferred', (event) => reject(new Error(`moved to ${event.to.service}, isSecure() ${event.client.isSecure()}`)))
+    })
 
   for (const mode of ['make-before-break', 'break-before-make'] as const) {
     test(`${mode} with credentials: nothing of the login is written in clear, the old session stays`, async () => {
       const log: string[] = []
       const old = mockClient({log, name: 'old', secure: true})
       const factory = mockClientFactory({log, server: () => ({tls: false})})
-      const helper = followTransfers(old, {mode, credentials: {password: 'secret'}, minSessionAge: 0, timer: steppingTimer(), allowedServers: TEST_SERVERS, createClient: factory.create})
+      const helper = followTransfers(old, {
+        mode,
+        credentials: {password: 'secret'},
+        minSessionAge: 0,
+        timer: steppingTimer(),
+        allowedServers: TEST_SERVERS,
+        createClient: factory.create,
+      })
       old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
       const event = await failure(helper)
       assert.ok(event.error instanceof TlsDowngradeError, event.error.message)
@@ -567,7 +636,10 @@ describe('an encrypted session stays encrypted', () => {
     old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
     const event = await failure(helper)
     assert.ok(event.error instanceof TlsDowngradeError)
-    assert.deepEqual(log.filter((line) => / (start|stop)/.test(line)), ['old stop', 'old start xmpp://127.0.0.1:5223', 'old start xmpp://127.0.0.1:5222'])
+    assert.deepEqual(
+      log.filter((line) => / (start|stop)/.test(line)),
+      ['old stop', 'old start xmpp://127.0.0.1:5223', 'old start xmpp://127.0.0.1:5222'],
+    )
     assert.equal(old.sent.filter(isLogin).length, 1, 'one <auth>, at the old place')
     assert.equal(event.online, true)
     assert.equal(old.isSecure(), true)
@@ -577,7 +649,13 @@ describe('an encrypted session stays encrypted', () => {
   test('a plain session still moves to a plain server (nothing to keep)', async () => {
     const old = mockClient({name: 'old'})
     const factory = mockClientFactory({server: () => ({tls: false})})
-    const helper = followTransfers(old, {credentials: {password: 'secret'}, minSessionAge: 0, timer: steppingTimer(), allowedServers: TEST_SERVERS, createClient: factory.create})
+    const helper = followTransfers(old, {
+      credentials: {password: 'secret'},
+      minSessionAge: 0,
+      timer: steppingTimer(),
+      allowedServers: TEST_SERVERS,
+      createClient: factory.create,
+    })
     const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
     old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
     const event = await moved
@@ -591,14 +669,20 @@ describe('an encrypted session stays encrypted', () => {
 // holds the admin credential must not be able to harvest passwords: only the user's own
 // domain, and only servers the app allows (by default: names under that domain).
 describe('where a transfer may send the session', () => {
-  function policySetup(allowedServers?: Parameters<typeof followTransfers>[1] extends infer O ? O extends {allowedServers?: infer A} ? A : never : never) {
+  function policySetup(allowedServers?: Parameters<typeof followTransfers>[1] extends infer O ? (O extends {allowedServers?: infer A} ? A : never) : never) {
     const log: string[] = []
     const old = fake(log, 'old')
     const connects: string[] = []
-    const helper = followTransfers(old, {trustedAdmins: ['admin@example.test'], minSessionAge: 0, timer: steppingTimer(), ...(allowedServers === undefined ? {} : {allowedServers}), connect: async (service) => {
-      connects.push(service)
-      return fake(log, 'new', service)
-    }})
+    const helper = followTransfers(old, {
+      trustedAdmins: ['admin@example.test'],
+      minSessionAge: 0,
+      timer: steppingTimer(),
+      ...(allowedServers === undefined ? {} : {allowedServers}),
+      connect: async (service) => {
+        connects.push(service)
+        return fake(log, 'new', service)
+      },
+    })
     const refused: TransferRefused[] = []
     helper.on('transfer-refused', (event) => refused.push(event))
     return {old, helper, connects, refused}
@@ -613,7 +697,10 @@ describe('where a transfer may send the session', () => {
     assert.equal(errorCondition(answer), 'not-allowed')
     assert.match(answer.getChild('error')?.getChildText('text', NS_STANZAS) ?? '', /evil\.test/)
     assert.deepEqual(connects, [])
-    assert.deepEqual(refused.map((event) => event.condition), ['not-allowed'])
+    assert.deepEqual(
+      refused.map((event) => event.condition),
+      ['not-allowed'],
+    )
   })
 
   for (const server of ['203.0.113.9:5222', 'xmpp.evil.test', '127.0.0.1:4444', 'example.test.evil.test']) {
@@ -637,10 +724,17 @@ describe('where a transfer may send the session', () => {
 
   test('allowedServers: host:port is that port only, a bare host any port, *.name any name under it', async () => {
     const cases: Array<[string, boolean]> = [
-      ['10.0.0.4:5222', true], ['10.0.0.4:5223', false], ['10.0.0.4', true],
-      ['10.0.0.5:5222', true], ['10.0.0.5:6222', true], ['10.0.0.6:5222', false],
-      ['n1.cluster.example.net:5222', true], ['cluster.example.net', false], ['node2.example.test', false],
-      ['[2001:db8::1]:5222', true], ['[2001:db8::1]:5223', false],
+      ['10.0.0.4:5222', true],
+      ['10.0.0.4:5223', false],
+      ['10.0.0.4', true],
+      ['10.0.0.5:5222', true],
+      ['10.0.0.5:6222', true],
+      ['10.0.0.6:5222', false],
+      ['n1.cluster.example.net:5222', true],
+      ['cluster.example.net', false],
+      ['node2.example.test', false],
+      ['[2001:db8::1]:5222', true],
+      ['[2001:db8::1]:5223', false],
     ]
     for (const [server, allowed] of cases) {
       const {old, connects} = policySetup(['10.0.0.4:5222', '10.0.0.5', '*.cluster.example.net', '[2001:db8::1]:5222'])
@@ -668,4 +762,3 @@ describe('where a transfer may send the session', () => {
     assert.throws(() => followTransfers(fake([], 'c'), {mode: 'break-before-make', allowedServers: ['*.']}), /allowedServers/)
   })
 })
-

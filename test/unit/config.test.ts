@@ -72,7 +72,8 @@ describe('parseConfig: a valid config', () => {
     assert.equal(config.admin.passwordFile, '/run/secrets/xt')
     assert.equal(config.admin.resource, 'ops')
     assert.equal(config.directory.timeout, '3s')
-    assert.equal(config.directory.api, 'https://xmpp.example.test/api')
+    assert.equal(config.directory.type, 'ejabberd')
+    assert.equal(config.directory.type === 'ejabberd' && config.directory.api, 'https://xmpp.example.test/api')
   })
 
   test('xmpps:, IPv6 and host-name addresses, and one node are fine', () => {
@@ -104,7 +105,7 @@ describe('parseConfig: refusals name the key and the problem', () => {
   })
 
   test('missing admin and missing admin.jid', () => {
-    assertRefused(edit(VALID, /admin:\n(  .*\n)+/, ''), /: admin is missing$/)
+    assertRefused(edit(VALID, /admin:\n( {2}.*\n)+/, ''), /: admin is missing$/)
     assertRefused(edit(VALID, '  jid: admin@example.test\n', ''), /: admin\.jid is missing$/)
   })
 

@@ -10,9 +10,18 @@ const target = {service: 'xmpp://127.0.0.2:5222', domain: 'example.test'}
 
 function cloneOf(previous = mockClient(), prepare?: Parameters<typeof cloneClient>[2]['prepare']) {
   const factory = mockClientFactory()
-  const opening = cloneClient(target, {resource: 'phone', signal: new AbortController().signal, previous, secure: false}, {
-    credentials: {password: 'secret'}, adopt: () => {}, prepare, timeout: 1000, timer: systemTimer(), create: factory.create,
-  })
+  const opening = cloneClient(
+    target,
+    {resource: 'phone', signal: new AbortController().signal, previous, secure: false},
+    {
+      credentials: {password: 'secret'},
+      adopt: () => {},
+      prepare,
+      timeout: 1000,
+      timer: systemTimer(),
+      create: factory.create,
+    },
+  )
   return {opening, factory}
 }
 
@@ -35,7 +44,7 @@ describe('cloneClient', () => {
     assert.doesNotThrow(() => (fresh as ReturnType<typeof mockClient>).endStream('conflict'))
   })
 
-  test('the app\'s own error listener (attached in prepare) hears the errors', async () => {
+  test("the app's own error listener (attached in prepare) hears the errors", async () => {
     const heard: string[] = []
     const {opening} = cloneOf(undefined, (client) => client.on('error', (error: Error) => heard.push(error.message)))
     const fresh = await opening
@@ -47,14 +56,21 @@ describe('cloneClient', () => {
 describe('offersTls', () => {
   const probe = (tls: boolean, service = target.service) => {
     const factory = mockClientFactory({server: (s) => (s.endsWith(':1') ? {refuse: new Error('connect ECONNREFUSED')} : {tls})})
-    const result = offersTls({...target, service}, {username: 'user1', timeout: 1000, timer: systemTimer(), signal: new AbortController().signal, create: factory.create})
+    const result = offersTls(
+      {...target, service},
+      {username: 'user1', timeout: 1000, timer: systemTimer(), signal: new AbortController().signal, create: factory.create},
+    )
     return {result, factory}
   }
   for (const tls of [true, false]) {
     test(`a server ${tls ? 'with' : 'without'} STARTTLS: ${tls}, stopped before the login, dropped`, async () => {
       const {result, factory} = probe(tls)
       assert.equal(await result, tls)
-      assert.deepEqual(factory.made[0].sent.map((element) => element.name), [], 'nothing written: the <auth> was stopped')
+      assert.deepEqual(
+        factory.made[0].sent.map((element) => element.name),
+        [],
+        'nothing written: the <auth> was stopped',
+      )
       assert.equal(factory.made[0].status, 'offline')
     })
   }

@@ -7,7 +7,7 @@ import parse from '@xmpp/xml/lib/parse.js'
 import {ConnectionLostError, IqTimeoutError} from '../../src/connection/iq-exchange.js'
 import {ackOf, adminPacketSender, domainPacketSender} from '../../src/engine/packet-senders.js'
 import type {PlannedTransfer} from '../../src/engine/plan.js'
-import {NS_CXFR, NS_SRVXFR, parseTransferIq} from '../../src/protocol/index.js'
+import {NS_CXFR, NS_SRVXFR, parseTransferIq, type TransferNamespace} from '../../src/protocol/index.js'
 
 const item: PlannedTransfer = {jid: 'alice@example.test/phone', bare: 'alice@example.test', resource: 'phone', from: 'node-1',
   target: {name: 'node-2', address: {kind: 'ipv4', host: '10.0.0.2', port: 5222}, isNode: true}}
@@ -36,7 +36,7 @@ test('both namespaces: one result is enough; otherwise the refusal is kept', asy
 })
 
 test('no answer, or the link lost with the answer, is a timeout; anything else is the run failing', async () => {
-  const options = {domain: 'example.test', namespaces: [NS_SRVXFR], ackTimeoutMs: 1000}
+  const options = {domain: 'example.test', namespaces: [NS_SRVXFR] as TransferNamespace[], ackTimeoutMs: 1000}
   assert.equal(await adminPacketSender(async () => { throw new IqTimeoutError('x', 1000) }, options).send(item), 'timeout')
   assert.equal(await adminPacketSender(async () => { throw new ConnectionLostError() }, options).send(item), 'timeout')
   await assert.rejects(adminPacketSender(async () => { throw new Error('boom') }, options).send(item), /boom/)

@@ -39,7 +39,10 @@ function fakeCluster(clock: {now(): number}, users: string[], behaviour: (user: 
   const directory = {
     async sessionsOf(bares: string[]) {
       lookups.push(bares.length)
-      for (const move of moves.splice(0)) (move.at <= clock.now() ? move.apply() : moves.push(move))
+      for (const move of moves.splice(0)) {
+        if (move.at <= clock.now()) move.apply()
+        else moves.push(move)
+      }
       const found = new Map<string, SessionInfo[]>()
       for (const bare of bares) {
         found.set(bare, [...sessions.values()].filter((s) => s.bare === bare).map((s) => ({...s, uptimeSeconds: Math.floor((clock.now() - s.startedAt) / 1000)})))

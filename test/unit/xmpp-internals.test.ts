@@ -6,7 +6,18 @@ import {describe, test} from 'node:test'
 import {client as realClient, xml, type XmppClient} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
-import {abandon, askForResource, closeGracefully, dropDataAfterStreamEnd, holdBind, reconnectIsActive, resumeReconnect, retarget, sendWithoutDelay, unwrapIPv6Hosts} from '../../src/client/xmpp-internals.js'
+import {
+  abandon,
+  askForResource,
+  closeGracefully,
+  dropDataAfterStreamEnd,
+  holdBind,
+  reconnectIsActive,
+  resumeReconnect,
+  retarget,
+  sendWithoutDelay,
+  unwrapIPv6Hosts,
+} from '../../src/client/xmpp-internals.js'
 import {mockClient} from '../support/mock-client.js'
 
 const DOMAIN = 'example.test'

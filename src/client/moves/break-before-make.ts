@@ -52,7 +52,9 @@ export async function breakBeforeMake(old: XmppClient, from: SessionTarget, to: 
     if (!deps.signal.aborted) {
       try {
         back = await reopen.back(from)
-      } catch {}
+      } catch {
+        // Not back either: transfer-failed says so (online: false).
+      }
     }
     deps.handOver(old, back, hadReconnect, back !== old && reopen.fromApp)
     return {kind: 'failed', error: asError(error), client: back}
@@ -109,12 +111,21 @@ function sameClient(old: XmppClient, deps: MoveDeps, requireTls: boolean): Reope
 }
 
 /** Log the same object in at `target`, asking for the old resource even if the server had assigned it. */
-async function restart(client: XmppClient, target: SessionTarget, resource: string, deps: MoveDeps, requireTls: boolean, signal = new AbortController().signal): Promise<XmppClient> {
+async function restart(
+  client: XmppClient,
+  target: SessionTarget,
+  resource: string,
+  deps: MoveDeps,
+  requireTls: boolean,
+  signal = new AbortController().signal,
+): Promise<XmppClient> {
   const undoTarget = retarget(client, target)
   const undoResource = askForResource(client, resource)
-  const undoTls = requireTls ? beforeLogin(client, (secure) => {
-    if (!secure) throw new TlsDowngradeError(target.service)
-  }) : () => {}
+  const undoTls = requireTls
+    ? beforeLogin(client, (secure) => {
+        if (!secure) throw new TlsDowngradeError(target.service)
+      })
+    : () => {}
   const swallow = () => {}
   client.on('error', swallow)
   try {

@@ -1,5 +1,4 @@
 import pLimit from 'p-limit'
-import pThrottle from 'p-throttle'
 
 import type {SessionDirectory} from '../directories/session-directory.js'
 import type {Clock} from '../model/clock.js'
@@ -61,7 +60,7 @@ export async function runTransfers({plan, sender, directory, clock, options, kno
   const watcher = watchReconnections(directory, clock, {waitMs: options.waitMs, pollMs: options.pollMs, knownJids}, settled)
   const inFlight = pLimit(Math.max(1, options.concurrency))
   for (const record of alreadySent) watcher.watch(record)
-  const paced = pThrottle({limit: 1, interval: Math.max(1, Math.round(1000 / options.rate))})(() => undefined)
+  const paced = pace(clock, options.rate)
   let failure: Error | undefined
 
   const transfer = async (item: PlannedTransfer) => {
@@ -100,3 +99,23 @@ export async function runTransfers({plan, sender, directory, clock, options, kno
   await watching
   return {records, unsent, error: failure, interrupted: Boolean(signal?.aborted)}
 }
+
+/**
+ * One packet every 1000/rate ms (whole milliseconds, at least 1), the first at once, on
+ * the run's clock, so that tests measure the pace without sleeping. Waits are taken in
+ * turn: a caller sleeps only once the one before it has its slot.
+ */
+function pace(clock: Clock, rate: number): () => Promise<void> {
+  const interval = Math.max(1, Math.round(1000 / rate))
+  let last = -Infinity
+  let turn = Promise.resolve()
+  return () => {
+    turn = turn.then(async () => {
+      const wait = last + interval - clock.now()
+      if (wait > 0) await clock.sleep(wait)
+      last = clock.now()
+    })
+    return turn
+  }
+}
+

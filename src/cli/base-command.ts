@@ -21,6 +21,8 @@ export abstract class ClusterCommand extends Command {
   private cluster: Cluster | undefined
 
   /** Every parse failure (unknown flag, bad value, missing argument) is a usage error on one line. */
+  // oclif's own signature for parse(): its flag and argument types are open-ended.
+   
   protected async parse<F extends Interfaces.OutputFlags<any>, B extends Interfaces.OutputFlags<any>, A extends Interfaces.OutputArgs<any>>(
     options?: Interfaces.Input<F, B, A>,
     argv?: string[],

@@ -4,13 +4,15 @@ export type SenderCheck = {ok: true; sender: string} | {ok: false; reason: strin
 
 /** Bare, normalised forms of the admins allowed to transfer this session; a bad JID fails at setup. */
 export function normaliseAdmins(admins: readonly string[] = []): Set<string> {
-  return new Set(admins.map((admin) => {
-    try {
-      return jid(admin).bare().toString()
-    } catch {
-      throw new TypeError(`trustedAdmins: "${admin}" is not a JID`)
-    }
-  }))
+  return new Set(
+    admins.map((admin) => {
+      try {
+        return jid(admin).bare().toString()
+      } catch {
+        throw new TypeError(`trustedAdmins: "${admin}" is not a JID`)
+      }
+    }),
+  )
 }
 
 /**

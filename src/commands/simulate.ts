@@ -12,7 +12,7 @@ import {fleetBehaviours, fleetUsers} from '../operations/fleet-plan.js'
 
 export default class Simulate extends ClusterCommand {
   static description = `Log in a rehearsal fleet of registered users through the transfer-aware client helper and keep them online until stopped (Ctrl-C or --duration).
-For labs and staging clusters with a plain c2s listener (users log in with SASL PLAIN). A share of the fleet can refuse or ignore transfers, to rehearse the not-moved paths. The users' password comes from XTRANSFER_FLEET_PASSWORD or --user-password-file.`
+For labs and staging clusters (users log in with SASL PLAIN, over STARTTLS when the listener offers it). Followers obey packets that send them to a configured node only. A share of the fleet can refuse or ignore transfers, to rehearse the not-moved paths. The users' password comes from XTRANSFER_FLEET_PASSWORD or --user-password-file.`
 
   static examples = [
     '<%= config.bin %> simulate --users 60 --node node-1',
@@ -63,6 +63,8 @@ For labs and staging clusters with a plain c2s listener (users log in with SASL 
       behaviour: (user) => behaviours.get(user)!,
       mode: flags.mode as 'make-before-break' | 'break-before-make',
       trustedAdmins: [config.admin.jid],
+      // Followers go where the operator's packets point: the configured nodes.
+      allowedServers: Object.values(config.nodes).map((configured) => configured.address),
     }).catch((error: Error) => {
       throw new UsageError(`fleet could not start: ${error.message}`)
     })

@@ -29,7 +29,9 @@ const httpUrl = z.string().superRefine((text, ctx) => {
   let url: URL | undefined
   try {
     url = new URL(text)
-  } catch {}
+  } catch {
+    // Not a URL: the issue below says so.
+  }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     ctx.addIssue({code: z.ZodIssueCode.custom, message: `"${text}" is not an http(s):// URL`})
   }

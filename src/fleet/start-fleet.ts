@@ -1,14 +1,18 @@
 import {client as createClient, type ClientOptions, type XmppClient, xml} from '@xmpp/client'
 import pLimit from 'p-limit'
 
-import {followTransfers, guardStreamManagementCount, type TransferFollower, type TransferMode} from '../client/index.js'
-import {abandon, bounded, closeGracefully} from '../client/lifecycle.js'
+import {type AllowedServers, followTransfers, guardStreamManagementCount, type TransferFollower, type TransferMode} from '../client/index.js'
+import {bounded, systemTimer} from '../client/timer.js'
+import {abandon, closeGracefully, dropDataAfterStreamEnd} from '../client/xmpp-internals.js'
 import {type TransferNamespace} from '../protocol/index.js'
 import {type Behaviour, BEHAVIOURS, ignoreTransfers, transferNamespaceOf} from './behaviours.js'
 import {SessionClock} from './session-clock.js'
 
 export interface FleetOptions {
-  /** Where the fleet logs in: `xmpp://127.0.0.1:25221`. Plain TCP only (PLAIN is forced). */
+  /**
+   * Where the fleet logs in: `xmpp://127.0.0.1:25221`. PLAIN is forced: over STARTTLS
+   * when the listener offers it, else over plain TCP (labs and staging only).
+   */
   service: string
   domain: string
   /** Localparts of registered users. */
@@ -24,6 +28,12 @@ export interface FleetOptions {
   mode?: TransferMode
   /** Admin JIDs whose transfer packets followers obey, besides the domain. */
   trustedAdmins?: readonly string[]
+  /**
+   * Where followers may be sent (the helper's allowedServers). Default: any port of the
+   * host in `service`, as a lab's nodes share one host; give the nodes' addresses for a
+   * cluster whose nodes are different hosts (xtransfer simulate passes the config's).
+   */
+  allowedServers?: AllowedServers
   onEvent?: (event: FleetEvent) => void
   /**
    * Send initial presence after every bind, as a chat client does (default false). The
@@ -96,8 +106,14 @@ export interface Fleet {
 }
 
 export class FleetStartError extends Error {
-  constructor(readonly failures: ReadonlyArray<{user: string; error: Error}>, total: number) {
-    const sample = failures.slice(0, 5).map(({user, error}) => `${user}: ${error.message}`).join('; ')
+  constructor(
+    readonly failures: ReadonlyArray<{user: string; error: Error}>,
+    total: number,
+  ) {
+    const sample = failures
+      .slice(0, 5)
+      .map(({user, error}) => `${user}: ${error.message}`)
+      .join('; ')
     super(`${failures.length} of ${total} users could not log in (${sample}${failures.length > 5 ? '; …' : ''})`)
     this.name = 'FleetStartError'
   }
@@ -134,24 +150,42 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const loginTimeout = options.loginTimeout ?? 15_000
   const attempts = Math.max(1, options.loginAttempts ?? 3)
   const stopTimeout = options.stopTimeout ?? 10_000
+  const timer = systemTimer()
+  const allowedServers = options.allowedServers ?? [serviceHost(options.service)]
   const emit = (event: FleetEvent) => {
     try {
       options.onEvent?.(event)
-    } catch {}
+    } catch {
+      // A listener's bug must not stop the fleet.
+    }
   }
 
   const members: Member[] = options.users.map((user) => {
     const resource = options.resource?.(user) ?? 'rehearsal'
     const behaviour = options.behaviour?.(user) ?? 'follow'
     if (!BEHAVIOURS.includes(behaviour)) throw new TypeError(`behaviour for ${user}: '${behaviour}' is not one of ${BEHAVIOURS.join(', ')}`)
-    return {user, resource, behaviour, jid: `${user}@${options.domain}/${resource}`, clock: new SessionClock(now),
-      packetsReceived: 0, transfers: 0, failedTransfers: 0, failedLogins: 0, messagesReceived: 0, conflicts: new WeakMap()}
+    return {
+      user,
+      resource,
+      behaviour,
+      jid: `${user}@${options.domain}/${resource}`,
+      clock: new SessionClock(now),
+      packetsReceived: 0,
+      transfers: 0,
+      failedTransfers: 0,
+      failedLogins: 0,
+      messagesReceived: 0,
+      conflicts: new WeakMap(),
+    }
   })
   const byUser = new Map(members.map((member) => [member.user, member]))
-  const plain = (user: string): NonNullable<ClientOptions['credentials']> => (auth) => auth({username: user, password: options.password}, 'PLAIN')
+  const plain =
+    (user: string): NonNullable<ClientOptions['credentials']> =>
+    (auth) =>
+      auth({username: user, password: options.password}, 'PLAIN')
 
   function instrument(member: Member, client: XmppClient): void {
-    guardLateData(client)
+    dropDataAfterStreamEnd(client)
     guardStreamManagementCount(client)
     client.on('error', (error: {message?: string; condition?: string}) => {
       member.lastError = error?.message ?? String(error)
@@ -162,7 +196,14 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         const body = stanza.getChildText('body')
         if (body === null || body === undefined) return
         member.messagesReceived += 1
-        emit({type: 'message', user: member.user, from: stanza.attrs.from ?? '', ...(stanza.attrs.id ? {id: stanza.attrs.id} : {}), body, delayed: Boolean(stanza.getChild('delay', NS_DELAY))})
+        emit({
+          type: 'message',
+          user: member.user,
+          from: stanza.attrs.from ?? '',
+          ...(stanza.attrs.id ? {id: stanza.attrs.id} : {}),
+          body,
+          delayed: Boolean(stanza.getChild('delay', NS_DELAY)),
+        })
         return
       }
       const namespace = transferNamespaceOf(stanza)
@@ -174,8 +215,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       if (status === 'online') {
         member.clock.bound(client)
         if (options.presence) client.send(xml('presence')).catch(() => {})
-      }
-      else if (ENDED.has(status)) {
+      } else if (ENDED.has(status)) {
         // The session being moved got <conflict/>: the server bound its replacement first.
         // Whether that replacement holds is known when the move ends (see follow()).
         if (member.conflicts.has(client) && member.helper?.moving && member.helper.client === client) return
@@ -191,6 +231,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const helper = followTransfers(client, {
       mode: options.mode,
       trustedAdmins: options.trustedAdmins,
+      allowedServers,
       credentials: plain(member.user),
       prepare: (fresh) => instrument(member, fresh),
       timeout: loginTimeout,
@@ -219,11 +260,17 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     let lastError: Error = new Error('no attempt')
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const started = now()
-      const client = createClient({service: options.service, domain: options.domain, resource: member.resource, username: member.user, credentials: plain(member.user)})
+      const client = createClient({
+        service: options.service,
+        domain: options.domain,
+        resource: member.resource,
+        username: member.user,
+        credentials: plain(member.user),
+      })
       client.reconnect.stop()
       instrument(member, client)
       try {
-        await bounded(client.start(), loginTimeout, new AbortController().signal, `login of ${member.jid}`)
+        await bounded(client.start(), loginTimeout, new AbortController().signal, `login of ${member.jid}`, timer)
         member.client = client
         if (member.behaviour === 'follow') member.helper = follow(member, client)
         emit({type: 'online', user: member.user, jid: client.jid?.toString() ?? member.jid, service: options.service, ms: now() - started})
@@ -247,11 +294,13 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     stopping ??= (async () => {
       const at = now()
       for (const member of members) member.clock.close(at)
-      const closing = Promise.all(members.map(async (member) => {
-        await member.helper?.stop()
-        const client = current(member)
-        if (client) await closeGracefully(client, stopTimeout)
-      }))
+      const closing = Promise.all(
+        members.map(async (member) => {
+          await member.helper?.stop()
+          const client = current(member)
+          if (client) await closeGracefully(client, stopTimeout)
+        }),
+      )
       const timer = new Promise<void>((resolve) => setTimeout(resolve, stopTimeout + 1000).unref())
       await Promise.race([closing, timer])
       for (const member of members) {
@@ -264,9 +313,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 
   const limit = pLimit(Math.max(1, options.parallelism ?? 16))
   const outcomes = await Promise.allSettled(members.map((member) => limit(() => logIn(member))))
-  const failures = outcomes.flatMap((outcome, index) => outcome.status === 'rejected'
-    ? [{user: members[index].user, error: outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason))}]
-    : [])
+  const failures = outcomes.flatMap((outcome, index) =>
+    outcome.status === 'rejected'
+      ? [{user: members[index].user, error: outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason))}]
+      : [],
+  )
   if (failures.length > 0) {
     await stop()
     throw new FleetStartError(failures, members.length)
@@ -316,21 +367,24 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     }
   }
 
-  return {stats, totals, stop, clientOf: (user) => {
-    const member = byUser.get(user)
-    return member && current(member)
-  }}
+  return {
+    stats,
+    totals,
+    stop,
+    clientOf: (user) => {
+      const member = byUser.get(user)
+      return member && current(member)
+    },
+  }
 }
 
-/**
- * @xmpp/connection 0.14 throws from a socket listener (uncaught: the process dies)
- * when data arrives after a stream error has detached its parser, as after a kick.
- * Such data belongs to a stream that is over: drop it. Must run before start().
- */
-function guardLateData(client: XmppClient): void {
-  const connection = client as unknown as {_onData(data: unknown): void; parser: unknown}
-  const onData = connection._onData
-  connection._onData = function (this: typeof connection, data: unknown) {
-    if (this.parser) onData.call(this, data)
+/** `xmpp://127.0.0.1:25221` → `127.0.0.1` (`[::1]` for IPv6), an allowedServers entry for any port. */
+function serviceHost(service: string): string {
+  try {
+    const host = new URL(service).hostname
+    if (host) return host
+  } catch {
+    // Not a URL: the line below says so.
   }
+  throw new TypeError(`service "${service}" is not an xmpp:// URI`)
 }

@@ -7,7 +7,8 @@ export interface CliResult {
   code: number | null
   stdout: string
   stderr: string
-  /** stdout parsed as JSON, when it is. */
+  /** stdout parsed as JSON, when it is (the tests' assertions and docs/*.schema.json check its shape). */
+   
   json?: any
 }
 
@@ -29,7 +30,9 @@ export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; timeou
       let json
       try {
         json = JSON.parse(stdout)
-      } catch {}
+      } catch {
+        // Not JSON (a human run): json stays undefined.
+      }
       resolve({code, stdout, stderr, json})
     })
     child.stdin.end(options.input ?? '')

@@ -1,17 +1,21 @@
 // The client helper and the fleet against the real ejabberd lab (test/lab/start.sh).
-//   node --import tsx --test test/integration/client-helper.test.ts
-// Users 0341–0399 of the lab are used here, with resources unique to this run.
+//   NODE_EXTRA_CA_CERTS=$LAB_TLS_CERT node --import tsx --test test/integration/client-helper.test.ts
+// (the STARTTLS tests need the process to trust the certificate of the lab's STARTTLS
+// listener, LAB_TLS_PORT; Node reads NODE_EXTRA_CA_CERTS only at startup).
+// Users 0341–0399 of the lab are used here (the last 59 of a smaller lab), with resources
+// unique to this run.
 import assert from 'node:assert/strict'
+import {createServer, type Socket} from 'node:net'
 import {after, before, describe, test} from 'node:test'
 
 import {client as createClient, type ClientOptions, xml, type XmppClient} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
 import {followTransfers, guardStreamManagementCount, type TransferFailed, type TransferFollower, type Transferred} from '../../src/client/index.js'
-import {reconnectIsActive} from '../../src/client/lifecycle.js'
+import {reconnectIsActive} from '../../src/client/xmpp-internals.js'
 import {type FleetEvent, startFleet} from '../../src/fleet/index.js'
 import {buildTransferIq, NS_CXFR, NS_SRVXFR, parseServer, type TransferNamespace} from '../../src/protocol/index.js'
-import {allSessions, type LabEnv, type LabNode, labUser, requireLab, userSessions} from './lab-env.js'
+import {allSessions, labApi, type LabEnv, type LabNode, labUser, requireLab, userSessions} from './lab-env.js'
 
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -66,11 +70,25 @@ function sessionSeen(user: string, resource: string): Promise<unknown> {
 
 let ids = 0
 /** The admin's own transfer iq to a full JID; resolves with the answer (result or error). */
-async function sendTransfer(to: string, server: string, namespace: TransferNamespace = NS_SRVXFR, timeout = 5000): Promise<Element> {
+async function sendTransfer(to: string, server: string, namespace: TransferNamespace = NS_SRVXFR, timeout = 5000, domain = lab.domain): Promise<Element> {
   const address = parseServer(server)
   assert.ok(address.ok, server)
-  const iq = buildTransferIq({to, id: `xfer-${RUN}-${++ids}`}, {namespace, domain: lab.domain, server: address.value})
+  const iq = buildTransferIq({to, id: `xfer-${RUN}-${++ids}`}, {namespace, domain, server: address.value})
   return admin.iqCaller.request(iq, timeout)
+}
+
+/** User n of 341–399, or the same place counted from the end of a lab with fewer users. */
+function helperUser(n: number): string {
+  return labUser(lab.userCount >= 399 ? n : n - 399 + lab.userCount)
+}
+
+/**
+ * Where the lab's sessions may be sent (the helper's allowedServers): every node's c2s
+ * listener, the STARTTLS listener, and 127.0.0.1:1 (refused: the tests of failed moves).
+ * Exact host:port pairs: any other port of 127.0.0.1 is as foreign as another host.
+ */
+function labServers(): string[] {
+  return [...lab.nodes.map(hostPort), ...(lab.tls ? [`${lab.host}:${lab.tls.port}`] : []), '127.0.0.1:1']
 }
 
 function hostPort(node: LabNode): string {
@@ -92,12 +110,12 @@ after(async () => {
 
 describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   test('(1) a follower on node 1 answers result and ends on node 2 with the same resource; it can be moved again', async () => {
-    const user = labUser(391)
+    const user = helperUser(391)
     const resource = `xt-follow-${RUN}`
     const c = appClient(lab.nodes[0], user, resource)
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
+    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
     const jid = `${user}@${lab.domain}/${resource}`
 
     const moved = once<Transferred>(helper, 'transferred')
@@ -131,7 +149,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(2) make-before-break with a message every 20 ms: none lost, never without a bound session', async () => {
-    const user = labUser(392)
+    const user = helperUser(392)
     const resource = `xt-mbb-${RUN}`
     const jid = `${user}@${lab.domain}/${resource}`
     const received = new Map<string, {client: XmppClient; delayed: boolean}>()
@@ -144,7 +162,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     listen(c)
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], prepare: listen})
+    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], prepare: listen})
 
     // The server's view, polled during the switch: is there a session with this resource?
     let polling = true
@@ -194,13 +212,13 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(3) a transfer to an unreachable address keeps the old session up and working', async () => {
-    const user = labUser(393)
+    const user = helperUser(393)
     const resource = `xt-fail-${RUN}`
     const jid = `${user}@${lab.domain}/${resource}`
     const c = appClient(lab.nodes[0], user, resource)
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
+    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
     const failed = once<TransferFailed>(helper, 'transfer-failed')
     assert.equal((await sendTransfer(jid, '127.0.0.1:1')).attrs.type, 'result')
     const event = await failed
@@ -222,13 +240,13 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(6) break-before-make on the same client object keeps a server-assigned resource', async () => {
-    const user = labUser(394)
+    const user = helperUser(394)
     const c = appClient(lab.nodes[0], user)
     await c.start()
     const resource = c.jid?.resource ?? ''
     assert.ok(resource.length > 0)
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {mode: 'break-before-make', trustedAdmins: [lab.adminJid]})
+    const helper = followTransfers(c, {allowedServers: labServers(), mode: 'break-before-make', trustedAdmins: [lab.adminJid]})
     const moved = once<Transferred>(helper, 'transferred')
     assert.equal((await sendTransfer(c.jid!.toString(), hostPort(lab.nodes[1]))).attrs.type, 'result')
     const event = await moved
@@ -245,12 +263,12 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(8) break-before-make to an unreachable address logs in again where it was', async () => {
-    const user = labUser(390)
+    const user = helperUser(390)
     const resource = `xt-bbm-fail-${RUN}`
     const c = appClient(lab.nodes[0], user, resource)
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {mode: 'break-before-make', trustedAdmins: [lab.adminJid]})
+    const helper = followTransfers(c, {allowedServers: labServers(), mode: 'break-before-make', trustedAdmins: [lab.adminJid]})
     const failed = once<TransferFailed>(helper, 'transfer-failed')
     assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, '127.0.0.1:1')).attrs.type, 'result')
     const event = await failed
@@ -268,7 +286,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(12) break-before-make with credentials logs in while the old stream closes, and binds only once it has', async () => {
-    const user = labUser(389)
+    const user = helperUser(389)
     const resource = `xt-bbm-pre-${RUN}`
     const c = appClient(lab.nodes[0], user, resource)
     const at: Record<string, number> = {}
@@ -277,7 +295,7 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     })
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {
+    const helper = followTransfers(c, {allowedServers: labServers(), 
       mode: 'break-before-make', trustedAdmins: [lab.adminJid], credentials: plain(user, lab.userPassword),
       prepare: (fresh) => fresh.on('status', (status: string) => {
         if (status === 'open' || status === 'online') at[`new ${status}`] ??= performance.now()
@@ -303,14 +321,14 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 
   test('(7) moved within a second of its login: ejabberd may keep the old session; the helper tries again', async () => {
-    const users = [395, 396, 397, 398].map(labUser)
+    const users = [395, 396, 397, 398].map(helperUser)
     const resource = `xt-tie-${RUN}`
     const outcomes = await Promise.all(users.map(async (user) => {
       let logins = 0
       const c = appClient(lab.nodes[0], user, resource)
       await c.start()
       await sessionSeen(user, resource)
-      const helper = followTransfers(c, {credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
+      const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
         logins += 1
         toClose.push(fresh)
       }})
@@ -332,9 +350,103 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 })
 
+describe('errors on the clients the helper opens', {timeout: 30_000}, () => {
+  // Issue 13, item 16: a client the helper opened without `prepare` had no 'error'
+  // listener once online, so its next error (here the server's <conflict/> when the
+  // session is kicked; in production also a reconnect that fails) was an uncaughtException.
+  test('(16) a session moved without prepare, then kicked: no uncaught error in the app', async () => {
+    const user = helperUser(374)
+    const resource = `xt-noprep-${RUN}`
+    const c = appClient(lab.nodes[0], user, resource)
+    await c.start()
+    await sessionSeen(user, resource)
+    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid]})
+    const moved = once<Transferred>(helper, 'transferred')
+    assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
+    const fresh = (await moved).client
+    toClose.push(fresh)
+    await helper.stop()
+    const uncaught: string[] = []
+    const onUncaught = (error: Error) => uncaught.push(error.message)
+    process.on('uncaughtException', onUncaught)
+    try {
+      await labApi(lab, lab.nodes[0], 'kick_session', {user, host: lab.domain, resource, reason: 'test: kicked after a move'})
+      await waitFor(() => fresh.status !== 'online', 5000, 'the kicked session to end')
+      await sleep(200)
+    } finally {
+      process.off('uncaughtException', onUncaught)
+    }
+    assert.deepEqual(uncaught, [])
+  })
+})
+
+/**
+ * What an attacker holding the admin credential would run: a listener that speaks just
+ * enough XMPP to be offered a login (PLAIN, no TLS) and records what arrives.
+ */
+async function harvester() {
+  const seen = {connections: 0, logins: [] as string[]}
+  const sockets = new Set<Socket>()
+  const server = createServer((socket) => {
+    seen.connections += 1
+    sockets.add(socket)
+    socket.on('error', () => {})
+    socket.on('data', (data) => {
+      const text = data.toString()
+      if (text.includes('<stream:stream') || text.includes('<?xml')) {
+        socket.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='h1' version='1.0'>" +
+          "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>")
+      }
+      if (text.includes('<auth')) seen.logins.push(text)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as {port: number}
+  const close = () => new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy()
+    server.close(() => resolve())
+  })
+  return {seen, server: `127.0.0.1:${port}`, close}
+}
+
+describe('where a transfer may send the session', {timeout: 30_000}, () => {
+  // Issue 13, item 15: a trusted admin packet naming another domain and a host of its own
+  // made the client log in there and hand over its password.
+  for (const [n, domain] of [[385, 'evil.test'], [399, undefined]] as const) {
+    test(`(15) a trusted admin's packet naming ${domain ? 'another domain' : 'the own domain'} and a listener of its own: refused, nothing sent there`, async () => {
+      const trap = await harvester()
+      try {
+        const user = helperUser(n)
+        const resource = `xt-harvest-${n}-${RUN}`
+        const c = appClient(lab.nodes[0], user, resource)
+        await c.start()
+        await sessionSeen(user, resource)
+        await sleep(1100)
+        const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], prepare: (fresh) => {
+          toClose.push(fresh)
+        }})
+        const answer = await sendTransfer(`${user}@${lab.domain}/${resource}`, trap.server, NS_SRVXFR, 5000, domain ?? lab.domain).then(
+          (iq) => iq.attrs.type, (error: {condition?: string}) => error.condition)
+        await sleep(1500)
+        console.log(`# (15) ${domain ?? lab.domain} at ${trap.server}: answered ${answer}; the listener saw ${trap.seen.connections} connection(s), ${trap.seen.logins.length} login(s)`)
+        const passwords = trap.seen.logins.filter((login) => Buffer.from(login.replace(/<[^>]*>/g, ''), 'base64').toString().includes(lab.userPassword))
+        assert.equal(passwords.length, 0, 'the password reached the listener')
+        assert.deepEqual(trap.seen.logins, [], 'no login reached the listener')
+        assert.equal(trap.seen.connections, 0)
+        assert.equal(answer, 'not-allowed')
+        assert.equal(helper.client, c)
+        assert.equal(c.status, 'online')
+        await helper.stop()
+      } finally {
+        await trap.close()
+      }
+    })
+  }
+})
+
 describe('the fleet against ejabberd', {timeout: 120_000}, () => {
   test('(4) refuse answers service-unavailable, ignore answers nothing; both count the packet', async () => {
-    const users = [381, 382, 383, 384].map(labUser)
+    const users = [381, 382, 383, 384].map(helperUser)
     const resource = `xt-behave-${RUN}`
     const fleet = await startFleet({
       service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
@@ -363,7 +475,7 @@ describe('the fleet against ejabberd', {timeout: 120_000}, () => {
   })
 
   test('(5) 30 followers log in, some are moved, stop() leaves no session', async () => {
-    const users = Array.from({length: 30}, (_, i) => labUser(341 + i))
+    const users = Array.from({length: 30}, (_, i) => helperUser(341 + i))
     const resource = `xt-fleet-${RUN}`
     const started = Date.now()
     const fleet = await startFleet({
@@ -410,7 +522,7 @@ describe('the fleet against ejabberd', {timeout: 120_000}, () => {
 
 describe('the fleet in break-before-make', {timeout: 60_000}, () => {
   test('(11) each moved user is offline once, for about one login, and online again', async () => {
-    const users = [371, 372, 373].map(labUser)
+    const users = [371, 372, 373].map(helperUser)
     const resource = `xt-bbm-${RUN}`
     const fleet = await startFleet({
       service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
@@ -441,7 +553,7 @@ describe('the fleet in break-before-make', {timeout: 60_000}, () => {
 
 describe('the fleet as a receiver (the bench\'s message figures)', {timeout: 60_000}, () => {
   test('(9) with presence, a message stored while the user was offline arrives at login; live ones are counted too', async () => {
-    const users = [386, 387].map(labUser)
+    const users = [386, 387].map(helperUser)
     const resource = `xt-msg-${RUN}`
     const stored = `stored-${RUN}`
     const live = `live-${RUN}`
@@ -476,7 +588,7 @@ describe('stream management under a stream of messages', {timeout: 90_000}, () =
   // when they arrive in one read with it; ejabberd then closes the stream
   // (undefined-condition). Measured here without the guard: 3–5 of these 25 logins closed.
   test('(10) logins into a flood of messages, with presence and the guard: the server closes none', async () => {
-    const user = labUser(388)
+    const user = helperUser(388)
     const resource = `xt-sm-${RUN}`
     const to = `${user}@${lab.domain}/${resource}`
     let sending = true
@@ -510,5 +622,180 @@ describe('stream management under a stream of messages', {timeout: 90_000}, () =
     console.log(`# (10) 25 logins under ${sent} messages; ${acked} acks sent; closed: ${closed.length ? closed.join(', ') : 'none'}`)
     assert.ok(acked > 0, 'the server asked for acks (stream management was on)')
     assert.deepEqual(closed, [])
+  })
+})
+
+/**
+ * The lab's STARTTLS-required listener (LAB_TLS_PORT), once a login there proved that this
+ * process trusts its certificate (LAB_TLS_CERT, through NODE_EXTRA_CA_CERTS).
+ */
+async function trustedTls(): Promise<{service: string; server: string}> {
+  const tls = lab.tls
+  if (!tls) throw new Error(`${lab.dir}/lab.env names no STARTTLS listener (LAB_TLS_PORT, LAB_TLS_CERT)`)
+  const user = helperUser(399)
+  const probe = createClient({service: tls.service, domain: lab.domain, resource: `xt-tls-probe-${RUN}`, username: user, credentials: plain(user, lab.userPassword)})
+  probe.reconnect.stop()
+  probe.on('error', () => {})
+  try {
+    await probe.start()
+  } catch (error) {
+    throw new Error(`no login over STARTTLS at ${tls.service} (${(error as Error).message}): run the tests with NODE_EXTRA_CA_CERTS=${tls.cert}`, {cause: error})
+  }
+  assert.equal(probe.isSecure(), true)
+  await probe.stop()
+  return {service: tls.service, server: `${lab.host}:${tls.port}`}
+}
+
+describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_000}, () => {
+  // Issue 13, item 13: moving 10 helper users into a STARTTLS listener, 5 ended
+  // "transfer-failed: client.socket?.destroy is not a function": the new session that
+  // ejabberd's tie-break replaced could not be dropped, the retry was skipped and the old
+  // client's auto-reconnect was left off.
+  test('(13) 10 sessions moved into the STARTTLS listener within a second of their login: all moved, all encrypted', async () => {
+    const tls = await trustedTls()
+    const users = Array.from({length: 10}, (_, i) => helperUser(341 + i))
+    const resource = `xt-tls-in-${RUN}`
+    const outcomes = await Promise.all(users.map(async (user) => {
+      let logins = 0
+      const c = appClient(lab.nodes[1], user, resource)
+      await c.start()
+      await sessionSeen(user, resource)
+      // minSessionAge 0: the move lands in ejabberd's one-second tie-break, as in (7).
+      const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
+        logins += 1
+        toClose.push(fresh)
+      }})
+      const moved = once<Transferred>(helper, 'transferred')
+      const failed = once<TransferFailed>(helper, 'transfer-failed')
+      assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, tls.server)).attrs.type, 'result')
+      const event = await Promise.race([moved, failed])
+      await helper.stop()
+      return 'error' in event
+        ? {user, logins, moved: false, why: event.error.message, reconnect: reconnectIsActive(c)}
+        : {user, logins, moved: true, secure: event.client.isSecure(), ms: event.ms}
+    }))
+    console.log(`# (13) into STARTTLS: ${outcomes.map((o) => `${o.user} ${o.moved ? `moved (${o.logins} login(s), ${o.ms?.toFixed(0)} ms)` : `FAILED: ${o.why}`}`).join('; ')}`)
+    assert.deepEqual(outcomes.filter((o) => !o.moved).map((o) => `${o.user}: ${o.why} (reconnect ${o.reconnect ? 'on' : 'OFF'})`), [])
+    assert.ok(outcomes.every((o) => o.secure === true), 'every new session is encrypted')
+    for (const user of users) {
+      await waitFor(async () => {
+        const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+        return list.length === 1 && list[0].node === lab.nodes[0].name
+      }, 5000, `${user}/${resource} alone on node 1`)
+    }
+  })
+
+  // The same drop, on a path the lab can force every time: a login refused after STARTTLS.
+  test('(13) a refused login into the STARTTLS listener: the SASL error, the new connection dropped, the old session kept', async () => {
+    const tls = await trustedTls()
+    const user = helperUser(361)
+    const resource = `xt-tls-refused-${RUN}`
+    const c = appClient(lab.nodes[1], user, resource)
+    await c.start()
+    await sessionSeen(user, resource)
+    const opened: XmppClient[] = []
+    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, 'not-the-password'), trustedAdmins: [lab.adminJid], prepare: (fresh) => {
+      opened.push(fresh)
+      toClose.push(fresh)
+    }})
+    const failed = once<TransferFailed>(helper, 'transfer-failed')
+    assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, tls.server)).attrs.type, 'result')
+    const event = await failed
+    console.log(`# (13) refused login over STARTTLS: transfer-failed after ${event.ms.toFixed(0)} ms: ${event.error.message}`)
+    assert.equal((event.error as {condition?: string}).condition, 'not-authorized', event.error.message)
+    assert.equal(opened.length, 1)
+    assert.equal(opened[0].status, 'offline', 'the new connection was dropped')
+    assert.equal(event.client, c)
+    assert.equal(c.status, 'online')
+    assert.equal(reconnectIsActive(c), true, 'auto-reconnect is back on')
+    await helper.stop()
+  })
+
+  // Issue 13, item 14: a move could silently downgrade TLS. An encrypted session must stay
+  // encrypted, or the move fails with a clear reason and the old session stays.
+  for (const [mode, n, withCredentials] of [['make-before-break', 375, true], ['break-before-make', 376, false], ['break-before-make', 380, true]] as const) {
+    test(`(14) ${mode}${withCredentials ? '' : ' on the same client'} of a STARTTLS session to a plain listener: refused, the session stays encrypted where it was`, async () => {
+      const tls = await trustedTls()
+      const user = helperUser(n)
+      const resource = `xt-tls-down-${n}-${RUN}`
+      const c = createClient({service: tls.service, domain: lab.domain, resource, username: user, credentials: plain(user, lab.userPassword)})
+      c.on('error', () => {})
+      toClose.push(c)
+      await c.start()
+      assert.equal(c.isSecure(), true)
+      await sessionSeen(user, resource)
+      await sleep(1100) // past minSessionAge: the move is not delayed by the tie-break wait
+      const helper = followTransfers(c, {allowedServers: labServers(), mode, trustedAdmins: [lab.adminJid], ...(withCredentials ? {credentials: plain(user, lab.userPassword)} : {}), prepare: (fresh) => {
+        toClose.push(fresh)
+      }})
+      const moved = once<Transferred>(helper, 'transferred')
+      const failed = once<TransferFailed>(helper, 'transfer-failed')
+      assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
+      const event = await Promise.race([moved, failed])
+      assert.ok('error' in event, `moved to ${event.to.service}: isSecure() ${event.client.isSecure()}`)
+      console.log(`# (14) ${mode}: transfer-failed after ${event.ms.toFixed(0)} ms: ${event.error.message}`)
+      assert.match(event.error.message, /TLS/)
+      assert.equal(event.client, c)
+      assert.equal(c.status, 'online')
+      assert.equal(c.isSecure(), true)
+      assert.equal(c.options.service, tls.service)
+      assert.equal(reconnectIsActive(c), true)
+      const sessions = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+      assert.deepEqual(sessions.map((s) => s.node), [lab.nodes[0].name], 'one session, still on node 1')
+      await helper.stop()
+    })
+  }
+
+  test('(14) the fleet over STARTTLS sent to a plain listener: every move refused, every session still encrypted', async () => {
+    const tls = await trustedTls()
+    const resource = `xt-tls-fleet-down-${RUN}`
+    const users = Array.from({length: 3}, (_, i) => helperUser(377 + i))
+    const fleet = await startFleet({service: tls.service, domain: lab.domain, users, password: lab.userPassword, resource: () => resource, trustedAdmins: [lab.adminJid]})
+    try {
+      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 3, 5000, 'the admin\'s node sees all 3')
+      await sleep(1100)
+      const answers = await Promise.all(users.map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))))
+      assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
+      await waitFor(() => fleet.totals().transfers + fleet.totals().failedTransfers === 3, 10_000, '3 moves to end')
+      const totals = fleet.totals()
+      assert.equal(totals.transfers, 0, `moved to plain TCP: ${JSON.stringify(totals.byService)}`)
+      assert.equal(totals.failedTransfers, 3)
+      assert.equal(totals.online, 3)
+      assert.ok(users.every((user) => fleet.clientOf(user)?.isSecure()), 'every session still encrypted')
+      assert.ok(fleet.stats().every((s) => /TLS/.test(s.lastError ?? '')), JSON.stringify(fleet.stats().map((s) => s.lastError)))
+    } finally {
+      await fleet.stop()
+    }
+  })
+
+  test('(13) the fleet over STARTTLS: logins there, moves into it and within it, no gap', async () => {
+    const tls = await trustedTls()
+    const resource = `xt-tls-fleet-${RUN}`
+    const plainUsers = Array.from({length: 6}, (_, i) => helperUser(351 + i))
+    const tlsUsers = Array.from({length: 3}, (_, i) => helperUser(357 + i))
+    const fromPlain = await startFleet({service: lab.nodes[1].service, domain: lab.domain, users: plainUsers, password: lab.userPassword, resource: () => resource, trustedAdmins: [lab.adminJid]})
+    const overTls = await startFleet({service: tls.service, domain: lab.domain, users: tlsUsers, password: lab.userPassword, resource: () => resource, trustedAdmins: [lab.adminJid]})
+    try {
+      assert.ok(tlsUsers.every((user) => overTls.clientOf(user)?.isSecure()), 'the fleet logs in over STARTTLS')
+      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 9, 5000, 'the admin\'s node sees all 9')
+      await sleep(1100) // past minSessionAge, so each move is one login
+      const answers = await Promise.all([...plainUsers, ...tlsUsers].map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, tls.server)))
+      assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
+      await waitFor(() => fromPlain.totals().transfers + fromPlain.totals().failedTransfers === 6 && overTls.totals().transfers + overTls.totals().failedTransfers === 3, 10_000, '9 moves')
+      for (const fleet of [fromPlain, overTls]) {
+        const totals = fleet.totals()
+        assert.equal(totals.failedTransfers, 0, JSON.stringify(fleet.stats().filter((s) => s.failedTransfers).map((s) => [s.user, s.lastError])))
+        assert.equal(totals.usersWithGaps, 0, 'make-before-break leaves no gap')
+        assert.deepEqual(totals.byService, {[tls.service]: totals.users})
+      }
+      assert.ok([...plainUsers, ...tlsUsers].every((user) => (fromPlain.clientOf(user) ?? overTls.clientOf(user))?.isSecure()), 'every session is encrypted now')
+      const sessions = await waitFor(async () => {
+        const list = (await allSessions(lab)).filter((s) => s.resource === resource)
+        return list.length === 9 && list.every((s) => s.node === lab.nodes[0].name) ? list : undefined
+      }, 5000, 'all 9 on node 1')
+      assert.equal(sessions.length, 9)
+    } finally {
+      await Promise.all([fromPlain.stop(), overTls.stop()])
+    }
   })
 })

@@ -1,15 +1,15 @@
 // mod_xtransfer (src/companion/ejabberd) on the running lab, with real @xmpp/client 0.14
 // sessions: the commands as the TypeScript side will call them (POST /api/<name>, JSON).
 import assert from 'node:assert/strict'
-import {EventEmitter} from 'node:events'
+import {type EventEmitter} from 'node:events'
 import {connect} from 'node:net'
 import {after, before, test} from 'node:test'
 
-import {client, XmppClient} from '@xmpp/client'
-import xml, {Element} from '@xmpp/xml'
+import {client, type XmppClient} from '@xmpp/client'
+import xml, {type Element} from '@xmpp/xml'
 
 import {guardStreamManagementCount} from '../../src/client/index.js'
-import {LabEnv, LabNode, labApi, labUser, requireLab} from './lab-env.js'
+import {type LabEnv, type LabNode, labApi, labUser, requireLab} from './lab-env.js'
 
 const NS_STREAM = 'http://etherx.jabber.org/streams'
 const NS_STREAMS = 'urn:ietf:params:xml:ns:xmpp-streams'

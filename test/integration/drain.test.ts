@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {before, test} from 'node:test'
 
+import type {Behaviour} from '../../src/fleet/index.js'
 import {runCli} from './cli.js'
 import {allSessions, type LabEnv, requireLab} from './lab-env.js'
 import {fleetOn, labConfigPath, nodeNameOf, users, waitForEmptyCluster} from './transfer-fixtures.js'
@@ -83,7 +84,7 @@ test('without a terminal and without --yes, drain refuses before sending anythin
 
 test('packets only (--methods packet): clients that refuse or ignore the packet are reported, the rest still move, exit 1', async () => {
   const names = users(141, 12)
-  const behaviour = (user: string): 'refuse' | 'ignore' | 'follow' => user === names[0] || user === names[1] ? 'refuse' : user === names[2] ? 'ignore' : 'follow'
+  const behaviour = (user: string): Behaviour => (user === names[0] || user === names[1] ? 'refuse' : user === names[2] ? 'ignore' : 'follow')
   const fleet = await fleetOn(lab, 1, names, {behaviour})
   try {
     const run = await runCli(['drain', 'node-1', '--methods', 'packet', '--yes', '--json', '--config', labConfigPath(lab), '--wait', '4s', '--ack-timeout', '2s'])

@@ -3,6 +3,7 @@ import {before, test} from 'node:test'
 
 import {client} from '@xmpp/client'
 
+import type {Behaviour} from '../../src/fleet/index.js'
 import {runCli} from './cli.js'
 import {allSessions, type LabEnv, requireLab} from './lab-env.js'
 import {fleetOn, labConfigPath, nodeNameOf, users, waitForEmptyCluster} from './transfer-fixtures.js'
@@ -36,7 +37,7 @@ test('probe and drain --preflight: the share of clients that advertise transfers
 
 test('packets only: --fallback kick closes the sessions that refused or ignored the packet, and reports where they came back', async () => {
   const names = users(321, 5)
-  const behaviour = (user: string): 'refuse' | 'ignore' | 'follow' => user === names[0] ? 'refuse' : user === names[1] ? 'ignore' : 'follow'
+  const behaviour = (user: string): Behaviour => (user === names[0] ? 'refuse' : user === names[1] ? 'ignore' : 'follow')
   const fleet = await fleetOn(lab, 1, names, {behaviour})
   // A plain client with its own reconnect logic, whose service now points elsewhere (as DNS would once node-1 leaves it).
   const [reconnecting] = users(326, 1)

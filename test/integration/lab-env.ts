@@ -33,6 +33,8 @@ export interface LabEnv {
   untrustedTlsPort: number
   /** mod_xtransfer is loaded on every node (LAB_COMPANION=on). */
   companion: boolean
+  /** A STARTTLS-required c2s listener and the certificate that makes it trusted (node 1's, with the lab CA). */
+  tls: {port: number; service: string; cert: string}
 }
 
 export const LAB_DIR = process.env.XTRANSFER_LAB_DIR ?? '/tmp/xtransfer-lab'
@@ -84,6 +86,7 @@ export function readLabEnv(dir = LAB_DIR): LabEnv {
     caCert: need('LAB_CA_CERT'),
     dnsPort: Number(need('LAB_DNS_PORT')),
     untrustedTlsPort: Number(need('LAB_TLS_PORT')),
+    tls: {port: nodes[0].c2sPort, service: nodes[0].service, cert: need('LAB_CA_CERT')},
   }
 }
 

@@ -48,14 +48,18 @@ export class Terminal {
   close(): void {
     try {
       tmux('kill-session', '-t', this.name)
-    } catch {}
+    } catch {
+      // Already gone.
+    }
   }
 }
 
 export function stopTerminals(): void {
   try {
     tmux('kill-server')
-  } catch {}
+  } catch {
+    // No server running.
+  }
 }
 
 function tmux(...args: string[]): string {

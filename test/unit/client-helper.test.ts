@@ -1,94 +1,28 @@
 import assert from 'node:assert/strict'
-import {EventEmitter} from 'node:events'
 import {describe, test} from 'node:test'
 
-import {client as realClient, jid, xml} from '@xmpp/client'
-import iqCaller from '@xmpp/iq/caller.js'
-import iqCallee from '@xmpp/iq/callee.js'
-import middleware from '@xmpp/middleware'
-import reconnect from '@xmpp/reconnect'
+import {xml} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
-import {followTransfers, type Transferred, type TransferFailed, type TransferRefused} from '../../src/client/index.js'
-import {reconnectIsActive, unwrapIPv6Hosts} from '../../src/client/lifecycle.js'
+import {followTransfers, OldSessionKeptError, TlsDowngradeError, type Transferred, type TransferFailed, type TransferRefused} from '../../src/client/index.js'
+import {reconnectIsActive} from '../../src/client/xmpp-internals.js'
 import {checkSender, normaliseAdmins} from '../../src/client/trust.js'
 import {NS_CXFR, NS_DISCO_INFO, NS_SRVXFR, NS_STANZAS} from '../../src/protocol/index.js'
+import {errorCondition, type MockClient, mockClient, mockClientFactory} from '../support/mock-client.js'
+import {steppingTimer} from '../support/stepping-timer.js'
 
 const DOMAIN = 'example.test'
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind'
+/** Where these tests send sessions (the option replaces the default, names under the domain). */
+const TEST_SERVERS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '192.0.2.1', '[2001:db8::7]', '*.example.test']
 
-/**
- * A tiny stand-in for an @xmpp/client entity: the real middleware, iq callee and
- * reconnect plugins on an EventEmitter, no socket. Feed it stanzas with receive(),
- * read what it sent in `sent`; `log` records sends and lifecycle calls in order.
- */
-class FakeClient extends EventEmitter {
-  status = 'online'
-  socket = null
-  sent: Element[] = []
-  options: Record<string, unknown>
-  jid: ReturnType<typeof jid> | null
-  middleware: ReturnType<typeof middleware>
-  iqCallee: ReturnType<typeof iqCallee>
-  iqCaller: ReturnType<typeof iqCaller>
-  reconnect: ReturnType<typeof reconnect>
-  /** Answer pings like a server (set false to leave them unanswered). */
-  answerPings = true
-
-  constructor(readonly log: string[], readonly name: string, service = 'xmpp://127.0.0.1:5222', address = `user1@${DOMAIN}/phone`) {
-    super()
-    this.options = {service, domain: DOMAIN}
-    this.jid = jid(address)
-    this.middleware = middleware({entity: this})
-    this.iqCallee = iqCallee({middleware: this.middleware, entity: this})
-    this.iqCaller = iqCaller({middleware: this.middleware, entity: this})
-    this.reconnect = reconnect({entity: this})
-  }
-
-  async send(element: Element) {
-    this.sent.push(element)
-    this.log.push(`${this.name} send ${element.name} ${element.attrs.type ?? ''} ${element.attrs.id ?? ''}`.trim())
-    this.emit('send', element)
-    if (this.answerPings && element.name === 'iq' && element.attrs.type === 'get' && element.getChild('ping', 'urn:xmpp:ping')) {
-      setImmediate(() => this.receive(xml('iq', {type: 'result', id: element.attrs.id, from: element.attrs.to})))
-    }
-  }
-
-  receive(element: Element) {
-    this.emit('element', element)
-  }
-
-  async stop() {
-    this.log.push(`${this.name} stop`)
-    this._status('offline')
-  }
-
-  async start() {
-    this.log.push(`${this.name} start ${this.options.service}`)
-    // What resource binding sends when the app gave no resource.
-    await this.send(xml('iq', {type: 'set', id: 'bind1'}, xml('bind', {xmlns: NS_BIND})))
-    if (String(this.options.service).endsWith(':1')) {
-      this._status('disconnect')
-      throw Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'})
-    }
-    this._status('online')
-  }
-
-  _status(status: string) {
-    if (this.status === status) return
-    this.status = status
-    this.emit('status', status)
-    this.emit(status)
-  }
-
-  socketParameters() {
-    return undefined
-  }
+/** The shared mock (test/support/mock-client.ts), named for the shared `log`. */
+function fake(log: string[], name: string, service = 'xmpp://127.0.0.1:5222', address = `user1@${DOMAIN}/phone`): MockClient {
+  return mockClient({log, name, service, jid: address})
 }
 
 function transferIq(from: string | undefined, server: string, {id = 'x1', ns = NS_SRVXFR, domain = DOMAIN} = {}): Element {
-  return xml('iq', {type: 'set', id, from, to: `user1@${DOMAIN}/phone`},
-    xml('query', {xmlns: ns}, xml('domain', {}, domain), xml('server', {}, server)))
+  return xml('iq', {type: 'set', id, from, to: `user1@${DOMAIN}/phone`}, xml('query', {xmlns: ns}, xml('domain', {}, domain), xml('server', {}, server)))
 }
 
 /** Waits (on the event loop, not the clock) until `probe` returns something. */
@@ -102,37 +36,50 @@ async function until<T>(probe: () => T | undefined, what = 'condition', ms = 300
   throw new Error(`timed out waiting for ${what}`)
 }
 
-function answerTo(fake: FakeClient, id: string): Promise<Element> {
-  return until(() => fake.sent.find((el) => el.name === 'iq' && el.attrs.id === id && (el.attrs.type === 'result' || el.attrs.type === 'error')), `the answer to ${id}`)
-}
-
-function errorCondition(answer: Element): string | undefined {
-  return answer.getChild('error')?.getChildElements().find((child) => child.attrs.xmlns === NS_STANZAS)?.name
+function answerTo(client: MockClient, id: string): Promise<Element> {
+  return until(
+    () => client.sent.find((el) => el.name === 'iq' && el.attrs.id === id && (el.attrs.type === 'result' || el.attrs.type === 'error')),
+    `the answer to ${id}`,
+  )
 }
 
 /** A helper on a fake client whose connect() hands out fresh fakes (or whatever `open` says). */
-function setup(options: {open?: (service: string) => Promise<FakeClient>; mode?: 'make-before-break' | 'break-before-make'; withConnect?: boolean; timeout?: number; minSessionAge?: number; conflictWait?: number} = {}) {
+function setup(
+  options: {
+    open?: (service: string) => Promise<MockClient>
+    mode?: 'make-before-break' | 'break-before-make'
+    withConnect?: boolean
+    timeout?: number
+    minSessionAge?: number
+    conflictWait?: number
+  } = {},
+) {
   const log: string[] = []
-  const old = new FakeClient(log, 'old')
+  const old = fake(log, 'old')
   const connects: Array<{service: string; domain: string; resource: string; signal: AbortSignal}> = []
   let count = 0
-  const open = options.open ?? (async (service: string) => {
-    const fresh = new FakeClient(log, `new${++count}`, service)
-    return fresh
-  })
-  const helper = followTransfers(old as any, {
+  const open =
+    options.open ??
+    (async (service: string) => {
+      const fresh = fake(log, `new${++count}`, service)
+      return fresh
+    })
+  const helper = followTransfers(old, {
     mode: options.mode,
     trustedAdmins: ['admin@example.test'],
+    allowedServers: TEST_SERVERS,
     timeout: options.timeout ?? 1000,
     minSessionAge: options.minSessionAge ?? 0,
     conflictWait: options.conflictWait ?? 10,
-    ...(options.withConnect === false ? {} : {
-      connect: async (service: string, domain: string, context: {resource: string; signal: AbortSignal}) => {
-        log.push(`connect ${service}`)
-        connects.push({service, domain, resource: context.resource, signal: context.signal})
-        return (await open(service)) as any
-      },
-    }),
+    ...(options.withConnect === false
+      ? {}
+      : {
+          connect: async (service: string, domain: string, context: {resource: string; signal: AbortSignal}) => {
+            log.push(`connect ${service}`)
+            connects.push({service, domain, resource: context.resource, signal: context.signal})
+            return await open(service)
+          },
+        }),
   })
   const events = {transferred: [] as Transferred[], failed: [] as TransferFailed[], refused: [] as TransferRefused[]}
   helper.on('transferred', (event) => events.transferred.push(event))
@@ -168,12 +115,15 @@ describe('followTransfers on a fake client', () => {
     assert.equal(answer.attrs.to, DOMAIN)
     assert.equal(answer.children.length, 0)
     await until(() => events.transferred[0], 'transferred')
-    assert.deepEqual(connects.map(({service, domain, resource}) => ({service, domain, resource})), [{service: 'xmpp://127.0.0.2:5223', domain: DOMAIN, resource: 'phone'}])
+    assert.deepEqual(
+      connects.map(({service, domain, resource}) => ({service, domain, resource})),
+      [{service: 'xmpp://127.0.0.2:5223', domain: DOMAIN, resource: 'phone'}],
+    )
     assert.ok(log.indexOf('old send iq result x1') < log.indexOf('connect xmpp://127.0.0.2:5223'), log.join('\n'))
     const event = events.transferred[0]
     assert.equal(helper.client, event.client)
-    assert.notEqual(event.client, old as any)
-    assert.equal(event.previous, old as any)
+    assert.notEqual(event.client, old)
+    assert.equal(event.previous, old)
     assert.equal(event.oldStream, 'closed')
     assert.equal(event.from.service, 'xmpp://127.0.0.1:5222')
     assert.equal(event.to.service, 'xmpp://127.0.0.2:5223')
@@ -212,9 +162,12 @@ describe('followTransfers on a fake client', () => {
       assert.equal(answer.getChild('error')?.attrs.type, 'auth')
       assert.equal(errorCondition(answer), 'forbidden')
       assert.equal(connects.length, 0)
-      assert.equal(helper.client, old as any)
+      assert.equal(helper.client, old)
       assert.equal(helper.moving, false)
-      assert.deepEqual(events.refused.map((event) => event.condition), ['forbidden'])
+      assert.deepEqual(
+        events.refused.map((event) => event.condition),
+        ['forbidden'],
+      )
       assert.equal(events.refused[0].from, from)
     })
   }
@@ -237,25 +190,33 @@ describe('followTransfers on a fake client', () => {
     assert.equal(answer.attrs.type, 'result')
     const query = answer.getChild('query', NS_DISCO_INFO)
     assert.ok(query?.getChild('identity'))
-    assert.deepEqual(query?.getChildren('feature').map((feature) => feature.attrs.var).sort(), [NS_DISCO_INFO, NS_CXFR, NS_SRVXFR].sort())
+    assert.deepEqual(
+      query
+        ?.getChildren('feature')
+        .map((feature) => feature.attrs.var)
+        .sort(),
+      [NS_DISCO_INFO, NS_CXFR, NS_SRVXFR].sort(),
+    )
   })
 
   test('advertise: false leaves disco#info alone', async () => {
     const log: string[] = []
-    const fake = new FakeClient(log, 'c')
-    followTransfers(fake as any, {advertise: false, credentials: {password: 'x'}})
-    fake.receive(xml('iq', {type: 'get', id: 'd1', from: DOMAIN}, xml('query', {xmlns: NS_DISCO_INFO})))
-    assert.equal(errorCondition(await answerTo(fake, 'd1')), 'service-unavailable')
+    const c = fake(log, 'c')
+    followTransfers(c, {advertise: false, credentials: {password: 'x'}})
+    c.receive(xml('iq', {type: 'get', id: 'd1', from: DOMAIN}, xml('query', {xmlns: NS_DISCO_INFO})))
+    assert.equal(errorCondition(await answerTo(c, 'd1')), 'service-unavailable')
   })
 
   test('a second packet during a transfer: result for the same target, conflict for another; acted on once', async () => {
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
     const log: string[] = []
-    const {old, connects, events} = setup({open: async (service) => {
-      await gate
-      return new FakeClient(log, 'new', service)
-    }})
+    const {old, connects, events} = setup({
+      open: async (service) => {
+        await gate
+        return fake(log, 'new', service)
+      },
+    })
     old.receive(transferIq(DOMAIN, '127.0.0.2', {id: 'a'}))
     await answerTo(old, 'a')
     await until(() => connects.length === 1, 'connect')
@@ -269,28 +230,33 @@ describe('followTransfers on a fake client', () => {
     await until(() => events.transferred[0], 'transferred')
     assert.equal(connects.length, 1)
     assert.equal(events.transferred.length, 1)
-    assert.deepEqual(events.refused.map((event) => event.condition), ['conflict'])
+    assert.deepEqual(
+      events.refused.map((event) => event.condition),
+      ['conflict'],
+    )
   })
 
-  test('the old stream\'s <conflict/> is the expected end, and reconnect is off during the move', async () => {
+  test("the old stream's <conflict/> is the expected end, and reconnect is off during the move", async () => {
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
     const log: string[] = []
-    const {old, events} = setup({open: async (service) => {
-      await gate
-      return new FakeClient(log, 'new', service)
-    }})
-    assert.equal(reconnectIsActive(old as any), true)
+    const {old, events} = setup({
+      open: async (service) => {
+        await gate
+        return fake(log, 'new', service)
+      },
+    })
+    assert.equal(reconnectIsActive(old), true)
     old.receive(transferIq(DOMAIN, '127.0.0.2'))
     await answerTo(old, 'x1')
-    await until(() => !reconnectIsActive(old as any), 'reconnect stopped')
+    await until(() => !reconnectIsActive(old), 'reconnect stopped')
     // No 'error' listener of the app's: without the helper's this would throw.
     old.emit('error', Object.assign(new Error('conflict'), {name: 'StreamError', condition: 'conflict'}))
     old._status('disconnect')
     release()
     const event = await until(() => events.transferred[0], 'transferred')
     assert.equal(event.oldStream, 'conflict')
-    assert.equal(reconnectIsActive(old as any), false)
+    assert.equal(reconnectIsActive(old), false)
     assert.ok(!log.includes('old stop'), 'the helper does not close a stream the server closed')
   })
 
@@ -298,7 +264,7 @@ describe('followTransfers on a fake client', () => {
     const {old, helper, events} = setup()
     old.receive(transferIq(DOMAIN, '127.0.0.2'))
     const first = await until(() => events.transferred[0], 'first move')
-    const fresh = first.client as unknown as FakeClient
+    const fresh = first.client as MockClient
     fresh.receive(transferIq(DOMAIN, '127.0.0.3', {id: 'y'}))
     assert.equal((await answerTo(fresh, 'y')).attrs.type, 'result')
     await until(() => events.transferred[1], 'second move')
@@ -310,17 +276,19 @@ describe('followTransfers on a fake client', () => {
   })
 
   test('a failed new connection keeps the old session and emits transfer-failed', async () => {
-    const {old, helper, events} = setup({open: async () => {
-      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {code: 'ECONNREFUSED'})
-    }})
+    const {old, helper, events} = setup({
+      open: async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {code: 'ECONNREFUSED'})
+      },
+    })
     old.receive(transferIq(DOMAIN, '127.0.0.1:1'))
     const failed = await until(() => events.failed[0], 'transfer-failed')
     assert.match(failed.error.message, /ECONNREFUSED/)
-    assert.equal(failed.client, old as any)
+    assert.equal(failed.client, old)
     assert.equal(failed.online, true)
-    assert.equal(helper.client, old as any)
+    assert.equal(helper.client, old)
     assert.equal(old.status, 'online')
-    assert.equal(reconnectIsActive(old as any), true, 'reconnect is back on')
+    assert.equal(reconnectIsActive(old), true, 'reconnect is back on')
     assert.equal(events.transferred.length, 0)
     // And it can be transferred again.
     old.receive(transferIq(DOMAIN, '127.0.0.1:1', {id: 'again'}))
@@ -338,24 +306,25 @@ describe('followTransfers on a fake client', () => {
 
   test('the server keeps the old session (conflict on the new stream): one more try, in a later second', async () => {
     const log: string[] = []
-    const clock = {offset: 0}
     let opened = 0
-    const kicked: FakeClient[] = []
-    const old = new FakeClient(log, 'old')
-    const helper = followTransfers(old as any, {
-      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+    const kicked: MockClient[] = []
+    const old = fake(log, 'old')
+    const timer = steppingTimer()
+    const helper = followTransfers(old, {
+      minSessionAge: 0,
+      timer,
+      allowedServers: TEST_SERVERS,
       connect: async (service) => {
-        const fresh = new FakeClient(log, `new${++opened}`, service)
+        const fresh = fake(log, `new${++opened}`, service)
         if (opened === 1) {
           // ejabberd's tie-break within one second: the new session is the one replaced.
           setImmediate(() => {
             fresh.emit('error', Object.assign(new Error('conflict'), {condition: 'conflict'}))
             fresh._status('disconnect')
             kicked.push(fresh)
-            clock.offset += 2000
           })
         }
-        return fresh as any
+        return fresh
       },
     })
     const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
@@ -363,47 +332,51 @@ describe('followTransfers on a fake client', () => {
     const event = await moved
     assert.equal(opened, 2)
     assert.equal(kicked.length, 1)
-    assert.notEqual(event.client, kicked[0] as any)
+    assert.notEqual(event.client, kicked[0])
     assert.equal(helper.client, event.client)
     assert.equal(event.oldStream, 'closed')
+    assert.deepEqual(timer.slept, [1050, 2000], 'a later second, then conflictWait for a verdict')
   })
 
   test('the new session replaced while still binding (connect rejects with conflict) is tried again too', async () => {
     const log: string[] = []
-    const clock = {offset: 0}
     let opened = 0
-    const old = new FakeClient(log, 'old')
-    const helper = followTransfers(old as any, {
-      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+    const old = fake(log, 'old')
+    const timer = steppingTimer()
+    const helper = followTransfers(old, {
+      minSessionAge: 0,
+      timer,
+      allowedServers: TEST_SERVERS,
       connect: async (service) => {
         if (++opened === 1) {
-          clock.offset += 2000
           throw Object.assign(new Error('conflict - Replaced by new connection'), {name: 'StreamError', condition: 'conflict'})
         }
-        return new FakeClient(log, 'new', service) as any
+        return fake(log, 'new', service)
       },
     })
     const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
     old.receive(transferIq(DOMAIN, '127.0.0.2'))
     await moved
     assert.equal(opened, 2)
+    assert.equal(timer.slept[0], 1050, 'the second try waits for a later second')
   })
 
   test('the server keeps the old session twice: transfer-failed, the old session stays', async () => {
     const log: string[] = []
-    const clock = {offset: 0}
     let opened = 0
-    const old = new FakeClient(log, 'old')
-    const helper = followTransfers(old as any, {
-      minSessionAge: 0, conflictWait: 10, now: () => Date.now() + clock.offset,
+    const old = fake(log, 'old')
+    const timer = steppingTimer()
+    const helper = followTransfers(old, {
+      minSessionAge: 0,
+      timer,
+      allowedServers: TEST_SERVERS,
       connect: async (service) => {
-        const fresh = new FakeClient(log, `new${++opened}`, service)
+        const fresh = fake(log, `new${++opened}`, service)
         setImmediate(() => {
           fresh.emit('error', Object.assign(new Error('conflict'), {condition: 'conflict'}))
           fresh._status('disconnect')
-          clock.offset += 2000
         })
-        return fresh as any
+        return fresh
       },
     })
     const failed = new Promise<TransferFailed>((resolve) => helper.once('transfer-failed', resolve))
@@ -411,21 +384,88 @@ describe('followTransfers on a fake client', () => {
     const event = await failed
     assert.equal(opened, 2)
     assert.match(event.error.message, /kept the old one/)
-    assert.equal(event.client, old as any)
+    assert.equal(event.client, old)
     assert.equal(event.online, true)
-    assert.equal(helper.client, old as any)
-    assert.equal(reconnectIsActive(old as any), true)
+    assert.equal(helper.client, old)
+    assert.equal(reconnectIsActive(old), true)
+  })
+
+  // Issue 13, item 13: 5 of 10 moves into a STARTTLS listener ended "client.socket?.destroy
+  // is not a function" (@xmpp/tls's socket has no destroy()), the retry was skipped and the
+  // old client's auto-reconnect was left off.
+  test('into a STARTTLS listener: a new session the server replaced is dropped and tried again', async () => {
+    const log: string[] = []
+    let opened = 0
+    const replaced: MockClient[] = []
+    const old = fake(log, 'old')
+    const timer = steppingTimer()
+    const helper = followTransfers(old, {
+      minSessionAge: 0,
+      timer,
+      allowedServers: TEST_SERVERS,
+      connect: async (service) => {
+        const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
+        if (opened === 1) {
+          setImmediate(() => {
+            fresh.endStream('conflict', 'Replaced by new connection')
+            replaced.push(fresh)
+          })
+        }
+        return fresh
+      },
+    })
+    const failed = new Promise<TransferFailed>((resolve) => helper.once('transfer-failed', resolve))
+    const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await Promise.race([moved, failed.then((f) => assert.fail(`transfer-failed: ${f.error.message}`))])
+    assert.equal(opened, 2)
+    assert.equal(replaced[0].status, 'offline', 'the replaced session was dropped')
+    assert.equal(replaced[0].socket, null)
+    assert.equal(event.client.isSecure(), true)
+    assert.equal(helper.client, event.client)
+  })
+
+  test('into a STARTTLS listener, replaced twice: the old session stays, with its auto-reconnect', async () => {
+    const log: string[] = []
+    let opened = 0
+    const old = fake(log, 'old')
+    const timer = steppingTimer()
+    const helper = followTransfers(old, {
+      minSessionAge: 0,
+      timer,
+      allowedServers: TEST_SERVERS,
+      connect: async (service) => {
+        const fresh = mockClient({log, name: `new${++opened}`, service, secure: true})
+        setImmediate(() => {
+          fresh.endStream('conflict')
+        })
+        return fresh
+      },
+    })
+    const failed = new Promise<TransferFailed>((resolve) => helper.once('transfer-failed', resolve))
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await failed
+    assert.equal(opened, 2, 'tried again')
+    assert.ok(event.error instanceof OldSessionKeptError, event.error.message)
+    assert.equal(event.client, old)
+    assert.equal(old.status, 'online')
+    assert.equal(reconnectIsActive(old), true, 'auto-reconnect is back on')
   })
 
   test('a session younger than minSessionAge is left to age before the new one opens', async () => {
     const log: string[] = []
     let connectedAt = 0
-    const old = new FakeClient(log, 'old')
+    const old = fake(log, 'old')
     const started = Date.now()
-    const helper = followTransfers(old as any, {minSessionAge: 150, conflictWait: 10, connect: async (service) => {
-      connectedAt = Date.now()
-      return new FakeClient(log, 'new', service) as any
-    }})
+    const helper = followTransfers(old, {
+      minSessionAge: 150,
+      conflictWait: 10,
+      allowedServers: TEST_SERVERS,
+      connect: async (service) => {
+        connectedAt = Date.now()
+        return fake(log, 'new', service)
+      },
+    })
     const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
     old.receive(transferIq(DOMAIN, '127.0.0.2'))
     assert.equal((await answerTo(old, 'x1')).attrs.type, 'result', 'the answer does not wait')
@@ -454,10 +494,10 @@ describe('followTransfers on a fake client', () => {
     ])
     const bind = old.sent.find((el) => el.attrs.id === 'bind1')
     assert.equal(bind?.getChild('bind', NS_BIND)?.getChildText('resource'), 'phone')
-    assert.equal(event.client, old as any)
-    assert.equal(helper.client, old as any)
+    assert.equal(event.client, old)
+    assert.equal(helper.client, old)
     assert.equal(old.options.service, 'xmpp://127.0.0.2:5223')
-    assert.equal(reconnectIsActive(old as any), true)
+    assert.equal(reconnectIsActive(old), true)
   })
 
   test('break-before-make to an unreachable service goes back to the old one', async () => {
@@ -480,25 +520,245 @@ describe('followTransfers on a fake client', () => {
   })
 
   test('make-before-break without credentials or connect is refused at setup', () => {
-    assert.throws(() => followTransfers(new FakeClient([], 'c') as any), /credentials/)
-    assert.doesNotThrow(() => followTransfers(new FakeClient([], 'c') as any, {mode: 'break-before-make'}))
+    assert.throws(() => followTransfers(fake([], 'c')), /credentials/)
+    assert.doesNotThrow(() => followTransfers(fake([], 'c'), {mode: 'break-before-make'}))
   })
 })
 
-describe('xmpp.js quirks', () => {
-  test('reconnectIsActive follows @xmpp/reconnect start/stop on a real client', () => {
-    const c = realClient({service: 'xmpp://127.0.0.1:5222', domain: DOMAIN})
-    assert.equal(reconnectIsActive(c), true)
-    c.reconnect.stop()
-    assert.equal(reconnectIsActive(c), false)
+// Issue 13, item 14: a move could silently downgrade TLS (isSecure() true, then false
+// after moving to a plain port). An encrypted session stays encrypted, or the move fails
+// with a clear reason and the old session stays.
+describe('an encrypted session stays encrypted', () => {
+  function tlsSetup(mode: 'make-before-break' | 'break-before-make', newSecure: boolean) {
+    const log: string[] = []
+    const old = mockClient({log, name: 'old', secure: true})
+    const opened: MockClient[] = []
+    // createClient: the TLS check before a break-before-make asks the same kind of server.
+    const {create} = mockClientFactory({server: () => ({tls: newSecure})})
+    const helper = followTransfers(old, {
+      mode,
+      minSessionAge: 0,
+      timer: steppingTimer(),
+      allowedServers: TEST_SERVERS,
+      createClient: create,
+      connect: async (service) => {
+        const fresh = mockClient({log, name: `new${opened.length + 1}`, service, secure: newSecure})
+        opened.push(fresh)
+        return fresh
+      },
+    })
+    const outcome = new Promise<Transferred | TransferFailed>((resolve) => {
+      helper.once('transferred', resolve)
+      helper.once('transfer-failed', resolve)
+    })
+    return {log, old, opened, helper, outcome}
+  }
+
+  for (const mode of ['make-before-break', 'break-before-make'] as const) {
+    test(`${mode} to a server without TLS: transfer-failed with the reason, the old session stays`, async () => {
+      const {log, old, opened, helper, outcome} = tlsSetup(mode, false)
+      old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+      const event = await outcome
+      assert.ok('error' in event, `${mode}: moved to ${event.to.service}, isSecure() ${event.client.isSecure()}`)
+      assert.match(event.error.message, /TLS/)
+      assert.ok(event.error instanceof TlsDowngradeError)
+      assert.equal(event.client, old)
+      assert.equal(event.online, true)
+      assert.equal(helper.client, old)
+      assert.equal(old.isSecure(), true)
+      assert.ok(!log.includes('old stop'), 'the old stream was not closed')
+      assert.ok(
+        opened.every((client) => client.status === 'offline'),
+        'what was opened is dropped',
+      )
+      assert.equal(reconnectIsActive(old), true)
+    })
+  }
+
+  test('make-before-break to a server with TLS moves as before', async () => {
+    const {outcome, old} = tlsSetup('make-before-break', true)
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await outcome
+    assert.ok(!('error' in event), 'error' in event ? event.error.message : '')
+    assert.equal(event.client.isSecure(), true)
   })
 
-  test('bracketed IPv6 hosts reach net.connect without brackets', () => {
-    const service = 'xmpp://[2001:db8::7]:5223'
-    const c = realClient({service, domain: DOMAIN}) as any
-    c.Transport = c._findTransport(service)
-    assert.equal(c.socketParameters(service).host, '[2001:db8::7]', 'xmpp.js 0.14 keeps the brackets')
-    unwrapIPv6Hosts(c)
-    assert.deepEqual(c.socketParameters(service), {host: '2001:db8::7', port: 5223})
+  // The clients the helper opens itself (no connect): createClient hands out mocks.
+  const isLogin = (element: Element) => element.name === 'auth' || element.name === 'authenticate'
+  /** The move's transfer-failed; a move that succeeds fails the test at once. */
+  const failure = (helper: ReturnType<typeof followTransfers>) =>
+    new Promise<TransferFailed>((resolve, reject) => {
+      helper.once('transfer-failed', resolve)
+      helper.once('transferred', (event) => reject(new Error(`moved to ${event.to.service}, isSecure() ${event.client.isSecure()}`)))
+    })
+
+  for (const mode of ['make-before-break', 'break-before-make'] as const) {
+    test(`${mode} with credentials: nothing of the login is written in clear, the old session stays`, async () => {
+      const log: string[] = []
+      const old = mockClient({log, name: 'old', secure: true})
+      const factory = mockClientFactory({log, server: () => ({tls: false})})
+      const helper = followTransfers(old, {
+        mode,
+        credentials: {password: 'secret'},
+        minSessionAge: 0,
+        timer: steppingTimer(),
+        allowedServers: TEST_SERVERS,
+        createClient: factory.create,
+      })
+      old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+      const event = await failure(helper)
+      assert.ok(event.error instanceof TlsDowngradeError, event.error.message)
+      assert.equal(factory.made.length, 1, mode === 'break-before-make' ? 'the TLS check only' : 'the clone only')
+      assert.deepEqual(factory.made[0].sent.filter(isLogin), [], 'no <auth> was written')
+      assert.equal(factory.made[0].status, 'offline')
+      assert.ok(!log.includes('old stop'))
+      assert.equal(old.status, 'online')
+    })
+  }
+
+  test('break-before-make on the same client: refused before the old stream closes', async () => {
+    const log: string[] = []
+    const old = mockClient({log, name: 'old', secure: true})
+    const factory = mockClientFactory({server: () => ({tls: false})})
+    const helper = followTransfers(old, {mode: 'break-before-make', timer: steppingTimer(), allowedServers: TEST_SERVERS, createClient: factory.create})
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await failure(helper)
+    assert.ok(event.error instanceof TlsDowngradeError)
+    assert.ok(!log.includes('old stop'))
+    assert.equal(old.options.service, 'xmpp://127.0.0.1:5222')
+  })
+
+  test('break-before-make on the same client: a target that offered TLS to the check but not to the login is refused at the login; back where it was, encrypted', async () => {
+    const log: string[] = []
+    const old = mockClient({log, name: 'old', secure: true, server: (service) => ({tls: !service.endsWith(':5223')})})
+    const factory = mockClientFactory({server: () => ({tls: true})})
+    const helper = followTransfers(old, {mode: 'break-before-make', timer: steppingTimer(), allowedServers: TEST_SERVERS, createClient: factory.create})
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await failure(helper)
+    assert.ok(event.error instanceof TlsDowngradeError)
+    assert.deepEqual(
+      log.filter((line) => / (start|stop)/.test(line)),
+      ['old stop', 'old start xmpp://127.0.0.1:5223', 'old start xmpp://127.0.0.1:5222'],
+    )
+    assert.equal(old.sent.filter(isLogin).length, 1, 'one <auth>, at the old place')
+    assert.equal(event.online, true)
+    assert.equal(old.isSecure(), true)
+    assert.equal(old.options.service, 'xmpp://127.0.0.1:5222')
+  })
+
+  test('a plain session still moves to a plain server (nothing to keep)', async () => {
+    const old = mockClient({name: 'old'})
+    const factory = mockClientFactory({server: () => ({tls: false})})
+    const helper = followTransfers(old, {
+      credentials: {password: 'secret'},
+      minSessionAge: 0,
+      timer: steppingTimer(),
+      allowedServers: TEST_SERVERS,
+      createClient: factory.create,
+    })
+    const moved = new Promise<Transferred>((resolve) => helper.once('transferred', resolve))
+    old.receive(transferIq(DOMAIN, '127.0.0.1:5223'))
+    const event = await moved
+    assert.equal(event.client, factory.made[0])
+    assert.equal(event.client.isSecure(), false)
+  })
+})
+
+// Issue 13, item 15: a trusted admin packet naming another domain, and a host with a valid
+// certificate for it, made the client log in there and hand over its password. Whoever
+// holds the admin credential must not be able to harvest passwords: only the user's own
+// domain, and only servers the app allows (by default: names under that domain).
+describe('where a transfer may send the session', () => {
+  function policySetup(allowedServers?: Parameters<typeof followTransfers>[1] extends infer O ? (O extends {allowedServers?: infer A} ? A : never) : never) {
+    const log: string[] = []
+    const old = fake(log, 'old')
+    const connects: string[] = []
+    const helper = followTransfers(old, {
+      trustedAdmins: ['admin@example.test'],
+      minSessionAge: 0,
+      timer: steppingTimer(),
+      ...(allowedServers === undefined ? {} : {allowedServers}),
+      connect: async (service) => {
+        connects.push(service)
+        return fake(log, 'new', service)
+      },
+    })
+    const refused: TransferRefused[] = []
+    helper.on('transfer-refused', (event) => refused.push(event))
+    return {old, helper, connects, refused}
+  }
+
+  test('a trusted admin naming another domain: not-allowed (cancel), nothing opened', async () => {
+    const {old, connects, refused} = policySetup()
+    old.receive(transferIq('admin@example.test/cli', 'xmpp.evil.test', {domain: 'evil.test'}))
+    const answer = await answerTo(old, 'x1')
+    assert.equal(answer.attrs.type, 'error')
+    assert.equal(answer.getChild('error')?.attrs.type, 'cancel')
+    assert.equal(errorCondition(answer), 'not-allowed')
+    assert.match(answer.getChild('error')?.getChildText('text', NS_STANZAS) ?? '', /evil\.test/)
+    assert.deepEqual(connects, [])
+    assert.deepEqual(
+      refused.map((event) => event.condition),
+      ['not-allowed'],
+    )
+  })
+
+  for (const server of ['203.0.113.9:5222', 'xmpp.evil.test', '127.0.0.1:4444', 'example.test.evil.test']) {
+    test(`the own domain but a server the app did not allow (${server}): not-allowed, nothing opened`, async () => {
+      const {old, connects, refused} = policySetup()
+      old.receive(transferIq(DOMAIN, server))
+      assert.equal(errorCondition(await answerTo(old, 'x1')), 'not-allowed')
+      assert.deepEqual(connects, [])
+      assert.match(refused[0]?.reason ?? '', /allowedServers/)
+    })
+  }
+
+  for (const server of ['example.test', 'node2.example.test:5223', 'A.B.Example.Test']) {
+    test(`by default, a name under the user's domain is allowed (${server})`, async () => {
+      const {old, connects} = policySetup()
+      old.receive(transferIq(DOMAIN, server))
+      assert.equal((await answerTo(old, 'x1')).attrs.type, 'result')
+      await until(() => connects.length === 1, 'connect')
+    })
+  }
+
+  test('allowedServers: host:port is that port only, a bare host any port, *.name any name under it', async () => {
+    const cases: Array<[string, boolean]> = [
+      ['10.0.0.4:5222', true],
+      ['10.0.0.4:5223', false],
+      ['10.0.0.4', true],
+      ['10.0.0.5:5222', true],
+      ['10.0.0.5:6222', true],
+      ['10.0.0.6:5222', false],
+      ['n1.cluster.example.net:5222', true],
+      ['cluster.example.net', false],
+      ['node2.example.test', false],
+      ['[2001:db8::1]:5222', true],
+      ['[2001:db8::1]:5223', false],
+    ]
+    for (const [server, allowed] of cases) {
+      const {old, connects} = policySetup(['10.0.0.4:5222', '10.0.0.5', '*.cluster.example.net', '[2001:db8::1]:5222'])
+      old.receive(transferIq(DOMAIN, server))
+      const answer = await answerTo(old, 'x1')
+      assert.equal(answer.attrs.type === 'result', allowed, `${server}: ${answer.attrs.type} ${errorCondition(answer) ?? ''}`)
+      if (allowed) await until(() => connects.length === 1, 'connect')
+    }
+  })
+
+  test('allowedServers as a function sees the parsed server', async () => {
+    const seen: string[] = []
+    const {old, connects} = policySetup((server) => {
+      seen.push(`${server.kind} ${server.host} ${server.port}`)
+      return server.port === 5222
+    })
+    old.receive(transferIq(DOMAIN, '10.0.0.9'))
+    assert.equal((await answerTo(old, 'x1')).attrs.type, 'result')
+    await until(() => connects.length === 1, 'connect')
+    assert.deepEqual(seen, ['ipv4 10.0.0.9 5222'])
+  })
+
+  test('a bad allowedServers entry fails at setup', () => {
+    assert.throws(() => followTransfers(fake([], 'c'), {mode: 'break-before-make', allowedServers: ['not a host!']}), /allowedServers/)
+    assert.throws(() => followTransfers(fake([], 'c'), {mode: 'break-before-make', allowedServers: ['*.']}), /allowedServers/)
   })
 })

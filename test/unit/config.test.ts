@@ -72,6 +72,7 @@ describe('parseConfig: a valid config', () => {
     assert.equal(config.admin.passwordFile, '/run/secrets/xt')
     assert.equal(config.admin.resource, 'ops')
     assert.equal(config.directory.timeout, '3s')
+    assert.equal(config.directory.type, 'ejabberd')
     assert.equal(config.directory.type === 'ejabberd' && config.directory.api, 'https://xmpp.example.test/api')
   })
 

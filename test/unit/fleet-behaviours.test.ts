@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict'
-import {EventEmitter} from 'node:events'
 import {describe, test} from 'node:test'
 
-import {jid, xml} from '@xmpp/client'
-import iqCallee from '@xmpp/iq/callee.js'
-import middleware from '@xmpp/middleware'
+import {xml} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
+import type {Behaviour} from '../../src/fleet/behaviours.js'
 import {ignoreTransfers} from '../../src/fleet/behaviours.js'
 import {FleetStartError, startFleet} from '../../src/fleet/index.js'
 import {NS_CXFR, NS_SRVXFR, NS_STANZAS} from '../../src/protocol/index.js'
+import {mockClient} from '../support/mock-client.js'
 
-/** The parts of an @xmpp/client that answer iqs: the real middleware and iq callee. */
+/** The shared mock: the real middleware and iq callee of an @xmpp/client, no network. */
 function fakeEntity() {
-  const entity = Object.assign(new EventEmitter(), {
-    jid: jid('user1@example.test/r'),
-    options: {domain: 'example.test'},
-    sent: [] as Element[],
-    async send(element: Element) {
-      entity.sent.push(element)
-    },
-  })
-  const mw = middleware({entity})
-  return Object.assign(entity, {iqCallee: iqCallee({middleware: mw, entity})})
+  return mockClient({jid: 'user1@example.test/r', answerPings: false})
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 20))
@@ -42,12 +32,15 @@ describe('behaviours', () => {
 
   test('ignore: no answer in either namespace; other iqs still answered', async () => {
     const entity = fakeEntity()
-    ignoreTransfers(entity as any)
+    ignoreTransfers(entity)
     entity.emit('element', transfer(NS_SRVXFR, 'a'))
     entity.emit('element', transfer(NS_CXFR, 'b'))
     entity.emit('element', xml('iq', {type: 'get', id: 'c', from: 'example.test'}, xml('query', {xmlns: 'jabber:iq:version'})))
     await tick()
-    assert.deepEqual(entity.sent.map((el) => el.attrs.id), ['c'])
+    assert.deepEqual(
+      entity.sent.map((el) => el.attrs.id),
+      ['c'],
+    )
   })
 })
 
@@ -55,19 +48,32 @@ describe('startFleet without a server', () => {
   test('rejects with a summary when users cannot log in, after counting the failures', async () => {
     const events: string[] = []
     await assert.rejects(
-      startFleet({service: 'xmpp://127.0.0.1:1', domain: 'example.test', users: ['u1', 'u2'], password: 'x', loginAttempts: 2,
-        onEvent: (event) => events.push(`${event.type} ${'user' in event ? event.user : ''}`)}),
+      startFleet({
+        service: 'xmpp://127.0.0.1:1',
+        domain: 'example.test',
+        users: ['u1', 'u2'],
+        password: 'x',
+        loginAttempts: 2,
+        onEvent: (event) => events.push(`${event.type} ${'user' in event ? event.user : ''}`),
+      }),
       (error: unknown) => {
         assert.ok(error instanceof FleetStartError)
         assert.match(error.message, /2 of 2 users could not log in/)
         assert.match(error.message, /ECONNREFUSED/)
-        assert.deepEqual(error.failures.map((f) => f.user), ['u1', 'u2'])
+        assert.deepEqual(
+          error.failures.map((f) => f.user),
+          ['u1', 'u2'],
+        )
         return true
-      })
+      },
+    )
     assert.equal(events.filter((e) => e.startsWith('login-failed')).length, 4)
   })
 
   test('an unknown behaviour is refused at once', async () => {
-    await assert.rejects(startFleet({service: 'xmpp://127.0.0.1:1', domain: 'example.test', users: ['u1'], password: 'x', behaviour: () => 'dance' as any}), /not one of follow, refuse, ignore/)
+    await assert.rejects(
+      startFleet({service: 'xmpp://127.0.0.1:1', domain: 'example.test', users: ['u1'], password: 'x', behaviour: () => 'dance' as Behaviour}),
+      /not one of follow, refuse, ignore/,
+    )
   })
 })

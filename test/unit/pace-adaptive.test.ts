@@ -19,10 +19,6 @@ function lastFullSecond(figures: DrainFigures): number {
   return Math.floor(figures.drainMs / 1000) - 1
 }
 
-function worstWaitBetween(figures: DrainFigures, fromS: number, toS: number): number {
-  return Math.max(0, ...figures.peakWaitPerSecond.slice(fromS, toS))
-}
-
 describe('adaptivePacer against a simulated cluster', () => {
   test('reaches 90 % of a steady capacity within 4 s and holds it, with no failed login', async () => {
     const figures = await auto({moves: 3000, capacity: 120})

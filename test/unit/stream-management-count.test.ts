@@ -34,7 +34,7 @@ function harness(guard: boolean): Harness {
   const acks: string[] = []
   Object.assign(client, {
     async send(element: Element) {
-      if (element.name === 'a') acks.push(String(element.attrs.h))
+      if (element.name === 'a') acks.push(element.attrs.h ?? '')
     },
   })
   const sm = (client as unknown as {streamManagement: {inbound: number; enabled: boolean}}).streamManagement
@@ -59,7 +59,7 @@ describe('guardStreamManagementCount', () => {
     libraryEnabled(sm)
   })
 
-  test('with it, <a/> answers the stanzas since <enabled/>, and the library\'s late reset loses none', () => {
+  test("with it, <a/> answers the stanzas since <enabled/>, and the library's late reset loses none", () => {
     const {sm, acks, read} = harness(true)
     read(message(1), message(2), message(3))
     read(xml('enabled', {xmlns: NS_SM, id: 's1', resume: 'true'}), message(4), xml('r', {xmlns: NS_SM}))
@@ -82,7 +82,7 @@ describe('guardStreamManagementCount', () => {
     assert.deepEqual(acks, ['1'])
   })
 
-  test('a stream that ends between <enabled/> and the library\'s reset leaves nothing pending', () => {
+  test("a stream that ends between <enabled/> and the library's reset leaves nothing pending", () => {
     const {client, sm, read} = harness(true)
     read(xml('enabled', {xmlns: NS_SM, id: 's1'}), message(1))
     client.emit('disconnect', {clean: false})

@@ -259,7 +259,7 @@ function reportBase(plan: TransferPlan, settings: TransferSettings) {
     alreadyThere: plan.alreadyThere,
     preflight: plan.preflight,
     balance: plan.balance,
-    options: {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, waitMs: settings.waitMs, fallback: settings.fallback ?? 'none'},
+    options: {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, waitMs: settings.waitMs, fallback: settings.fallback ?? 'none', ...(settings.methods ? {methods: settings.methods} : {}), ...(settings.cordon !== undefined ? {cordon: settings.cordon} : {})},
   }
 }
 

@@ -110,6 +110,10 @@ function portOpen(host: string, port: number, ms = 1000): Promise<boolean> {
  */
 export async function requireLab(): Promise<LabEnv> {
   const lab = readLabEnv()
+  // A drain leaves its node cordoned (by design): every test file starts with all nodes open.
+  if (lab.companion) {
+    for (const node of lab.nodes) await labApi(lab, lab.nodes[0], 'xtransfer_uncordon', {node: node.name}).catch(() => undefined)
+  }
   if (process.env.NODE_EXTRA_CA_CERTS !== lab.caCert) {
     throw new Error(`the lab's c2s listeners need TLS with the lab CA: run the tests with NODE_EXTRA_CA_CERTS=${lab.caCert} (test/run-all.sh sets it)`)
   }

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {before, test} from 'node:test'
 
 import {runCli, spawnCli} from './cli.js'
-import {allSessions, labApi, type LabEnv, requireLab} from './lab-env.js'
+import {allSessions, labApi, type LabEnv, requireLab, userSessions} from './lab-env.js'
 import {fleetOn, labConfigPath, nodeNameOf, users, waitForEmptyCluster} from './transfer-fixtures.js'
 
 let lab: LabEnv
@@ -82,7 +82,10 @@ test("the admin's connection is closed mid-run: it logs in again and the run com
     const deadline = Date.now() + 20_000
     while (sendingLines(stateDir) < 30 && Date.now() < deadline) await sleep(25)
     const [user, host] = lab.adminJid.split('@')
-    await labApi(lab, lab.nodes[0], 'kick_session', {user, host, resource: 'xtransfer', reason: 'test: admin link cut'})
+    // The run's admin link: its resource is xtransfer-<random> (each connection binds its own).
+    const links = (await userSessions(lab, user)).filter((session) => /^xtransfer-[0-9a-f]{6}$/.test(session.resource))
+    assert.equal(links.length, 1, JSON.stringify(links))
+    await labApi(lab, lab.nodes[0], 'kick_session', {user, host, resource: links[0].resource, reason: 'test: admin link cut'})
     const run = await running
     assert.equal(run.code, 0, `${run.stderr} ${run.json?.error} ${JSON.stringify(run.json?.summary)}`)
     assert.equal(run.json.summary.moved, 80)

@@ -100,7 +100,7 @@ test('item 4: a second drain of the same node refuses (exit 2, naming the first 
   const state = stateDir()
   const env = {XTRANSFER_STATE_DIR: state}
   try {
-    const first = runCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '15', '--wait', '20s'], {env})
+    const first = runCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '5', '--wait', '20s'], {env})
     await until('the first run sending', () => journalLines(state, 'sending') >= 2)
     const second = await runCli(['drain', 'node-1', '--yes', '--config', labConfigPath(lab), '--rate', '15'], {env})
     assert.equal(second.code, 2, second.stderr)
@@ -124,7 +124,7 @@ test('item 8: a list of API URLs and admin services fails over in order, at once
     const api = lab.nodes[1].api
     const config = variantConfig(lab, (yaml) => yaml
       .replace(/api: .*/, `api: [http://127.0.0.1:1/api, ${api}]`)
-      .replace(/service: (.*)/, 'service: [xmpp://127.0.0.1:1, $1]'))
+      .replace(/service: \[(.*)\]/, 'service: [xmpp://127.0.0.1:1, $1]'))
     const started = Date.now()
     const run = await runCli(['drain', 'node-3', '--dry-run', '--preflight', '--json', '--debug', '--config', config])
     assert.equal(run.code, 0, run.stderr)
@@ -145,7 +145,7 @@ test('item 19: --timeout ends the whole run (exit 7) with what is pending and ho
   const env = {XTRANSFER_STATE_DIR: state}
   try {
     const run = await runCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '2', '--timeout', '4s'], {env})
-    assert.equal(run.code, 7, run.stderr)
+    assert.equal(run.code, 7, run.stderr + JSON.stringify(run.json?.summary) + run.json?.message)
     assert.equal(run.json.resumable, true)
     assert.ok(run.json.summary.unsent > 0, JSON.stringify(run.json.summary))
     assert.match(run.json.error, /--timeout 4s passed/)

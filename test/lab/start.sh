@@ -397,7 +397,7 @@ lab_untrusted_start
   echo "domain: $LAB_DOMAIN"
   echo "admin:"
   echo "  jid: $LAB_ADMIN_JID"
-  echo "  service: xmpp://127.0.0.1:$(lab_c2s_port 1)"
+  echo "  service: [xmpp://127.0.0.1:$(lab_c2s_port 1), xmpp://127.0.0.1:$(lab_c2s_port 2), xmpp://127.0.0.1:$(lab_c2s_port 3)]"
   echo "  passwordFile: $LAB_ADMIN_PASSWORD_FILE"
   echo "directory:"
   echo "  type: ejabberd"

@@ -60,7 +60,7 @@ export function openCluster({config, password, trace, clock = systemClock}: Clus
     }
   }
   const nodeByServer = new Map(Object.entries(config.nodes).map(([name, node]) => [node.server, name]))
-  const api = new EjabberdApi({url: config.directory.api, user: config.admin.jid, password, timeoutMs, retryForMs, clock})
+  const api = new EjabberdApi({url: config.directory.api, user: config.admin.jid, password, insecurePlain: config.admin.insecurePlain, timeoutMs, retryForMs, clock})
   const admin = new ReconnectingLink(() => openAdmin({config, password, trace}), clock, {whileDown: 'wait', backoff: ADMIN_LINK_BACKOFF, label: config.admin.service})
   const control = new EjabberdControl(api, admin)
   return {

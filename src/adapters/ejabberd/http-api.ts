@@ -1,8 +1,9 @@
 import {Agent as HttpAgent, request as httpRequest} from 'node:http'
 import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
+import {isIP} from 'node:net'
 
 import {retry} from '../../connection/retry.js'
-import {DirectoryError} from '../../errors.js'
+import {DirectoryError, TlsError} from '../../errors.js'
 import {type Clock, systemClock} from '../../model/clock.js'
 
 export interface EjabberdApiOptions {
@@ -11,6 +12,8 @@ export interface EjabberdApiOptions {
   /** HTTP Basic: the admin JID and password (ejabberd's api_permissions admin ACL). */
   user: string
   password: string
+  /** admin.insecurePlain: the one switch that lets the password travel unencrypted (XMPP and HTTP alike). */
+  insecurePlain?: boolean
   timeoutMs: number
   /** How long a call keeps retrying network errors and 5xx answers, with doubling backoff, before the directory counts as down. */
   retryForMs?: number
@@ -30,6 +33,7 @@ export class EjabberdApi {
   private readonly agent: HttpAgent
 
   constructor(private readonly options: EjabberdApiOptions) {
+    refusePlainHttp(new URL(options.url), Boolean(options.insecurePlain))
     this.authorization = 'Basic ' + Buffer.from(`${options.user}:${options.password}`).toString('base64')
     this.base = new URL(options.url.replace(/\/?$/, '/'))
     this.agent = this.base.protocol === 'https:' ? new HttpsAgent({keepAlive: true, maxSockets: 16}) : new HttpAgent({keepAlive: true, maxSockets: 16})
@@ -93,3 +97,19 @@ export class EjabberdApi {
 }
 
 class RetryableError extends Error {}
+
+/**
+ * HTTP Basic sends the admin password with every call: over http:// anyone on the path
+ * reads it. Loopback never leaves the machine; anything else needs TLS, or the same
+ * explicit switch that allows a plain XMPP login (labs only).
+ */
+function refusePlainHttp(url: URL, insecurePlain: boolean): void {
+  if (url.protocol !== 'http:' || insecurePlain || isLoopback(url.hostname)) return
+  throw new TlsError(`refusing to send the admin password over plain http:// to ${url.host} (not loopback): use an https:// directory.api, or set admin.insecurePlain: true (labs only)`)
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  if (host === 'localhost') return true
+  return isIP(host) === 4 ? host.startsWith('127.') : host === '::1'
+}

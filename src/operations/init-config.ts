@@ -1,5 +1,6 @@
-import {mkdir, writeFile} from 'node:fs/promises'
-import {dirname, join} from 'node:path'
+import {randomBytes} from 'node:crypto'
+import {mkdir, rename, rm, stat, writeFile} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
 
 import {stringify} from 'yaml'
 
@@ -47,10 +48,29 @@ export function configYaml(answers: InitAnswers): string {
 export async function writeInitFiles(path: string, answers: InitAnswers, password?: string): Promise<{config: string; passwordFile?: string}> {
   await mkdir(dirname(path), {recursive: true, mode: 0o700})
   if (answers.passwordFile && password !== undefined) {
-    await writeFile(answers.passwordFile, `${password}\n`, {mode: 0o600})
+    await replaceFile(answers.passwordFile, `${password}\n`, 0o600)
   }
-  await writeFile(path, configYaml(answers), {mode: 0o644})
+  await replaceFile(path, configYaml(answers), 0o644)
   return {config: path, passwordFile: answers.passwordFile}
+}
+
+/**
+ * A new file with its mode from the start, renamed over the old one: writeFile's mode
+ * applies only when it creates the file, so overwriting a 0644 password file kept it
+ * readable by everyone while we said "mode 600". Checked after the rename: never more
+ * open than asked (a umask may make it stricter).
+ */
+async function replaceFile(path: string, text: string, mode: number): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    await writeFile(temporary, text, {mode, flag: 'wx'})
+    await rename(temporary, path)
+  } catch (error) {
+    await rm(temporary, {force: true})
+    throw error
+  }
+  const actual = (await stat(path)).mode & 0o777
+  if ((actual & ~mode) !== 0) throw new Error(`${path} has mode ${actual.toString(8)} after writing, not ${mode.toString(8)}`)
 }
 
 export function defaultPasswordFile(configPath: string): string {

@@ -11,6 +11,7 @@ import {checkAdminLogin, defaultPasswordFile, type InitAnswers, listClusterServe
 import {parseDomain, parseServer} from '../protocol/index.js'
 
 export default class Init extends ClusterCommand {
+  static summary = 'Write a config file by answering questions'
   static description = `Write a config file by answering questions: the domain, the admin JID, the directory API, and the nodes (offered from what the directory reports). It tests the login before writing, and stores no password unless you ask (then in a file with mode 600).`
   static examples = ['<%= config.bin %> init', '<%= config.bin %> init --config ./cluster.yaml']
   static enableJsonFlag = false

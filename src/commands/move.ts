@@ -10,6 +10,7 @@ import {listNodes} from '../operations/list-nodes.js'
 import {listSessions} from '../operations/list-sessions.js'
 
 export default class Move extends TransferCommand {
+  static summary = 'Move named sessions to a node or an address'
   static description = `Move named sessions to a node or an address.
 A bare JID moves all of the user's sessions, a full JID moves that one session.`
 

@@ -4,6 +4,7 @@ import {makeStyle} from '../render/style.js'
 import {renderNodes} from '../render/tables.js'
 
 export default class Nodes extends ClusterCommand {
+  static summary = 'List the nodes with their session counts and cluster state'
   static description = 'List the configured nodes with their live session counts, and whether the cluster sees each one.'
   static examples = ['<%= config.bin %> nodes', '<%= config.bin %> nodes --json']
 

@@ -9,6 +9,7 @@ import {makeStyle} from '../render/style.js'
 import {renderProbe} from '../render/tables.js'
 
 export default class Probe extends ClusterCommand {
+  static summary = 'Ask clients whether they understand transfer packets'
   static description = `Ask sessions' clients (disco#info) whether they advertise server transfers (jabber:iq:srvxfr, urn:xmpp:cxfr), and print the share.
 A client that advertises neither will most likely refuse the packet: see --fallback kick.`
 

@@ -4,6 +4,7 @@ import {TransferCommand} from '../cli/transfer-command.js'
 import type {TransferReport} from '../engine/report.js'
 
 export default class Resume extends TransferCommand {
+  static summary = 'Continue an interrupted move or drain'
   static description = `Continue a move or drain that was interrupted (Ctrl-C, kill, lost terminal), from its journal.
 Sessions never sent a packet are sent one; sessions already sent one are watched and sent another only if still on their source after the wait; a drain also takes sessions that appeared on its node since. The report covers the whole run.`
 

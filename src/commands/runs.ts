@@ -5,6 +5,7 @@ import {makeStyle} from '../render/style.js'
 import {renderRuns} from '../render/tables.js'
 
 export default class Runs extends ClusterCommand {
+  static summary = 'List past runs, newest first'
   static description = `List past move and drain runs from their journals (newest first).
 Journals live in $XDG_STATE_HOME/xtransfer/runs (~/.local/state/xtransfer/runs), or $XTRANSFER_STATE_DIR/runs.`
 

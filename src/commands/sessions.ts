@@ -7,6 +7,7 @@ import {makeStyle} from '../render/style.js'
 import {renderSessions} from '../render/tables.js'
 
 export default class Sessions extends ClusterCommand {
+  static summary = 'List live sessions with their node, address and uptime'
   static description = 'List live sessions: full JID, node, client address and uptime.'
   static examples = [
     '<%= config.bin %> sessions --node node-3',

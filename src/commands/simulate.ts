@@ -11,6 +11,7 @@ import {startFleet} from '../fleet/index.js'
 import {fleetBehaviours, fleetUsers} from '../operations/fleet-plan.js'
 
 export default class Simulate extends ClusterCommand {
+  static summary = 'Log in a rehearsal fleet of test users (staging, labs)'
   static description = `Log in a rehearsal fleet of registered users through the transfer-aware client helper and keep them online until stopped (Ctrl-C or --duration).
 For labs and staging clusters with a plain c2s listener (users log in with SASL PLAIN). A share of the fleet can refuse or ignore transfers, to rehearse the not-moved paths. The users' password comes from XTRANSFER_FLEET_PASSWORD or --user-password-file.`
 

@@ -15,6 +15,9 @@ export interface Pace {
   concurrency: number
 }
 
+/** After an abort (Ctrl-C), how long sessions already sent are still watched, unless the options say otherwise. */
+export const INTERRUPT_GRACE_MS = 5_000
+
 export interface RunOptions extends Pace {
   waitMs: number
   pollMs: number
@@ -61,12 +64,17 @@ export async function runTransfers({plan, sender, directory, clock, options, kno
   const watcher = watchReconnections(directory, clock, {waitMs: options.waitMs, pollMs: options.pollMs, knownJids}, settled)
   const inFlight = pLimit(Math.max(1, options.concurrency))
   for (const record of alreadySent) watcher.watch(record)
-  const paced = pThrottle({limit: 1, interval: Math.max(1, Math.round(1000 / options.rate))})(() => undefined)
+  // The signal empties the pace's queue: at 10/s with 100 queued, waiting out each turn took 10 s after a Ctrl-C.
+  const paced = pThrottle({limit: 1, interval: Math.max(1, Math.round(1000 / options.rate)), signal})(() => undefined)
   let failure: Error | undefined
 
   const transfer = async (item: PlannedTransfer) => {
     if (signal?.aborted || failure) return unsent.push(item)
-    await paced()
+    try {
+      await paced()
+    } catch {
+      return unsent.push(item) // aborted while waiting its turn
+    }
     if (signal?.aborted || failure) return unsent.push(item)
     const sentAt = clock.now()
     onEvent?.({type: 'sending', item, at: sentAt})
@@ -89,7 +97,7 @@ export async function runTransfers({plan, sender, directory, clock, options, kno
     }
   }
 
-  signal?.addEventListener('abort', () => watcher.hurry(options.graceMs ?? 5_000), {once: true})
+  signal?.addEventListener('abort', () => watcher.hurry(options.graceMs ?? INTERRUPT_GRACE_MS), {once: true})
   // Watching fails only when the directory stays down: then sending stops too.
   const watching = watcher.done.catch((error: Error) => {
     failure ??= error

@@ -32,6 +32,8 @@ export interface RunDeps {
   onEvent?: (event: RunEvent) => void
   /** Stops sending; what is in flight is still watched for a short grace. */
   signal?: AbortSignal
+  /** Told the run id as soon as its journal is open, so that an interruption can name it. */
+  onRunId?: (runId: string) => void
 }
 
 export interface TransferOutcome {
@@ -74,6 +76,7 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
 
   const startedAt = clock.now()
   const journal = openJournal(deps.runsDir, plan.resumed?.runId ?? newRunId(startedAt, plan.command))
+  deps.onRunId?.(journal.id)
   if (!plan.resumed) {
     journal.append({type: 'run', v: 1, id: journal.id, command: plan.command, source: plan.source, targets: [...plan.targets], settings, startedAt})
   } else {

@@ -34,6 +34,8 @@ export function watchReconnections(
   const claimed = new Set<string>()
   let adding = true
   let stopped = false
+  /** Set by hurry(): a session whose ack comes in after a Ctrl-C is watched only until then too. */
+  let latestDeadline = Infinity
 
   function settle(watched: Watched) {
     pending.delete(watched.record.jid)
@@ -105,7 +107,7 @@ export function watchReconnections(
 
   return {
     watch(record: TransferRecord) {
-      pending.set(record.jid, {record, deadline: record.sentAt + options.waitMs})
+      pending.set(record.jid, {record, deadline: Math.min(record.sentAt + options.waitMs, latestDeadline)})
     },
     /** No more sessions will be added: the loop ends once the pending ones settle. */
     close() {
@@ -114,6 +116,7 @@ export function watchReconnections(
     /** Give what is pending at most `ms` more (after Ctrl-C: a short grace, then the report). */
     hurry(ms: number) {
       const latest = clock.now() + ms
+      latestDeadline = Math.min(latestDeadline, latest)
       for (const watched of pending.values()) watched.deadline = Math.min(watched.deadline, latest)
     },
     /** Stop at once, leaving what is pending unsettled. */

@@ -205,3 +205,19 @@ test('an abort does not wait out the pace: transfers queued for their turn are u
   assert.equal(records.length, 1)
   assert.equal(unsent.length, 9)
 })
+
+test('a session whose answer comes in after the abort is watched for the grace only, not its whole wait', async () => {
+  const clock = fakeClock()
+  const abort = new AbortController()
+  const cluster = fakeCluster(clock, ['slow'], () => ({ack: 'result', moves: false}))
+  const sender: PacketSender = {acksObservable: true, async send(item) {
+    abort.abort() // Ctrl-C while the client's answer is awaited
+    await clock.sleep(2_000)
+    return cluster.sender.send(item)
+  }}
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  const started = clock.now()
+  const {records} = await runTransfers({plan, sender, directory: cluster.directory, clock, options: {...options, waitMs: 60_000}, knownJids: new Set(), signal: abort.signal})
+  assert.equal(records[0].outcome, 'not-moved')
+  assert.ok(clock.now() - started <= 5_000 + options.pollMs, `watched for ${clock.now() - started} ms`)
+})

@@ -11,6 +11,8 @@ export const EXIT = {
   unreachable: 4,
   unknownHost: 5,
   tls: 6,
+  /** The operator answered no at the confirmation, or cancelled a picker (Escape): nothing sent. */
+  declined: 10,
   interrupted: 130,
   /** A bug: please report it with the --debug output. */
   internal: 70,
@@ -27,6 +29,13 @@ export class XtransferError extends Error {
 export class UsageError extends XtransferError {
   constructor(message: string) {
     super(message, EXIT.usage)
+  }
+}
+
+/** The operator said no (confirmation, picker, overwrite question): nothing was sent or written. */
+export class DeclinedError extends XtransferError {
+  constructor(message = 'cancelled: nothing sent') {
+    super(message, EXIT.declined)
   }
 }
 

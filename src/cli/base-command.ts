@@ -75,6 +75,11 @@ export abstract class ClusterCommand extends Command {
    * exit code; a stack trace only with --debug.
    */
   async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+    // Ctrl-C at a prompt: inquirer's "User force closed the prompt" is no error of ours.
+    if (error.name === 'ExitPromptError') {
+      process.exitCode = EXIT.interrupted
+      return undefined
+    }
     const exitCode = error instanceof XtransferError ? error.exitCode : error.oclif?.exit ?? EXIT.internal
     if (error.oclif?.exit === 0) return super.catch(error as never) // --help, --version
     const message = (error.message || String(error)).split('\n')[0]

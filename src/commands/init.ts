@@ -6,7 +6,7 @@ import {ClusterCommand} from '../cli/base-command.js'
 import {askPassword, askText, askYesNo} from '../cli/prompts.js'
 import {canPrompt} from '../cli/terminal.js'
 import {configPath} from '../config/load-config.js'
-import {UsageError, XtransferError} from '../errors.js'
+import {DeclinedError, UsageError, XtransferError} from '../errors.js'
 import {checkAdminLogin, defaultPasswordFile, type InitAnswers, listClusterServers, writeInitFiles} from '../operations/init-config.js'
 import {parseDomain, parseServer} from '../protocol/index.js'
 
@@ -23,7 +23,7 @@ export default class Init extends ClusterCommand {
     const {flags} = await this.parse(Init)
     if (!canPrompt()) throw new UsageError('init asks questions: run it on a terminal (or write the config by hand: see the README)')
     const path = configPath({flag: flags.config})
-    if (existsSync(path) && !flags.force && !(await askYesNo(`${path} exists. Overwrite it?`))) throw new UsageError('init cancelled: config left as it was')
+    if (existsSync(path) && !flags.force && !(await askYesNo(`${path} exists. Overwrite it?`))) throw new DeclinedError('init cancelled: config left as it was')
 
     const domain = await askText('XMPP domain', {validate: (text) => ok(parseDomain(text.trim()))})
     const adminJid = await askText('Admin JID (in the server\'s admin ACL)', {default: `admin@${domain}`, validate: (text) => /^[^@/\s]+@[^@/\s]+$/.test(text.trim()) || 'a bare JID like admin@example.org'})

@@ -36,18 +36,45 @@ test('on a terminal, drain asks for confirmation with the plan, shows progress, 
   }
 })
 
-test('declining the confirmation sends nothing (exit 2)', async () => {
+test('declining the confirmation sends nothing (exit 10, as the README documents)', async () => {
   const fleet = await fleetOn(lab, 1, users(31, 3))
   const term = Terminal.start(['drain', 'node-1', '--config', labConfigPath(lab)])
   try {
     await term.waitFor(/Send the transfer packets\?/)
     term.type('n')
     term.press('Enter')
-    assert.equal(await term.exitCode(), 2)
+    assert.equal(await term.exitCode(), 10)
     assert.match(term.screen(), /cancelled: nothing sent/)
     assert.equal(fleet.totals().packetsReceived, 0)
   } finally {
     term.close()
+    await fleet.stop()
+    await waitForEmptyCluster(lab)
+  }
+})
+
+test('Ctrl-C at any prompt (password, node picker, confirmation) exits 130 quietly, nothing sent', async () => {
+  const fleet = await fleetOn(lab, 1, users(34, 2))
+  const prompts: Array<[string[], RegExp]> = [
+    [['nodes', '--config', variantConfig(lab, (yaml) => yaml.replace(/\s*passwordFile: .*/, ''))], /Password for admin@example\.test:/],
+    [['drain', '--config', labConfigPath(lab)], /Which node do you want to drain\?/],
+    [['drain', 'node-1', '--config', labConfigPath(lab)], /Send the transfer packets\?/],
+  ]
+  try {
+    for (const [args, question] of prompts) {
+      const term = Terminal.start(args)
+      try {
+        await term.waitFor(question)
+        term.press('C-c')
+        assert.equal(await term.exitCode(), 130, `${args[0]}: ${term.screen()}`)
+        const screen = term.screen()
+        assert.doesNotMatch(screen, /force closed|ExitPromptError|Error|^\s+at /m, screen)
+      } finally {
+        term.close()
+      }
+    }
+    assert.equal(fleet.totals().packetsReceived, 0)
+  } finally {
     await fleet.stop()
     await waitForEmptyCluster(lab)
   }
@@ -97,7 +124,7 @@ test('drain with no NODE asks which node, showing session counts', async () => {
   const term = Terminal.start(['drain', '--config', labConfigPath(lab), '--dry-run'])
   try {
     const screen = await term.waitFor(/Which node do you want to drain\?/)
-    assert.match(screen, /node-2 +127\.0\.0\.1:25222 +\(2 sessions\)/)
+    assert.match(screen, new RegExp(`node-2 +127\\.0\\.0\\.1:${lab.nodes[1].c2sPort} +\\(2 sessions\\)`))
     term.press('Down', 'Enter')
     assert.equal(await term.exitCode(), 0)
     assert.match(term.screen(), /drain plan: 2 sessions/)

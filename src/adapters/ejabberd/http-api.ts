@@ -2,8 +2,9 @@ import {Agent as HttpAgent, request as httpRequest} from 'node:http'
 import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
 import {isIP} from 'node:net'
 
+import {TLS_CODES} from '../../connection/classify-error.js'
 import {retry} from '../../connection/retry.js'
-import {DirectoryError, TlsError} from '../../errors.js'
+import {AuthError, DirectoryError, TlsError, UnknownHostError} from '../../errors.js'
 import {type Clock, systemClock} from '../../model/clock.js'
 
 export interface EjabberdApiOptions {
@@ -60,20 +61,48 @@ export class EjabberdApi {
     try {
       answer = await this.post(new URL(command, this.base), JSON.stringify(args), timeoutMs)
     } catch (error) {
-      throw new RetryableError(`directory ${this.options.url} unreachable (${command}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`)
+      throw this.networkFailure(command, error as NodeJS.ErrnoException)
     }
     const {status, text} = answer
     this.usage.bytes += Buffer.byteLength(text)
     if (status >= 500) throw new RetryableError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
-    if (status === 401 || status === 403) {
-      throw new DirectoryError(`directory ${this.options.url} refused ${command} for ${this.options.user}: HTTP ${status} (is the admin JID allowed by api_permissions?)`)
-    }
-    if (status !== 200) throw new DirectoryError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
+    if (status !== 200) throw this.refusal(command, status, text)
     try {
       return JSON.parse(text) as T
     } catch {
       throw new DirectoryError(`directory ${command} answered something that is not JSON: ${text.slice(0, 100)}`)
     }
+  }
+
+  /** What no retry can mend fails at once, saying what to fix; the rest is retried for retryFor. */
+  private networkFailure(command: string, error: NodeJS.ErrnoException): Error {
+    const {url} = this.options
+    const code = error.code ?? error.name
+    if (code === 'ENOTFOUND') return new UnknownHostError(`unknown host in directory.api ${url} (${code})`)
+    if (TLS_CODES.test(code)) {
+      return new TlsError(`TLS failed with directory.api ${url}: ${error.message} (trust a private CA with NODE_EXTRA_CA_CERTS=/path/ca.pem)`)
+    }
+    // llhttp's parse errors: what answered is no HTTP server, most often ejabberd's c2s listener.
+    if (code.startsWith('HPE_')) {
+      return new DirectoryError(`directory.api ${url} answered something that is not HTTP (${code}): is that an XMPP (c2s) port? Use the listener with mod_http_api, e.g. http://host:5280/api`)
+    }
+    return new RetryableError(`directory ${url} unreachable (${command}: ${code})`)
+  }
+
+  private refusal(command: string, status: number, text: string): Error {
+    const {url, user} = this.options
+    if (status === 401) return new AuthError(`directory ${url} refused the login: wrong admin password or JID (${user}), HTTP 401`)
+    if (status === 403) {
+      return new DirectoryError(`directory ${url} refused ${command} for ${user} (HTTP 403): allow the admin JID in ejabberd's api_permissions (see docs/servers.md)`)
+    }
+    if (status === 404) {
+      // ejabberd's own API answers an unknown command with this JSON; anything else means no API there.
+      if (/"Endpoint not found/.test(text)) {
+        return new DirectoryError(`the ejabberd API at ${url} has no command ${command} (HTTP 404): is the module that provides it enabled (mod_admin_extra)?`)
+      }
+      return new DirectoryError(`no ejabberd API at ${url} (HTTP 404; is mod_http_api on that listener, under that path?)`)
+    }
+    return new DirectoryError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
   }
 
   private post(url: URL, body: string, timeoutMs: number): Promise<{status: number; text: string}> {

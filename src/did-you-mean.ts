@@ -11,7 +11,9 @@ export function closest(input: string, candidates: Iterable<string>): string | u
   for (const name of candidates) {
     const other = name.toLowerCase()
     if (other === typed) return name
-    const distance = other.startsWith(typed) && typed.length >= 3 ? 1 : editDistance(typed, other)
+    // One is the other cut short or run on (`--dry` → `--dry-run`, `apiUrl` → `api`).
+    const prefix = Math.min(typed.length, other.length) >= 3 && (other.startsWith(typed) || typed.startsWith(other))
+    const distance = prefix ? 1 : editDistance(typed, other)
     if (distance <= limit(other) && (!best || distance < best.distance)) best = {name, distance}
   }
   return best?.name

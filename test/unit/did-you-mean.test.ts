@@ -13,6 +13,7 @@ test('typos, swaps and prefixes find the name; far-off words find nothing', () =
   assert.equal(closest('--dryrun', ['--dry-run', '--rate', '--to']), '--dry-run')
   assert.equal(closest('--password', ['--password-file', '--config', '--debug']), '--password-file')
   assert.equal(closest('NODE-2', ['node-1', 'node-2']), 'node-2')
+  assert.equal(closest('apiUrl', ['type', 'api', 'timeout', 'retryFor']), 'api')
   assert.equal(closest('kubectl', COMMANDS), undefined)
   assert.equal(closest('x', COMMANDS), undefined)
 })

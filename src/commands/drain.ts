@@ -22,11 +22,11 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
   ]
 
   static args = {
-    node: Args.string({description: 'the node to empty, as named in the config (on a terminal, asked when left out)'}),
+    node: Args.string({description: 'the node to empty: its name in the config, or in the cluster (ejabberd@node3); asked on a terminal when left out'}),
   }
 
   static flags = {
-    to: Flags.string({description: 'send sessions only to these nodes (repeat the flag); default: every other node', multiple: true}),
+    to: Flags.string({description: 'send sessions only to these nodes (repeat the flag; config or cluster names); default: every other node', multiple: true}),
     ...transferFlags,
     preflight: Flags.boolean({description: "first ask each session's client (disco#info) whether it advertises transfers, and show the share in the confirmation and the report"}),
     resume: Flags.string({description: 'continue this interrupted drain of NODE (see xtransfer runs)'}),

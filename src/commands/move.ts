@@ -27,7 +27,7 @@ A bare JID moves all of the user's sessions, a full JID moves that one session.`
   }
 
   static flags = {
-    to: Flags.string({description: 'target: a configured node name or HOST[:PORT] (on a terminal, asked when left out)'}),
+    to: Flags.string({description: 'target: a node (config or cluster name) or HOST[:PORT]; asked on a terminal when left out'}),
     ...transferFlags,
   }
 

@@ -17,7 +17,7 @@ A client that advertises neither will most likely refuse the packet: see --fallb
   static strict = false
   static args = {jid: Args.string({description: 'JIDs to probe (bare: all their sessions)'})}
   static flags = {
-    node: Flags.string({char: 'n', description: 'probe every session on this node'}),
+    node: Flags.string({char: 'n', description: 'probe every session on this node (config or cluster name)'}),
   }
 
   async run(): Promise<{summary: PreflightSummary; sessions: ProbeRow[]}> {

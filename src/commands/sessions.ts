@@ -15,7 +15,7 @@ export default class Sessions extends ClusterCommand {
   ]
 
   static flags = {
-    node: Flags.string({char: 'n', description: 'only sessions on this node'}),
+    node: Flags.string({char: 'n', description: 'only sessions on this node (config or cluster name)'}),
     user: Flags.string({char: 'u', description: 'only sessions of this JID (bare: all its sessions; full: that one)'}),
   }
 

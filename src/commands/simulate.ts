@@ -4,6 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {clusterFlags, durationFlag} from '../cli/flags.js'
 import {ClusterCommand} from '../cli/base-command.js'
+import {configuredNode} from '../cluster/targets.js'
 import {readPasswordFile} from '../config/password.js'
 import {loadConfig} from '../config/load-config.js'
 import {UsageError} from '../errors.js'
@@ -43,8 +44,7 @@ For labs and staging clusters with a plain c2s listener (users log in with SASL 
     const {flags} = await this.parse(Simulate)
     this.debugEnabled = flags.debug
     const config = await loadConfig({flag: flags.config})
-    const node = config.nodes[flags.node]
-    if (!node) throw new UsageError(`unknown node "${flags.node}" (configured: ${Object.keys(config.nodes).join(', ')})`)
+    const node = config.nodes[configuredNode(config, flags.node)]
     const refuseShare = share(flags['refuse-share'], '--refuse-share')
     const ignoreShare = share(flags['ignore-share'], '--ignore-share')
     if (refuseShare + ignoreShare > 1) throw new UsageError('--refuse-share and --ignore-share add up to more than 1')

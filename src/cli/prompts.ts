@@ -94,3 +94,8 @@ export async function askYesNo(message: string, fallback = false): Promise<boole
   const {yes} = await prompt<{yes: boolean}>([{type: 'confirm', name: 'yes', message, default: fallback}])
   return yes
 }
+
+export async function askChoice<T extends string>(message: string, choices: Array<{name: string; value: T}>): Promise<T> {
+  const {value} = await prompt<{value: T}>([{type: 'select', name: 'value', message, choices}])
+  return value
+}

@@ -151,40 +151,51 @@ test('without a terminal, the same commands fail fast naming the missing argumen
   assert.match(init.stderr, /run it on a terminal/)
 })
 
-test('init writes a working config by asking, tests the login, and stores the password only when asked (mode 600)', async () => {
+test('init writes a working config by asking: a wrong password is typed again, addresses are proposed, the password stored only when asked (mode 600)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'xtransfer-init-'))
   const path = join(dir, 'config.yaml')
   const term = Terminal.start(['init', '--config', path])
   // Only the question being asked starts with "?" (answered ones show a check mark).
-  const answer = async (question: RegExp, text: string) => {
+  const answer = async (question: RegExp, text: string, clear = false) => {
     await term.waitFor(new RegExp(`^\\? ${question.source}`, 'm'))
+    if (clear) term.press('C-u')
     if (text) term.type(text)
     term.press('Enter')
   }
   try {
     await answer(/XMPP domain/, lab.domain)
     await answer(/Admin JID/, '')
-    await term.waitFor(/^\? Where the admin logs in/m)
-    term.press('C-u')
-    await answer(/Where the admin logs in/, lab.nodes[0].service)
+    await answer(/Where the admin logs in/, lab.nodes[0].service, true)
     await answer(/Allow a login without TLS/, 'y')
-    await term.waitFor(/^\? ejabberd HTTP API URL/m)
-    term.press('C-u')
-    await answer(/ejabberd HTTP API URL/, lab.nodes[0].api)
+    await answer(/How are sessions listed\?/, '') // the first choice: ejabberd's HTTP API
+    await answer(/ejabberd HTTP API URL/, lab.nodes[0].api, true)
+    await answer(/Password for admin@example\.test/, 'not-the-password')
+    await term.waitFor(/✖ the admin login failed: .*wrong password or JID/)
+    await answer(/Type the password again\?/, '')
     await answer(/Password for admin@example\.test/, lab.adminPassword)
-    await term.waitFor(/the admin login works/)
-    assert.match(term.screen(), /the directory works/)
+    await term.waitFor(/the directory works/)
+    assert.match(term.screen(), /✔ the admin login works/)
     for (const node of lab.nodes) {
       await answer(new RegExp(`Name for ${node.name.replace('.', '\\.')}`), '')
-      await answer(new RegExp(`Address clients reconnect to for node-${node.index}`), `127.0.0.1:${node.c2sPort}`)
+      const question = await term.waitFor(new RegExp(`^\\? Address clients reconnect to for node-${node.index}.*$`, 'm'))
+      if (node.index === 1) {
+        // The admin's session is on node 1: its address is the admin service's, proposed.
+        assert.match(question, new RegExp(`for node-1 .*\\(127\\.0\\.0\\.1:${node.c2sPort}\\)`))
+        await answer(/Address clients reconnect to for node-1/, '')
+      } else {
+        assert.match(question, new RegExp(`for node-${node.index} .*\\(localhost:${lab.nodes[0].c2sPort}\\)`), 'the host of its Erlang name, same port')
+        await answer(new RegExp(`Address clients reconnect to for node-${node.index}`), `127.0.0.1:${node.c2sPort}`, true)
+      }
     }
     await answer(/Store the admin password/, 'y')
     assert.equal(await term.exitCode(), 0)
     assert.equal(statSync(join(dir, 'admin.password')).mode & 0o777, 0o600)
     assert.ok(!readFileSync(path, 'utf8').includes(lab.adminPassword))
+    assert.ok(!term.screen().includes(lab.adminPassword), 'the password is on the screen')
     const nodes = await runCli(['nodes', '--json', '--config', path])
     assert.equal(nodes.code, 0, nodes.stderr)
     assert.equal(nodes.json.nodes.filter((node: {seen: boolean}) => node.seen).length, 3)
+    assert.deepEqual(nodes.json.nodes.map((node: {address: string}) => node.address), lab.nodes.map((node) => `127.0.0.1:${node.c2sPort}`))
   } finally {
     term.close()
   }

@@ -96,22 +96,46 @@ test('without a password source, a terminal asks for it and never shows it', asy
   }
 })
 
-test('move with no JID: pick sessions from a searchable list, then the target node', async () => {
+test('move with no JID: pick sessions from a searchable list that keeps its filter and shows what is picked, then the target node', async () => {
   const [alice, bob] = users(41, 2)
   const fleet = await fleetOn(lab, 1, [alice, bob])
   const term = Terminal.start(['move', '--config', labConfigPath(lab), '--yes'])
   try {
     await term.waitFor(/Sessions to move/)
+    assert.match(term.screen(), /picked \(0\): none yet/)
     term.type(alice)
-    await term.waitFor(new RegExp(`\\[ \\] ${alice}@`))
-    term.press('Down', 'Enter') // toggle alice (the first row is "done")
-    await term.waitFor(/1 picked/)
-    term.press('Enter') // done
+    await term.waitFor(new RegExp(`❯ \\[ \\] ${alice}@`))
+    term.press('Enter') // toggles the highlighted session: the first match
+    const screen = await term.waitFor(new RegExp(`picked \\(1\\): ${alice}@${lab.domain.replace('.', '\\.')}/rehearsal`))
+    assert.match(screen, new RegExp(`^\\? Sessions to move ${alice}$`, 'm'), 'the filter is kept after a toggle')
+    assert.match(screen, new RegExp(`\\[x\\] ${alice}@`))
+    assert.ok(!screen.includes(bob), 'bob is filtered out and not picked')
+    term.press('Up', 'Enter') // the first row: done
     await term.waitFor(/Move them to/)
     term.press('Down', 'Enter') // node-2
     assert.equal(await term.exitCode(), 0)
     assert.equal((await userSessions(lab, alice))[0].node, lab.nodes[1].name)
     assert.equal((await userSessions(lab, bob))[0].node, lab.nodes[0].name, 'bob was not picked')
+  } finally {
+    term.close()
+    await fleet.stop()
+    await waitForEmptyCluster(lab)
+  }
+})
+
+test('Escape in the session picker cancels: nothing sent, exit 10', async () => {
+  const fleet = await fleetOn(lab, 1, users(43, 1))
+  const term = Terminal.start(['move', '--config', labConfigPath(lab), '--yes'])
+  try {
+    await term.waitFor(/Sessions to move/)
+    term.type('user')
+    await term.waitFor(/❯ \[ \] user0043@/)
+    term.press('Enter')
+    await term.waitFor(/picked \(1\)/)
+    term.press('Escape')
+    assert.equal(await term.exitCode(), 10)
+    assert.match(term.screen(), /cancelled: nothing sent/)
+    assert.equal(fleet.totals().packetsReceived, 0)
   } finally {
     term.close()
     await fleet.stop()

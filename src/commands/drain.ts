@@ -10,7 +10,7 @@ import {listNodes} from '../operations/list-nodes.js'
 
 export default class Drain extends TransferCommand {
   static summary = 'Move every session off a node, spread over the other nodes'
-  static description = `Move every session off a node (the admin's own excepted), spread over the other nodes least-loaded first.
+  static description = `Every session on the node (the admin's own excepted) goes to another node, the least loaded first.
 Each session is sent a server-transfer packet (XEP-0051); the report says who acknowledged, where each reconnected, and how long it took.`
 
   static examples = [

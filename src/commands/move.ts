@@ -12,8 +12,7 @@ import {listSessions} from '../operations/list-sessions.js'
 
 export default class Move extends TransferCommand {
   static summary = 'Move named sessions to a node or an address'
-  static description = `Move named sessions to a node or an address.
-A bare JID moves all of the user's sessions, a full JID moves that one session.`
+  static description = `A bare JID moves all of the user's sessions, a full JID moves that one session.`
 
   static examples = [
     '<%= config.bin %> move alice@example.org --to node-2',

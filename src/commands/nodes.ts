@@ -5,7 +5,7 @@ import {renderNodes} from '../render/tables.js'
 
 export default class Nodes extends ClusterCommand {
   static summary = 'List the nodes with their session counts and cluster state'
-  static description = 'List the configured nodes with their live session counts, and whether the cluster sees each one.'
+  static description = 'For each configured node: its address, its name in the cluster, whether the cluster sees it, and its live sessions.'
   static examples = ['<%= config.bin %> nodes', '<%= config.bin %> nodes --json']
 
   async run(): Promise<{nodes: NodeRow[]}> {

@@ -13,6 +13,8 @@ export const EXIT = {
   tls: 6,
   /** --timeout passed before the run was done: it can be resumed. */
   timedOut: 7,
+  /** The operator answered no at the confirmation, or cancelled a picker (Escape): nothing sent. */
+  declined: 10,
   interrupted: 130,
   /** A bug: please report it with the --debug output. */
   internal: 70,
@@ -29,6 +31,13 @@ export class XtransferError extends Error {
 export class UsageError extends XtransferError {
   constructor(message: string) {
     super(message, EXIT.usage)
+  }
+}
+
+/** The operator said no (confirmation, picker, overwrite question): nothing was sent or written. */
+export class DeclinedError extends XtransferError {
+  constructor(message = 'cancelled: nothing sent') {
+    super(message, EXIT.declined)
   }
 }
 

@@ -6,6 +6,7 @@ import {loadConfig} from '../config/load-config.js'
 import {resolvePassword} from '../config/password.js'
 import {EXIT, XtransferError, UsageError} from '../errors.js'
 import {clusterFlags} from './flags.js'
+import {describeParseError} from './parse-errors.js'
 import {askPassword} from './prompts.js'
 import {canPrompt} from './terminal.js'
 
@@ -31,8 +32,7 @@ export abstract class ClusterCommand extends Command {
     try {
       parsed = await super.parse(options, argv)
     } catch (error) {
-      const text = (error as Error).message.replace(/\s*See more help with --help\s*$/, '')
-      throw new UsageError(text.split('\n').map((line) => line.trim()).filter((line) => line && !/^(Note|Alternatively|See more help)/.test(line)).join(': ').replace(/:\s*:/g, ':'))
+      throw new UsageError(describeParseError(error as Error, {...this.ctor.baseFlags, ...(options ?? this.ctor).flags, ...(this.ctor.enableJsonFlag ? {json: {}} : {})}))
     }
     this.debugEnabled = Boolean((parsed.flags as {debug?: boolean}).debug)
     return parsed
@@ -83,6 +83,11 @@ export abstract class ClusterCommand extends Command {
    * exit code; a stack trace only with --debug.
    */
   async catch(error: Error & {oclif?: {exit?: number}}): Promise<unknown> {
+    // Ctrl-C at a prompt: inquirer's "User force closed the prompt" is no error of ours.
+    if (error.name === 'ExitPromptError') {
+      process.exitCode = EXIT.interrupted
+      return undefined
+    }
     const exitCode = error instanceof XtransferError ? error.exitCode : error.oclif?.exit ?? EXIT.internal
     if (error.oclif?.exit === 0) return super.catch(error as never) // --help, --version
     const message = (error.message || String(error)).split('\n')[0]

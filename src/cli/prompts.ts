@@ -1,8 +1,6 @@
 import {createPromptModule} from 'inquirer'
 
-import type {SessionInfo} from '../model/session.js'
 import {parseServer} from '../protocol/index.js'
-import {formatUptime} from '../render/format.js'
 
 // Prompts talk on stderr so that stdout stays the report (or --json) alone.
 const prompt = createPromptModule({output: process.stderr})
@@ -15,37 +13,6 @@ export async function askPassword(jid: string): Promise<string> {
 export async function confirmPlan(summary: string): Promise<boolean> {
   const {go} = await prompt<{go: boolean}>([{type: 'confirm', name: 'go', default: false, message: `${summary}\nSend the transfer packets?`}])
   return go
-}
-
-const DONE = '\u0000done'
-
-/**
- * A searchable multi-select built from inquirer's search prompt: type to
- * filter, Enter toggles a session, "done" ends the choice.
- */
-export async function pickSessions(sessions: SessionInfo[]): Promise<string[]> {
-  const picked = new Set<string>()
-  for (;;) {
-    const {choice} = await prompt<{choice: string}>([{
-      type: 'search',
-      name: 'choice',
-      message: `Sessions to move (type to filter, Enter toggles; ${picked.size} picked)`,
-      source: async (term: string | undefined) => {
-        const text = (term ?? '').toLowerCase()
-        const matches = sessions.filter((session) => !text || `${session.jid} ${session.node}`.toLowerCase().includes(text))
-        return [
-          {name: picked.size ? `✔ done: move ${picked.size} session(s)` : '✖ cancel', value: DONE},
-          ...matches.slice(0, 200).map((session) => ({
-            name: `${picked.has(session.jid) ? '[x]' : '[ ]'} ${session.jid}  ${session.node}  ${formatUptime(session.uptimeSeconds)}`,
-            value: session.jid,
-          })),
-        ]
-      },
-    }])
-    if (choice === DONE) return [...picked]
-    if (picked.has(choice)) picked.delete(choice)
-    else picked.add(choice)
-  }
 }
 
 const OTHER = '\u0000other'
@@ -93,4 +60,9 @@ export async function askText(message: string, options: {default?: string; valid
 export async function askYesNo(message: string, fallback = false): Promise<boolean> {
   const {yes} = await prompt<{yes: boolean}>([{type: 'confirm', name: 'yes', message, default: fallback}])
   return yes
+}
+
+export async function askChoice<T extends string>(message: string, choices: Array<{name: string; value: T}>): Promise<T> {
+  const {value} = await prompt<{value: T}>([{type: 'select', name: 'value', message, choices}])
+  return value
 }

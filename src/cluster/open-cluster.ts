@@ -66,7 +66,7 @@ export function openCluster({config, password, trace, debug, clock = systemClock
     }
   }
   const nodeByServer = new Map(Object.entries(config.nodes).map(([name, node]) => [node.server, name]))
-  const api = new EjabberdApi({urls: apiUrls(config.directory), user: config.admin.jid, password, timeoutMs, retryForMs, clock, debug})
+  const api = new EjabberdApi({urls: apiUrls(config.directory), user: config.admin.jid, password, insecurePlain: config.admin.insecurePlain, timeoutMs, retryForMs, clock, debug})
   const admin = new ReconnectingLink(() => openAdmin({config, password, trace, debug}), clock, {whileDown: 'wait', backoff: ADMIN_LINK_BACKOFF, label: adminServices(config).join(', ')})
   const companion = new EjabberdCompanion(api)
   const serverByNode = new Map(Object.entries(config.nodes).map(([name, node]) => [name, node.server]))

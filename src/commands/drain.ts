@@ -9,7 +9,8 @@ import {UsageError} from '../errors.js'
 import {listNodes} from '../operations/list-nodes.js'
 
 export default class Drain extends TransferCommand {
-  static description = `Move every session off a node (the admin's own excepted), spread over the other nodes least-loaded first.
+  static summary = 'Move every session off a node, spread over the other nodes'
+  static description = `Every session on the node (the admin's own excepted) goes to another node, the least loaded first.
 Each session is sent a server-transfer packet (XEP-0051); the report says who acknowledged, where each reconnected, and how long it took.`
 
   static examples = [
@@ -21,11 +22,11 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
   ]
 
   static args = {
-    node: Args.string({description: 'the node to empty, as named in the config (on a terminal, asked when left out)'}),
+    node: Args.string({description: 'the node to empty: its name in the config, or in the cluster (ejabberd@node3); asked on a terminal when left out'}),
   }
 
   static flags = {
-    to: Flags.string({description: 'send sessions only to these nodes (repeat the flag); default: every other node', multiple: true}),
+    to: Flags.string({description: 'send sessions only to these nodes (repeat the flag; config or cluster names); default: every other node', multiple: true}),
     ...transferFlags,
     preflight: Flags.boolean({description: "first ask each session's client (disco#info) whether it advertises transfers, and show the share in the confirmation and the report"}),
     resume: Flags.string({description: 'continue this interrupted drain of NODE (see xtransfer runs)'}),

@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 
 import {transferFlags} from '../cli/flags.js'
-import {pickSessions, pickTarget} from '../cli/prompts.js'
+import {pickTarget} from '../cli/prompts.js'
+import {pickSessions} from '../cli/session-picker.js'
 import {canPrompt} from '../cli/terminal.js'
 import {TransferCommand} from '../cli/transfer-command.js'
 import type {TransferReport} from '../engine/report.js'
@@ -10,8 +11,8 @@ import {listNodes} from '../operations/list-nodes.js'
 import {listSessions} from '../operations/list-sessions.js'
 
 export default class Move extends TransferCommand {
-  static description = `Move named sessions to a node or an address.
-A bare JID moves all of the user's sessions, a full JID moves that one session.`
+  static summary = 'Move named sessions to a node or an address'
+  static description = `A bare JID moves all of the user's sessions, a full JID moves that one session.`
 
   static examples = [
     '<%= config.bin %> move alice@example.org --to node-2',
@@ -26,7 +27,7 @@ A bare JID moves all of the user's sessions, a full JID moves that one session.`
   }
 
   static flags = {
-    to: Flags.string({description: 'target: a configured node name or HOST[:PORT] (on a terminal, asked when left out)'}),
+    to: Flags.string({description: 'target: a node (config or cluster name) or HOST[:PORT]; asked on a terminal when left out'}),
     ...transferFlags,
   }
 
@@ -43,8 +44,9 @@ A bare JID moves all of the user's sessions, a full JID moves that one session.`
       if (picked.length === 0) {
         const sessions = (await listSessions(config, cluster.directory, {})).filter((session) => session.bare !== config.admin.jid)
         if (sessions.length === 0) throw new UsageError('no sessions online to pick from')
-        picked = await pickSessions(sessions)
-        if (picked.length === 0) return undefined
+        const chosen = await pickSessions(sessions)
+        if (!chosen?.length) return undefined // Escape, or nothing picked: declined
+        picked = chosen
       }
       const to = flags.to ?? await pickTarget((await listNodes(config, cluster.directory)).flatMap((row) => (row.address === null ? [] : [{...row, address: row.address}])))
       return {command: 'move', jids: picked, to}

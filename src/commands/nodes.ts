@@ -4,7 +4,8 @@ import {makeStyle} from '../render/style.js'
 import {renderNodes} from '../render/tables.js'
 
 export default class Nodes extends ClusterCommand {
-  static description = 'List the configured nodes with their live session counts, and whether the cluster sees each one.'
+  static summary = 'List the nodes with their session counts and cluster state'
+  static description = 'For each configured node: its address, its name in the cluster, whether the cluster sees it, and its live sessions.'
   static examples = ['<%= config.bin %> nodes', '<%= config.bin %> nodes --json']
 
   async run(): Promise<{nodes: NodeRow[]}> {

@@ -9,6 +9,7 @@ import {makeStyle} from '../render/style.js'
 import {renderProbe} from '../render/tables.js'
 
 export default class Probe extends ClusterCommand {
+  static summary = 'Ask clients whether they understand transfer packets'
   static description = `Ask sessions' clients (disco#info) whether they advertise server transfers (jabber:iq:srvxfr, urn:xmpp:cxfr), and print the share.
 A client that advertises neither will most likely refuse the packet: see --fallback kick.`
 
@@ -16,7 +17,7 @@ A client that advertises neither will most likely refuse the packet: see --fallb
   static strict = false
   static args = {jid: Args.string({description: 'JIDs to probe (bare: all their sessions)'})}
   static flags = {
-    node: Flags.string({char: 'n', description: 'probe every session on this node'}),
+    node: Flags.string({char: 'n', description: 'probe every session on this node (config or cluster name)'}),
   }
 
   async run(): Promise<{summary: PreflightSummary; sessions: ProbeRow[]}> {

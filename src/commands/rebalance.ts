@@ -6,7 +6,9 @@ import type {TransferReport} from '../engine/report.js'
 import {UsageError} from '../errors.js'
 
 export default class Rebalance extends TransferCommand {
-  static description = `Spread load (the seed's scenario 3): with --to, the other nodes hand that node sessions until it holds its fair share (or --count N more, or --share S of all), the most loaded giving first; without --to, every node is evened out. The fewest sessions move. The report shows the counts per node before, as planned, and after.`
+  static summary = 'Even out sessions, or fill a node that just came up'
+  static description = `Spread load after a node comes back or joins: with --to, the other nodes hand that node sessions until it holds its fair share (or --count N more, or --share S of all), the most loaded giving first; without --to, every node is evened out.
+The fewest sessions move. The report shows the sessions per node before, as planned, and after.`
 
   static examples = [
     '<%= config.bin %> rebalance --to node-4',

@@ -9,7 +9,8 @@ import {renderReport} from '../render/report-table.js'
 import {makeStyle} from '../render/style.js'
 
 export default class Report extends ClusterCommand {
-  static description = "Print a past run's report again, from its journal (the exit code is the run's own)."
+  static summary = "Print a past run's report again"
+  static description = "From the run's journal, as it was printed at the end of the run; the exit code is the run's own."
   static examples = ['<%= config.bin %> report 20261126T011120Z-drain-3f9a', '<%= config.bin %> report 20261126T011120Z-drain-3f9a --json']
   static args = {run: Args.string({description: 'run id (see xtransfer runs)', required: true})}
 

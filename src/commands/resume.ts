@@ -6,7 +6,8 @@ import {TransferCommand} from '../cli/transfer-command.js'
 import type {TransferReport} from '../engine/report.js'
 
 export default class Resume extends TransferCommand {
-  static description = `Continue a move or drain that was interrupted (Ctrl-C, kill, lost terminal), from its journal.
+  static summary = 'Continue an interrupted move or drain'
+  static description = `A run interrupted by Ctrl-C, SIGTERM, kill or a lost terminal goes on from its journal.
 Sessions never sent a packet are sent one; sessions already sent one are watched and sent another only if still on their source after the wait; a drain also takes sessions that appeared on its node since. The report covers the whole run.`
 
   static examples = ['<%= config.bin %> resume 20261126T011120Z-drain-3f9a --yes']

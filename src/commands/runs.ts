@@ -5,7 +5,8 @@ import {makeStyle} from '../render/style.js'
 import {renderRuns} from '../render/tables.js'
 
 export default class Runs extends ClusterCommand {
-  static description = `List past move and drain runs from their journals (newest first).
+  static summary = 'List past runs, newest first'
+  static description = `Every move, drain, rehome and rebalance run, from its journal, with its state (finished or unfinished).
 Journals live in $XDG_STATE_HOME/xtransfer/runs (~/.local/state/xtransfer/runs), or $XTRANSFER_STATE_DIR/runs.`
 
   static examples = ['<%= config.bin %> runs', '<%= config.bin %> runs --json']

@@ -7,14 +7,15 @@ import {makeStyle} from '../render/style.js'
 import {renderSessions} from '../render/tables.js'
 
 export default class Sessions extends ClusterCommand {
-  static description = 'List live sessions: full JID, node, client address and uptime.'
+  static summary = 'List live sessions with their node, address and uptime'
+  static description = 'Each live session: its full JID, node, client address and uptime.'
   static examples = [
     '<%= config.bin %> sessions --node node-3',
     '<%= config.bin %> sessions --user alice@example.org --json',
   ]
 
   static flags = {
-    node: Flags.string({char: 'n', description: 'only sessions on this node'}),
+    node: Flags.string({char: 'n', description: 'only sessions on this node (config or cluster name)'}),
     user: Flags.string({char: 'u', description: 'only sessions of this JID (bare: all its sessions; full: that one)'}),
   }
 

@@ -4,6 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {clusterFlags, durationFlag} from '../cli/flags.js'
 import {ClusterCommand} from '../cli/base-command.js'
+import {configuredNode} from '../cluster/targets.js'
 import {readPasswordFile} from '../config/password.js'
 import {loadConfig} from '../config/load-config.js'
 import {UsageError} from '../errors.js'
@@ -11,6 +12,7 @@ import {startFleet} from '../fleet/index.js'
 import {fleetBehaviours, fleetUsers} from '../operations/fleet-plan.js'
 
 export default class Simulate extends ClusterCommand {
+  static summary = 'Log in a rehearsal fleet of test users (staging, labs)'
   static description = `Log in a rehearsal fleet of registered users through the transfer-aware client helper and keep them online until stopped (Ctrl-C or --duration).
 For labs and staging clusters (users log in with SASL PLAIN, over STARTTLS when the listener offers it). Followers obey packets that send them to a configured node only. A share of the fleet can refuse or ignore transfers, to rehearse the not-moved paths. The users' password comes from XTRANSFER_FLEET_PASSWORD or --user-password-file.`
 
@@ -42,8 +44,7 @@ For labs and staging clusters (users log in with SASL PLAIN, over STARTTLS when 
     const {flags} = await this.parse(Simulate)
     this.debugEnabled = flags.debug
     const config = await loadConfig({flag: flags.config})
-    const node = config.nodes[flags.node]
-    if (!node) throw new UsageError(`unknown node "${flags.node}" (configured: ${Object.keys(config.nodes).join(', ')})`)
+    const node = config.nodes[configuredNode(config, flags.node)]
     const refuseShare = share(flags['refuse-share'], '--refuse-share')
     const ignoreShare = share(flags['ignore-share'], '--ignore-share')
     if (refuseShare + ignoreShare > 1) throw new UsageError('--refuse-share and --ignore-share add up to more than 1')

@@ -3,8 +3,9 @@ import {join, resolve} from 'node:path'
 
 import {xdgConfig} from 'xdg-basedir'
 import {parse as parseYaml, YAMLParseError} from 'yaml'
-import {ZodError} from 'zod'
+import {z, ZodError, type ZodIssue, type ZodTypeAny} from 'zod'
 
+import {closest} from '../did-you-mean.js'
 import {ConfigError} from '../errors.js'
 import {type Config, configSchema} from './config-schema.js'
 
@@ -28,11 +29,16 @@ export async function loadConfig(source: ConfigSource): Promise<Config & {path: 
     text = await readFile(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new ConfigError(code === 'ENOENT'
-      ? `no config file at ${path} (give --config PATH or set XTRANSFER_CONFIG)`
-      : `cannot read config ${path}: ${code ?? (error as Error).message}`)
+    throw new ConfigError(code === 'ENOENT' ? missingConfig(path, source) : `cannot read config ${path}: ${code ?? (error as Error).message}`)
   }
   return {...parseConfig(text, path), path}
+}
+
+/** How to get a config, from where the path came: no advice to set what is already set. */
+function missingConfig(path: string, {flag, env = process.env}: ConfigSource): string {
+  if (flag) return `no config file at ${path}: write one with xtransfer init --config ${path}`
+  if (env.XTRANSFER_CONFIG) return `no config file at ${path} (XTRANSFER_CONFIG): write one with xtransfer init, or point XTRANSFER_CONFIG at yours`
+  return `no config file at ${path}: write one with xtransfer init, or give --config PATH or set XTRANSFER_CONFIG`
 }
 
 export function parseConfig(text: string, path = 'config'): Config {
@@ -49,17 +55,68 @@ export function parseConfig(text: string, path = 'config'): Config {
   try {
     return configSchema.parse(data)
   } catch (error) {
-    if (error instanceof ZodError) throw new ConfigError(`${path}: ${describeIssue(error)}`)
+    if (error instanceof ZodError) throw new ConfigError(`${path}: ${describeIssues(error, data)}`)
     throw error
   }
 }
 
-function describeIssue(error: ZodError): string {
-  let issue = error.issues[0]
+/** Every problem at once, on one line: fixing a config one error per run is slow. */
+function describeIssues(error: ZodError, data: unknown): string {
+  const suggested = new Set<string>()
+  const described = error.issues.map((issue) => describeIssue(issue, data, suggested))
+  // `domian:` is one problem, not also "domain is missing".
+  const lines = described.filter((line, i) => !(isMissing(error.issues[i]) && suggested.has(error.issues[i].path.join('.'))))
+  return lines.length === 1 ? lines[0] : `${lines.length} problems: ${lines.join('; ')}`
+}
+
+function isMissing(issue: ZodIssue): boolean {
+  return issue.code === 'invalid_type' && issue.received === 'undefined'
+}
+
+function describeIssue(first: ZodIssue, data: unknown, suggested: Set<string>): string {
+  let issue = first
   // "one value or a list" (admin.service, directory.api): a single value's own problem says most.
   while (issue.code === 'invalid_union' && issue.unionErrors[0]?.issues[0]) issue = issue.unionErrors[0].issues[0]
   const where = issue.path.join('.') || '(top level)'
-  if (issue.code === 'invalid_type' && issue.received === 'undefined') return `${where} is missing`
-  if (issue.code === 'unrecognized_keys') return `${where}: unknown key ${issue.keys.map((key) => `"${key}"`).join(', ')}`
+  if (isMissing(issue)) return `${where} is missing`
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(issue.path, data)
+    return `${where}: ${issue.keys.map((key) => {
+      const near = closest(key, known)
+      if (near === undefined) return `unknown key "${key}"`
+      suggested.add([...issue.path, near].join('.'))
+      return `unknown key "${key}" (did you mean "${near}"?)`
+    }).join(', ')}`
+  }
   return `${where}: ${issue.message}`
+}
+
+/** The keys the schema allows in the object at `path` (of this document: a directory's keys depend on its type). */
+function knownKeys(path: ReadonlyArray<string | number>, data: unknown): string[] {
+  let schema: ZodTypeAny | undefined = configSchema
+  let value = data
+  for (let i = 0; ; i++) {
+    schema = unwrap(schema, value)
+    if (!schema) return []
+    if (i === path.length) return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : []
+    const step = path[i]
+    value = value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[step] : undefined
+    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, ZodTypeAny>)[String(step)]
+    else if (schema instanceof z.ZodRecord) schema = schema.valueSchema as ZodTypeAny
+    else if (schema instanceof z.ZodArray) schema = schema.element as ZodTypeAny
+    else return []
+  }
+}
+
+/** Through refinements, optionals, defaults; a discriminated union becomes the member the document chose. */
+function unwrap(schema: ZodTypeAny | undefined, value: unknown): ZodTypeAny | undefined {
+  for (;;) {
+    if (schema instanceof z.ZodEffects) schema = schema.innerType() as ZodTypeAny
+    else if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) schema = schema.unwrap() as ZodTypeAny
+    else if (schema instanceof z.ZodDefault) schema = schema.removeDefault() as ZodTypeAny
+    else if (schema instanceof z.ZodDiscriminatedUnion) {
+      const chosen = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[schema.discriminator as string] : undefined
+      schema = (schema.optionsMap as Map<unknown, ZodTypeAny>).get(chosen)
+    } else return schema
+  }
 }

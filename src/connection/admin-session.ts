@@ -53,8 +53,8 @@ export async function connectAdmin(login: AdminLogin): Promise<AdminSession> {
   xmpp.reconnect.stop()
   if (login.trace) {
     const trace = login.trace
-    xmpp.on('element', (element: Element) => trace('in', redactSasl(element.toString())))
-    xmpp.on('send', (element: Element) => trace('out', redactSasl(element.toString())))
+    xmpp.on('element', (element: Element) => trace('in', redactSasl(element)))
+    xmpp.on('send', (element: Element) => trace('out', redactSasl(element)))
   }
 
   let firstError: unknown

@@ -37,6 +37,8 @@ export const RUNG_WINDOW_MS: Record<MoveMethod, number> = {packet: 10_000, hando
 const UNANSWERED_PACKET_WINDOW_MS = 2_000
 /** The stream error of the last rung: every measured library treats it as "reconnect" (never conflict or policy-violation). */
 export const CLOSE_CONDITION = 'system-shutdown'
+/** After Ctrl-C (or TERM): how much longer what is already in flight is watched before the report. */
+export const INTERRUPT_GRACE_MS = 5_000
 export const CLOSE_TEXT = 'This node is going down for maintenance: please reconnect'
 
 export type RunEvent =
@@ -136,7 +138,7 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
 
   signal?.addEventListener('abort', () => {
     pacer.stop()
-    tracker.hurry(options.graceMs ?? 5_000)
+    tracker.hurry(options.graceMs ?? INTERRUPT_GRACE_MS)
     poke()
   }, {once: true})
   stop?.addEventListener('abort', () => {

@@ -53,6 +53,15 @@ export function trackSessions(directory: Pick<SessionDirectory, 'sessionsOf'>, c
   const claimed = new Set<string>()
   let adding = true
   let stopped = false
+  /** After hurry(): no wait, even one that begins later (an answer that came after Ctrl-C), ends later than this. */
+  let latest = Infinity
+  /** Wakes the loop when it idles with nothing to wait for (a wait was added, or tracking closed). */
+  let work: (() => void) | undefined
+  const nudge = () => {
+    const wake = work
+    work = undefined
+    wake?.()
+  }
 
   function end(wait: Wait, sighting: Sighting) {
     if (waits.get(wait.tracked.jid) === wait) waits.delete(wait.tracked.jid)
@@ -98,6 +107,11 @@ export function trackSessions(directory: Pick<SessionDirectory, 'sessionsOf'>, c
     let lastAnswer = clock.now()
     let failedInARow = 0
     while (!stopped && (adding || waits.size > 0)) {
+      // Nothing pending: no polling, no ticking; the next wait (or the end) wakes the loop.
+      if (waits.size === 0) {
+        await new Promise<void>((resolve) => (work = resolve))
+        continue
+      }
       // A slow directory (listings under a login storm take seconds) is asked less often, not harder.
       await clock.sleep(Math.max(options.pollMs, Math.min(lastPollMs, MAX_POLL_GAP_MS)))
       if (waits.size === 0 || stopped) continue
@@ -133,22 +147,25 @@ export function trackSessions(directory: Pick<SessionDirectory, 'sessionsOf'>, c
       return new Promise((resolve) => {
         const earlier = waits.get(tracked.jid)
         if (earlier) end(earlier, {kind: 'stopped'})
-        waits.set(tracked.jid, {tracked, since, deadline, resolve})
+        waits.set(tracked.jid, {tracked, since, deadline: Math.min(deadline, latest), resolve})
+        nudge()
       })
     },
     /** No more waits will be added: the loop ends once the current ones end. */
     close() {
       adding = false
+      nudge()
     },
     /** Give every wait at most `ms` more (after Ctrl-C: a short grace, then the report). */
     hurry(ms: number) {
-      const latest = clock.now() + ms
+      latest = Math.min(latest, clock.now() + ms)
       for (const wait of waits.values()) wait.deadline = Math.min(wait.deadline, latest)
     },
     /** Stop at once: every wait ends `stopped`. */
     abort() {
       stopped = true
       adding = false
+      nudge()
       for (const wait of [...waits.values()]) end(wait, {kind: 'stopped'})
     },
     get waiting(): number {

@@ -1,7 +1,7 @@
 import type {Config} from '../config/config-schema.js'
 import type {SessionDirectory} from '../model/directory.js'
 import type {SessionInfo} from '../model/session.js'
-import {UsageError} from '../errors.js'
+import {configuredNode} from '../cluster/targets.js'
 import {parseUserJid} from './jids.js'
 
 export interface SessionFilter {
@@ -10,9 +10,7 @@ export interface SessionFilter {
 }
 
 export async function listSessions(config: Config, directory: SessionDirectory, filter: SessionFilter): Promise<SessionInfo[]> {
-  if (filter.node && !config.nodes[filter.node]) {
-    throw new UsageError(`unknown node "${filter.node}" (configured: ${Object.keys(config.nodes).join(', ')})`)
-  }
+  const node = filter.node === undefined ? undefined : configuredNode(config, filter.node)
   let sessions: SessionInfo[]
   if (filter.user) {
     const {bare, resource} = parseUserJid(filter.user)
@@ -21,6 +19,6 @@ export async function listSessions(config: Config, directory: SessionDirectory, 
     sessions = await directory.listSessions()
   }
   return sessions
-    .filter((session) => !filter.node || session.node === filter.node)
+    .filter((session) => !node || session.node === node)
     .sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0))
 }

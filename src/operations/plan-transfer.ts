@@ -1,7 +1,7 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {nodeTarget, resolveTarget} from '../cluster/targets.js'
+import {configuredNode, nodeTarget, resolveTarget} from '../cluster/targets.js'
 import type {Config} from '../config/config-schema.js'
 import {loadPlacement} from '../config/placement-config.js'
 import {homeFinder} from '../engine/placement.js'
@@ -91,13 +91,15 @@ export interface PlanDeps {
 export function checkRequest(config: Config, request: TransferRequest, {stateDir}: {stateDir: string}): CheckedRequest {
   switch (request.command) {
     case 'drain': {
-      if (!config.nodes[request.source]) throw new UsageError(`unknown node "${request.source}" (configured: ${Object.keys(config.nodes).join(', ')})`)
-      for (const name of request.to ?? []) {
-        if (name === request.source) throw new UsageError(`--to ${name} is the node being drained`)
+      // Node names as the config spells them: the cluster's own names are accepted too.
+      const source = configuredNode(config, request.source)
+      const to = request.to?.map((name) => configuredNode(config, name))
+      for (const name of to ?? []) {
+        if (name === source) throw new UsageError(`--to ${name} is the node being drained`)
         nodeTarget(config, name)
       }
-      if (!request.to?.length && Object.keys(config.nodes).length < 2) throw new UsageError(`no other node to drain ${request.source} to`)
-      break
+      if (!to?.length && Object.keys(config.nodes).length < 2) throw new UsageError(`no other node to drain ${source} to`)
+      return {...request, source, to} as CheckedRequest
     }
     case 'move':
       if (request.jids.length === 0) throw new UsageError('name at least one JID to move')
@@ -105,12 +107,14 @@ export function checkRequest(config: Config, request: TransferRequest, {stateDir
       resolveTarget(config, request.to)
       break
     case 'rebalance':
-      if (request.to) nodeTarget(config, request.to)
       if (!request.to && (request.count !== undefined || request.share !== undefined)) throw new UsageError('--count and --share need --to NODE')
+      if (request.to) return {...request, to: nodeTarget(config, request.to).name} as CheckedRequest
       break
-    case 'resume':
-      resumableRun(readRun(runsIn(stateDir), request.runId), request.expect, runsIn(stateDir))
-      break
+    case 'resume': {
+      const expect = request.expect && {...request.expect, source: configuredNode(config, request.expect.source)}
+      resumableRun(readRun(runsIn(stateDir), request.runId), expect, runsIn(stateDir))
+      return {...request, expect} as CheckedRequest
+    }
     default:
       break
   }

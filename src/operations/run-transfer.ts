@@ -42,6 +42,8 @@ export interface RunDeps {
   signal?: AbortSignal
   /** --timeout: the whole run ends this long after it started, whatever is still pending. */
   timeoutMs?: number
+  /** Told the run id as soon as its journal is open, so that an interruption can name it. */
+  onRunId?: (runId: string) => void
 }
 
 export interface TransferOutcome {
@@ -91,6 +93,7 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
   // Refused before anything is written or sent: another run is moving sessions off these nodes.
   const lock = acquireRunLock({stateDir: deps.stateDir, cluster: config.domain, nodes: sourcesOf(plan), runId, command: plan.command})
   const journal = openJournal(runsIn(deps.stateDir), runId)
+  deps.onRunId?.(journal.id)
   const targets = watchTargets(directory, clock, {nodeOf: nodeOfServer(config), everyMs: TARGET_CHECK_MS, initiallyUp: plan.up})
   const deadline = new AbortController()
   const ended = new AbortController()

@@ -109,6 +109,26 @@ test('a config that is not YAML, and a password file others can read: exit 2', a
   assert.doesNotMatch(run.stderr, /secret-in-a-file/)
 })
 
+test('the directory API: each failure says what to fix, one line (ejabberd 23.01 answers)', async () => {
+  const apiVariant = (api: string, edit: (yaml: string) => string = (yaml) => yaml) => variantConfig(lab, (yaml) => edit(yaml.replace(/api: .*/, `api: ${api}`)))
+  const withoutPasswordFile = (yaml: string) => yaml.replace(/\s*passwordFile: .*/, '')
+  const cases: Array<{what: string; config: string; env?: Record<string, string>; code: number; message: RegExp}> = [
+    {what: 'a c2s port', config: apiVariant(`http://127.0.0.1:${lab.nodes[0].c2sPort}/api`), code: 3, message: /not HTTP \(HPE_INVALID_CONSTANT\): is that an XMPP \(c2s\) port\?/},
+    {what: 'a wrong path', config: apiVariant(lab.nodes[0].api.replace(/\/api$/, '/nothere')), code: 3, message: /no ejabberd API at http:\/\/127\.0\.0\.1:\d+\/nothere \(HTTP 404; is mod_http_api on that listener/},
+    {what: 'a wrong password', config: apiVariant(lab.nodes[0].api, withoutPasswordFile), env: {XTRANSFER_PASSWORD: 'not-the-password'}, code: 3, message: /wrong admin password or JID \(admin@example\.test\), HTTP 401/},
+    {what: 'a JID that is no admin', config: apiVariant(lab.nodes[0].api, (yaml) => withoutPasswordFile(yaml).replace(/jid: admin@/, 'jid: user0001@')), env: {XTRANSFER_PASSWORD: lab.userPassword}, code: 3, message: /HTTP 403\): allow the admin JID in ejabberd's api_permissions/},
+    {what: 'an unknown host', config: apiVariant('https://no-such-host.invalid:5443/api'), code: 5, message: /unknown host in directory\.api/},
+  ]
+  for (const {what, config, env, code, message} of cases) {
+    const started = Date.now()
+    const run = await runCli(['nodes', '--config', config], {env})
+    assert.equal(run.code, code, `${what}: ${run.stderr}`)
+    oneLine(run.stderr)
+    assert.match(run.stderr, message, what)
+    assert.ok(Date.now() - started < 10_000, `${what}: ${Date.now() - started} ms (retried?)`)
+  }
+})
+
 test('--json errors are one JSON object with the exit code', async () => {
   const run = await runCli(['drain', 'node-9', '--yes', '--json', '--config', labConfigPath(lab)])
   assert.equal(run.code, 2)

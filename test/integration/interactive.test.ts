@@ -36,18 +36,45 @@ test('on a terminal, drain asks for confirmation with the plan, shows progress, 
   }
 })
 
-test('declining the confirmation sends nothing (exit 2)', async () => {
+test('declining the confirmation sends nothing (exit 10, as the README documents)', async () => {
   const fleet = await fleetOn(lab, 1, users(31, 3))
   const term = Terminal.start(['drain', 'node-1', '--config', labConfigPath(lab)])
   try {
     await term.waitFor(/Send the transfer packets\?/)
     term.type('n')
     term.press('Enter')
-    assert.equal(await term.exitCode(), 2)
+    assert.equal(await term.exitCode(), 10)
     assert.match(term.screen(), /cancelled: nothing sent/)
     assert.equal(fleet.totals().packetsReceived, 0)
   } finally {
     term.close()
+    await fleet.stop()
+    await waitForEmptyCluster(lab)
+  }
+})
+
+test('Ctrl-C at any prompt (password, node picker, confirmation) exits 130 quietly, nothing sent', async () => {
+  const fleet = await fleetOn(lab, 1, users(34, 2))
+  const prompts: Array<[string[], RegExp]> = [
+    [['nodes', '--config', variantConfig(lab, (yaml) => yaml.replace(/\s*passwordFile: .*/, ''))], /Password for admin@example\.test:/],
+    [['drain', '--config', labConfigPath(lab)], /Which node do you want to drain\?/],
+    [['drain', 'node-1', '--config', labConfigPath(lab)], /Send the transfer packets\?/],
+  ]
+  try {
+    for (const [args, question] of prompts) {
+      const term = Terminal.start(args)
+      try {
+        await term.waitFor(question)
+        term.press('C-c')
+        assert.equal(await term.exitCode(), 130, `${args[0]}: ${term.screen()}`)
+        const screen = term.screen()
+        assert.doesNotMatch(screen, /force closed|ExitPromptError|Error|^\s+at /m, screen)
+      } finally {
+        term.close()
+      }
+    }
+    assert.equal(fleet.totals().packetsReceived, 0)
+  } finally {
     await fleet.stop()
     await waitForEmptyCluster(lab)
   }
@@ -69,22 +96,46 @@ test('without a password source, a terminal asks for it and never shows it', asy
   }
 })
 
-test('move with no JID: pick sessions from a searchable list, then the target node', async () => {
+test('move with no JID: pick sessions from a searchable list that keeps its filter and shows what is picked, then the target node', async () => {
   const [alice, bob] = users(41, 2)
   const fleet = await fleetOn(lab, 1, [alice, bob])
   const term = Terminal.start(['move', '--config', labConfigPath(lab), '--yes'])
   try {
     await term.waitFor(/Sessions to move/)
+    assert.match(term.screen(), /picked \(0\): none yet/)
     term.type(alice)
-    await term.waitFor(new RegExp(`\\[ \\] ${alice}@`))
-    term.press('Down', 'Enter') // toggle alice (the first row is "done")
-    await term.waitFor(/1 picked/)
-    term.press('Enter') // done
+    await term.waitFor(new RegExp(`❯ \\[ \\] ${alice}@`))
+    term.press('Enter') // toggles the highlighted session: the first match
+    const screen = await term.waitFor(new RegExp(`picked \\(1\\): ${alice}@${lab.domain.replace('.', '\\.')}/rehearsal`))
+    assert.match(screen, new RegExp(`^\\? Sessions to move ${alice}$`, 'm'), 'the filter is kept after a toggle')
+    assert.match(screen, new RegExp(`\\[x\\] ${alice}@`))
+    assert.ok(!screen.includes(bob), 'bob is filtered out and not picked')
+    term.press('Up', 'Enter') // the first row: done
     await term.waitFor(/Move them to/)
     term.press('Down', 'Enter') // node-2
     assert.equal(await term.exitCode(), 0)
     assert.equal((await userSessions(lab, alice))[0].node, lab.nodes[1].name)
     assert.equal((await userSessions(lab, bob))[0].node, lab.nodes[0].name, 'bob was not picked')
+  } finally {
+    term.close()
+    await fleet.stop()
+    await waitForEmptyCluster(lab)
+  }
+})
+
+test('Escape in the session picker cancels: nothing sent, exit 10', async () => {
+  const fleet = await fleetOn(lab, 1, users(43, 1))
+  const term = Terminal.start(['move', '--config', labConfigPath(lab), '--yes'])
+  try {
+    await term.waitFor(/Sessions to move/)
+    term.type('user')
+    await term.waitFor(/❯ \[ \] user0043@/)
+    term.press('Enter')
+    await term.waitFor(/picked \(1\)/)
+    term.press('Escape')
+    assert.equal(await term.exitCode(), 10)
+    assert.match(term.screen(), /cancelled: nothing sent/)
+    assert.equal(fleet.totals().packetsReceived, 0)
   } finally {
     term.close()
     await fleet.stop()
@@ -124,40 +175,51 @@ test('without a terminal, the same commands fail fast naming the missing argumen
   assert.match(init.stderr, /run it on a terminal/)
 })
 
-test('init writes a working config by asking, tests the login, and stores the password only when asked (mode 600)', async () => {
+test('init writes a working config by asking: a wrong password is typed again, addresses are proposed, the password stored only when asked (mode 600)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'xtransfer-init-'))
   const path = join(dir, 'config.yaml')
   const term = Terminal.start(['init', '--config', path])
   // Only the question being asked starts with "?" (answered ones show a check mark).
-  const answer = async (question: RegExp, text: string) => {
+  const answer = async (question: RegExp, text: string, clear = false) => {
     await term.waitFor(new RegExp(`^\\? ${question.source}`, 'm'))
+    if (clear) term.press('C-u')
     if (text) term.type(text)
     term.press('Enter')
   }
   try {
     await answer(/XMPP domain/, lab.domain)
     await answer(/Admin JID/, '')
-    await term.waitFor(/^\? Where the admin logs in/m)
-    term.press('C-u')
-    await answer(/Where the admin logs in/, lab.nodes[0].service)
+    await answer(/Where the admin logs in/, lab.nodes[0].service, true)
     await answer(/Allow a login without TLS/, 'y')
-    await term.waitFor(/^\? ejabberd HTTP API URL/m)
-    term.press('C-u')
-    await answer(/ejabberd HTTP API URL/, lab.nodes[0].api)
+    await answer(/How are sessions listed\?/, '') // the first choice: ejabberd's HTTP API
+    await answer(/ejabberd HTTP API URL/, lab.nodes[0].api, true)
+    await answer(/Password for admin@example\.test/, 'not-the-password')
+    await term.waitFor(/✖ the admin login failed: .*wrong password or JID/)
+    await answer(/Type the password again\?/, '')
     await answer(/Password for admin@example\.test/, lab.adminPassword)
-    await term.waitFor(/the admin login works/)
-    assert.match(term.screen(), /the directory works/)
+    await term.waitFor(/the directory works/)
+    assert.match(term.screen(), /✔ the admin login works/)
     for (const node of lab.nodes) {
       await answer(new RegExp(`Name for ${node.name.replace('.', '\\.')}`), '')
-      await answer(new RegExp(`Address clients reconnect to for node-${node.index}`), `127.0.0.1:${node.c2sPort}`)
+      const question = await term.waitFor(new RegExp(`^\\? Address clients reconnect to for node-${node.index}.*$`, 'm'))
+      if (node.index === 1) {
+        // The admin's session is on node 1: its address is the admin service's, proposed.
+        assert.match(question, new RegExp(`for node-1 .*\\(127\\.0\\.0\\.1:${node.c2sPort}\\)`))
+        await answer(/Address clients reconnect to for node-1/, '')
+      } else {
+        assert.match(question, new RegExp(`for node-${node.index} .*\\(localhost:${lab.nodes[0].c2sPort}\\)`), 'the host of its Erlang name, same port')
+        await answer(new RegExp(`Address clients reconnect to for node-${node.index}`), `127.0.0.1:${node.c2sPort}`, true)
+      }
     }
     await answer(/Store the admin password/, 'y')
     assert.equal(await term.exitCode(), 0)
     assert.equal(statSync(join(dir, 'admin.password')).mode & 0o777, 0o600)
     assert.ok(!readFileSync(path, 'utf8').includes(lab.adminPassword))
+    assert.ok(!term.screen().includes(lab.adminPassword), 'the password is on the screen')
     const nodes = await runCli(['nodes', '--json', '--config', path])
     assert.equal(nodes.code, 0, nodes.stderr)
     assert.equal(nodes.json.nodes.filter((node: {seen: boolean}) => node.seen).length, 3)
+    assert.deepEqual(nodes.json.nodes.map((node: {address: string}) => node.address), lab.nodes.map((node) => `127.0.0.1:${node.c2sPort}`))
   } finally {
     term.close()
   }

@@ -61,3 +61,18 @@ test('no password anywhere and no terminal: exit 2 naming the ways to give one',
   assert.equal(run.code, 2)
   assert.match(run.stderr, /^xtransfer: no admin password: set XTRANSFER_PASSWORD/)
 })
+
+test('nodes can be named as the cluster names them (drain xtlab1@localhost, sessions --node xtlab2@localhost)', async () => {
+  const config = labConfigPath(lab)
+  const onNode2 = await runCli(['sessions', '--node', lab.nodes[1].name, '--json', '--config', config])
+  assert.equal(onNode2.code, 0, onNode2.stderr)
+  assert.deepEqual(onNode2.json.sessions.map((s: {node: string}) => s.node), ['node-2', 'node-2'])
+  const drain = await runCli(['drain', lab.nodes[0].name, '--to', lab.nodes[2].name, '--dry-run', '--json', '--config', config])
+  assert.equal(drain.code, 0, drain.stderr)
+  assert.equal(drain.json.source, 'node-1')
+  assert.deepEqual(drain.json.targets, ['node-3'])
+  assert.equal(drain.json.summary.total, 3)
+  const typo = await runCli(['drain', lab.nodes[0].name.replace('@', '@@'), '--dry-run', '--config', config])
+  assert.equal(typo.code, 2)
+  assert.match(typo.stderr, new RegExp(`did you mean "${lab.nodes[0].name}"\\?`))
+})

@@ -257,3 +257,50 @@ test('directory durations need a unit', () => {
   const ok = parseConfig(edit(VALID, '  api: http://127.0.0.1:25281/api\n', '  api: http://127.0.0.1:25281/api\n  retryFor: 2m\n'), PATH)
   assert.equal(ok.directory.retryFor, '2m')
 })
+
+describe('config errors: every problem at once, unknown keys with a suggestion', () => {
+  test('three problems in three places: one line naming all three', () => {
+    let text = edit(VALID, '  service: xmpp://127.0.0.1:25221\n', '')
+    text = edit(text, '127.0.0.1:25222', 'host:0')
+    text = edit(text, 'directory:\n', 'directory:\n  timout: 5s\n')
+    const message = assertRefused(text, /3 problems/, /admin\.service is missing/, /nodes\.node-2\.address: .*port "0"/, /directory: unknown key "timout" \(did you mean "timeout"\?\)/)
+    assert.equal(message.split('; ').length, 3, message)
+  })
+
+  test('unknown keys get the nearest known key of their own section', () => {
+    assertRefused(edit(VALID, 'domain: example.test', 'domian: example.test'), /^[^;]*\(top level\): unknown key "domian" \(did you mean "domain"\?\)$/)
+    assertRefused(edit(VALID, '  insecurePlain: true\n', '  insecurePlain: true\n  password: hunter2\n'), /admin: unknown key "password" \(did you mean "passwordFile"\?\)/)
+    assertRefused(edit(VALID, '{ address: 127.0.0.1:25222', '{ adress: 127.0.0.1:25222'), /nodes\.node-2: unknown key "adress" \(did you mean "address"\?\)/)
+    assertRefused(edit(VALID, '  type: ejabberd\n', '  type: ejabberd\n  apiUrl: x\n'), /directory: unknown key "apiUrl" \(did you mean "api"\?\)/)
+    // Nothing near: no suggestion.
+    assertRefused(`${VALID}extra: 1\n`, /\(top level\): unknown key "extra"$/)
+  })
+
+  test('a misspelt required key is one problem, not also "missing"', () => {
+    const message = assertRefused(edit(VALID, 'domain: example.test', 'domian: example.test'), /domian/)
+    assert.doesNotMatch(message, /domain is missing/)
+    assert.doesNotMatch(message, /problems/)
+  })
+})
+
+describe('a missing config file says how to get one', () => {
+  test('suggests xtransfer init; names XTRANSFER_CONFIG only when it is not what pointed there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xtransfer-noconfig-'))
+    const missing = join(dir, 'missing.yaml')
+    const messageFor = async (source: Parameters<typeof loadConfig>[0]) => {
+      try {
+        await loadConfig(source)
+      } catch (error) {
+        assert.ok(error instanceof ConfigError)
+        return error.message
+      }
+      return assert.fail('loaded')
+    }
+    const fromFlag = await messageFor({flag: missing, env: {}})
+    assert.equal(fromFlag, `no config file at ${missing}: write one with xtransfer init --config ${missing}`)
+    const fromEnv = await messageFor({env: {XTRANSFER_CONFIG: missing}})
+    assert.equal(fromEnv, `no config file at ${missing} (XTRANSFER_CONFIG): write one with xtransfer init, or point XTRANSFER_CONFIG at yours`)
+    const fromDefault = await messageFor({env: {XDG_CONFIG_HOME: dir}})
+    assert.equal(fromDefault, `no config file at ${join(dir, 'xtransfer', 'config.yaml')}: write one with xtransfer init, or give --config PATH or set XTRANSFER_CONFIG`)
+  })
+})

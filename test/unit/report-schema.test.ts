@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import {buildReport, type ReportInput, reportExitCode, type TransferReport} from '../../src/engine/report.js'
 import {ackFromText} from '../../src/model/ack.js'
 import type {Outcome, TransferRecord} from '../../src/model/transfer.js'
-import {AuthError, ConfigError, DirectoryError, TlsError, UnknownHostError, UnreachableError, UsageError, XtransferError} from '../../src/errors.js'
+import {AuthError, ConfigError, DeclinedError, DirectoryError, TlsError, UnknownHostError, UnreachableError, UsageError, XtransferError} from '../../src/errors.js'
 
 const readSchema = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8'))
 
@@ -293,9 +293,9 @@ describe('docs/error.schema.json', () => {
   })
 
   test('accepts every expected error and the internal one', () => {
-    const errors = [new UsageError('u'), new ConfigError('c'), new AuthError('a'), new DirectoryError('d'), new UnreachableError('r'), new UnknownHostError('h'), new TlsError('t'), new Error('bug')]
+    const errors = [new UsageError('u'), new ConfigError('c'), new AuthError('a'), new DirectoryError('d'), new UnreachableError('r'), new UnknownHostError('h'), new TlsError('t'), new DeclinedError(), new Error('bug')]
     for (const error of errors) assert.ok(validateError(errorJson(error)), `${error.name}: ${ajv.errorsText(validateError.errors)}`)
-    assert.deepEqual(errors.map((error) => errorJson(error).error.kind), ['UsageError', 'ConfigError', 'AuthError', 'DirectoryError', 'UnreachableError', 'UnknownHostError', 'TlsError', 'Error'])
+    assert.deepEqual(errors.map((error) => errorJson(error).error.kind), ['UsageError', 'ConfigError', 'AuthError', 'DirectoryError', 'UnreachableError', 'UnknownHostError', 'TlsError', 'DeclinedError', 'Error'])
   })
 
   test('refuses other shapes', () => {

@@ -186,3 +186,38 @@ test('a poll that fails is no news: the run goes on while the directory answers 
   assert.equal(result.records.length, plan.length)
   assert.ok(result.records.every((record) => record.outcome === 'moved'))
 })
+
+test('an abort does not wait out the pace: transfers queued for their turn are unsent at once', async () => {
+  const clock = fakeClock()
+  const users = Array.from({length: 10}, (_, i) => `u${i}`)
+  const abort = new AbortController()
+  const cluster = fakeCluster(clock, users, () => ({ack: 'result', moves: true}))
+  const sender: PacketSender = {acksObservable: true, async send(item) {
+    const ack = await cluster.sender.send(item)
+    abort.abort()
+    return ack
+  }}
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  const started = Date.now()
+  // 2 packets/s: the nine queued behind the first would take 4.5 s of real time to be let through one by one.
+  const {records, unsent} = await runTransfers({plan, sender, directory: cluster.directory, clock, options: {...options, rate: 2, concurrency: 10}, knownJids: new Set(), signal: abort.signal})
+  assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`)
+  assert.equal(records.length, 1)
+  assert.equal(unsent.length, 9)
+})
+
+test('a session whose answer comes in after the abort is watched for the grace only, not its whole wait', async () => {
+  const clock = fakeClock()
+  const abort = new AbortController()
+  const cluster = fakeCluster(clock, ['slow'], () => ({ack: 'result', moves: false}))
+  const sender: PacketSender = {acksObservable: true, async send(item) {
+    abort.abort() // Ctrl-C while the client's answer is awaited
+    await clock.sleep(2_000)
+    return cluster.sender.send(item)
+  }}
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  const started = clock.now()
+  const {records} = await runTransfers({plan, sender, directory: cluster.directory, clock, options: {...options, waitMs: 60_000}, knownJids: new Set(), signal: abort.signal})
+  assert.equal(records[0].outcome, 'not-moved')
+  assert.ok(clock.now() - started <= 5_000 + options.pollMs, `watched for ${clock.now() - started} ms`)
+})

@@ -1,8 +1,10 @@
 import {Agent as HttpAgent, request as httpRequest} from 'node:http'
 import {Agent as HttpsAgent, request as httpsRequest} from 'node:https'
+import {isIP} from 'node:net'
 
+import {TLS_CODES} from '../../connection/classify-error.js'
 import {retry} from '../../connection/retry.js'
-import {DirectoryError} from '../../errors.js'
+import {AuthError, DirectoryError, TlsError, UnknownHostError} from '../../errors.js'
 import {type Clock, systemClock} from '../../model/clock.js'
 
 export interface EjabberdApiOptions {
@@ -11,6 +13,8 @@ export interface EjabberdApiOptions {
   /** HTTP Basic: the admin JID and password (ejabberd's api_permissions admin ACL). */
   user: string
   password: string
+  /** admin.insecurePlain: the one switch that lets the password travel unencrypted (XMPP and HTTP alike). */
+  insecurePlain?: boolean
   timeoutMs: number
   /** How long a call keeps retrying network errors and 5xx answers, with doubling backoff, before the directory counts as down. */
   retryForMs?: number
@@ -34,6 +38,7 @@ export class EjabberdApi {
 
   constructor(private readonly options: EjabberdApiOptions) {
     if (options.urls.length === 0) throw new Error('EjabberdApi needs at least one URL')
+    for (const url of options.urls) refusePlainHttp(new URL(url), Boolean(options.insecurePlain))
     this.authorization = 'Basic ' + Buffer.from(`${options.user}:${options.password}`).toString('base64')
     this.endpoints = options.urls.map((url) => {
       const base = new URL(url.replace(/\/?$/, '/'))
@@ -62,7 +67,8 @@ export class EjabberdApi {
    * same on every node and fails at once.
    */
   private async callAnyEndpoint<T>(command: string, args: Record<string, unknown>, timeoutMs: number): Promise<T> {
-    let last: unknown
+    let retryable: unknown
+    let broken: unknown
     for (let i = 0; i < this.endpoints.length; i++) {
       const index = (this.current + i) % this.endpoints.length
       try {
@@ -73,12 +79,15 @@ export class EjabberdApi {
         }
         return answer
       } catch (error) {
-        if (!(error instanceof RetryableError)) throw error
-        this.options.debug?.(`api: ${(error as Error).message}`)
-        last = error
+        // This URL is down (retry later) or wrong (unknown host, TLS, not HTTP): the next one may answer.
+        if (error instanceof RetryableError) retryable = error
+        else if (error instanceof EndpointError) broken ??= error.cause
+        else throw error
+        this.options.debug?.(`api: ${(error instanceof EndpointError ? error.cause as Error : error as Error).message}`)
       }
     }
-    throw last
+    // Some URL may come back: back off and retry. Else every URL is wrong: say how, at once.
+    throw retryable ?? broken
   }
 
   private async callOnce<T>(index: number, command: string, args: Record<string, unknown>, timeoutMs: number): Promise<T> {
@@ -90,23 +99,49 @@ export class EjabberdApi {
     try {
       answer = await this.post(new URL(command, base), agent, JSON.stringify(args), timeoutMs)
     } catch (error) {
-      throw new RetryableError(`directory ${url} unreachable (${command}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`)
+      const failure = this.networkFailure(url, command, error as NodeJS.ErrnoException)
+      throw failure instanceof RetryableError ? failure : new EndpointError(failure)
     }
     this.options.debug?.(`api: POST ${url}/${command} -> HTTP ${answer.status}, ${Buffer.byteLength(answer.text)} bytes in ${Date.now() - started} ms`)
     const {status, text} = answer
     this.usage.bytes += Buffer.byteLength(text)
     if (status >= 500) throw new RetryableError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
-    if (status === 401 || status === 403) {
-      throw new DirectoryError(`directory ${url} refused ${command} for ${this.options.user}: HTTP ${status} (is the admin JID allowed by api_permissions?)`)
-    }
-    // ejabberd 23.01 on a command it does not have: 404 "Endpoint not found" (never loaded), 400 "unknown_command" (disabled since).
-    if (status === 404 && /Endpoint not found/.test(text) || status === 400 && /unknown_command/.test(text)) throw new UnknownCommandError(command, url)
-    if (status !== 200) throw new DirectoryError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
+    if (status !== 200) throw this.refusal(url, command, status, text)
     try {
       return JSON.parse(text) as T
     } catch {
       throw new DirectoryError(`directory ${command} answered something that is not JSON: ${text.slice(0, 100)}`)
     }
+  }
+
+  /** What no retry can mend fails at once, saying what to fix; the rest is retried for retryFor. */
+  private networkFailure(url: string, command: string, error: NodeJS.ErrnoException): Error {
+    const code = error.code ?? error.name
+    if (code === 'ENOTFOUND') return new UnknownHostError(`unknown host in directory.api ${url} (${code})`)
+    if (TLS_CODES.test(code)) {
+      return new TlsError(`TLS failed with directory.api ${url}: ${error.message} (trust a private CA with NODE_EXTRA_CA_CERTS=/path/ca.pem)`)
+    }
+    // llhttp's parse errors: what answered is no HTTP server, most often ejabberd's c2s listener.
+    if (code.startsWith('HPE_')) {
+      return new DirectoryError(`directory.api ${url} answered something that is not HTTP (${code}): is that an XMPP (c2s) port? Use the listener with mod_http_api, e.g. http://host:5280/api`)
+    }
+    return new RetryableError(`directory ${url} unreachable (${command}: ${code})`)
+  }
+
+  private refusal(url: string, command: string, status: number, text: string): Error {
+    const {user} = this.options
+    if (status === 401) return new AuthError(`directory ${url} refused the login: wrong admin password or JID (${user}), HTTP 401`)
+    if (status === 403) {
+      return new DirectoryError(`directory ${url} refused ${command} for ${user} (HTTP 403): allow the admin JID in ejabberd's api_permissions (see docs/servers.md)`)
+    }
+    if (status === 404) {
+      // ejabberd's own API answers an unknown command with this JSON; anything else means no API there.
+      if (/"Endpoint not found/.test(text)) return new UnknownCommandError(command, url, 404)
+      return new DirectoryError(`no ejabberd API at ${url} (HTTP 404; is mod_http_api on that listener, under that path?)`)
+    }
+    // A command disabled since the node started (reload_config without its module).
+    if (status === 400 && /unknown_command/.test(text)) return new UnknownCommandError(command, url, 400)
+    return new DirectoryError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
   }
 
   private post(url: URL, agent: HttpAgent, body: string, timeoutMs: number): Promise<{status: number; text: string}> {
@@ -131,9 +166,32 @@ export class EjabberdApi {
 
 class RetryableError extends Error {}
 
-/** The API has no such command (a module that provides it is not loaded). */
-export class UnknownCommandError extends DirectoryError {
-  constructor(readonly command: string, url: string) {
-    super(`directory ${url} has no command ${command} (is the module that provides it enabled?)`)
+/** One URL is wrong in a way no retry mends (unknown host, TLS, not HTTP): another URL of the list may be right. */
+class EndpointError extends Error {
+  constructor(cause: Error) {
+    super(cause.message, {cause})
   }
+}
+
+/** The API has no such command: the module that provides it is not loaded (mod_admin_extra, mod_xtransfer). */
+export class UnknownCommandError extends DirectoryError {
+  constructor(readonly command: string, url: string, status: number) {
+    super(`the ejabberd API at ${url} has no command ${command} (HTTP ${status}): is ${command.startsWith('xtransfer_') ? 'the companion module mod_xtransfer' : 'the module that provides it (mod_admin_extra)'} enabled?`)
+  }
+}
+
+/**
+ * HTTP Basic sends the admin password with every call: over http:// anyone on the path
+ * reads it. Loopback never leaves the machine; anything else needs TLS, or the same
+ * explicit switch that allows a plain XMPP login (labs only).
+ */
+function refusePlainHttp(url: URL, insecurePlain: boolean): void {
+  if (url.protocol !== 'http:' || insecurePlain || isLoopback(url.hostname)) return
+  throw new TlsError(`refusing to send the admin password over plain http:// to ${url.host} (not loopback): use an https:// directory.api, or set admin.insecurePlain: true (labs only)`)
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  if (host === 'localhost') return true
+  return isIP(host) === 4 ? host.startsWith('127.') : host === '::1'
 }

@@ -45,10 +45,27 @@ async function main(settings: BenchSettings): Promise<void> {
   const date = new Date()
   const result: BenchResult = {
     date: date.toISOString(),
-    machine: {cores: cpus().length, cpuModel: cpus()[0]?.model ?? null, memoryGb: round(totalmem() / 2 ** 30, 1), node: process.version, loadAvgAtStart: loadavg().map((v) => round(v, 2))},
-    settings: {users: N, workers: settings.workers, parallelismPerWorker: settings.parallelism, sampleMs: settings.sampleMs, sampler: settings.sampler, kickParallel: settings.kickParallel, waitS: settings.waitS, profile: settings.profile, phases: settings.phases,
-      fleet: 'startFleet (dist/fleet): PLAIN over plain TCP, initial presence after every bind, @xmpp/client 0.14 (XEP-0198 stream management enabled with resume)',
-      lab: {nodes: lab.nodes.map(({name, server, c2s, api: url}) => ({name, server, c2s, api: url}))}},
+    machine: {
+      cores: cpus().length,
+      cpuModel: cpus()[0]?.model ?? null,
+      memoryGb: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+      loadAvgAtStart: loadavg().map((v) => round(v, 2)),
+    },
+    settings: {
+      users: N,
+      workers: settings.workers,
+      parallelismPerWorker: settings.parallelism,
+      sampleMs: settings.sampleMs,
+      sampler: settings.sampler,
+      kickParallel: settings.kickParallel,
+      waitS: settings.waitS,
+      profile: settings.profile,
+      phases: settings.phases,
+      fleet:
+        'startFleet (dist/fleet): PLAIN over plain TCP, initial presence after every bind, @xmpp/client 0.14 (XEP-0198 stream management enabled with resume)',
+      lab: {nodes: lab.nodes.map(({name, server, c2s, api: url}) => ({name, server, c2s, api: url}))},
+    },
     directoryCost: {},
     phases: {},
   }
@@ -103,7 +120,9 @@ async function main(settings: BenchSettings): Promise<void> {
   }
   process.stdout.write(renderTable(result) + '\n' + renderTargets(result) + '\n')
   if (result.profiles) process.stdout.write(result.profiles.text + '\n')
-  process.stdout.write(`\nresults: ${jsonPath} (and .md)\npicture: ${svg ? `${svgPath}${settings.updateDocsPicture ? ' (copied to docs/performance-drain.svg)' : ''}` : 'none (no timeline)'}\nraw files: ${work}\n`)
+  process.stdout.write(
+    `\nresults: ${jsonPath} (and .md)\npicture: ${svg ? `${svgPath}${settings.updateDocsPicture ? ' (copied to docs/performance-drain.svg)' : ''}` : 'none (no timeline)'}\nraw files: ${work}\n`,
+  )
 }
 
 /**
@@ -115,7 +134,14 @@ async function main(settings: BenchSettings): Promise<void> {
 function chooseRate(settings: BenchSettings, floorFigures: FloorFigures | undefined): {chosen: number; why: string} {
   const floorRate = floorFigures?.loginsPerS
   const chosen = settings.fixedRate || (floorRate ? Math.max(1, Math.floor(floorRate * settings.rateFactor)) : DEFAULT_RATE)
-  return {chosen, why: settings.fixedRate ? 'BENCH_RATE' : floorRate ? `${settings.rateFactor} × the measured floor (${floorRate} logins/s)` : 'no floor measured: the default'}
+  return {
+    chosen,
+    why: settings.fixedRate
+      ? 'BENCH_RATE'
+      : floorRate
+        ? `${settings.rateFactor} × the measured floor (${floorRate} logins/s)`
+        : 'no floor measured: the default',
+  }
 }
 
 /** Only a dir we made (marker) is ever wiped. */

@@ -23,7 +23,7 @@ const SCENARIOS: Record<string, DrainScenario> = {
 const SEEDS = [1, 2, 3]
 
 const CONTROLLERS: Record<string, (clock: Clock, scenario: DrainScenario) => Pacer> = {
-  'auto': (clock) => adaptivePacer(clock),
+  auto: (clock) => adaptivePacer(clock),
   'window gradient': (clock) => windowGradientPacer(clock),
   'loss only (AIMD)': (clock) => lossOnlyPacer(clock),
   'fixed 50/s (today)': (clock) => fixedPacer(clock, {rate: 50, concurrency: 10_000}),
@@ -63,7 +63,11 @@ for (const [controller, make] of Object.entries(CONTROLLERS)) {
     failedAll += failed
     const mean = ratios.length > 0 ? `${(ratios.reduce((sum, ratio) => sum + ratio, 0) / ratios.length).toFixed(2)} x` : '-'
     const change = scenario.changes?.[0]
-    const follow = !change ? '' : change.capacity > scenario.capacity ? `; 85 % of it after ${after.join('/')} s` : `; waits < 0.75 s after ${after.join('/')} s`
+    const follow = !change
+      ? ''
+      : change.capacity > scenario.capacity
+        ? `; 85 % of it after ${after.join('/')} s`
+        : `; waits < 0.75 s after ${after.join('/')} s`
     cells.push(`${mean}${failed > 0 ? `, ${failed} failed` : ''}${follow}`)
   }
   const mean = complete > 0 ? `${(ratioSum / complete).toFixed(2)} x over ${complete} complete drains` : 'no complete drain'
@@ -72,7 +76,9 @@ for (const [controller, make] of Object.entries(CONTROLLERS)) {
 
 const header = ['controller', ...Object.keys(SCENARIOS), 'all']
 console.log(`Drain time (first start to last bind) / (N / capacity), mean of the drains that moved everybody (seeds ${SEEDS.join(', ')});`)
-console.log('failed logins (waited > 2 s); after a capacity change: seconds until 85 % of a higher one lands, or until no login waits > 0.75 s again; longest login wait.\n')
+console.log(
+  'failed logins (waited > 2 s); after a capacity change: seconds until 85 % of a higher one lands, or until no login waits > 0.75 s again; longest login wait.\n',
+)
 console.log(`| ${header.join(' | ')} |`)
 console.log(`|${header.map(() => '---').join('|')}|`)
 for (const row of rows) console.log(`| ${row.join(' | ')} |`)

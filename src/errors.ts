@@ -21,7 +21,10 @@ export const EXIT = {
 } as const
 
 export class XtransferError extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message)
     this.name = new.target.name
   }

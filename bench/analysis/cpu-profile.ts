@@ -38,9 +38,17 @@ export function summarizeProfiles(root: string, top = 15): ProfileSummary {
         self.set(key, (self.get(key) ?? 0) + us)
       }
     }
-    const ranked = [...self].filter(([key]) => key !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)
+    const ranked = [...self]
+      .filter(([key]) => key !== '(idle)')
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
     const busyUs = [...self].filter(([key]) => key !== '(idle)').reduce((n, [, us]) => n + us, 0)
-    const summary = {files: files.length, profiledS: totalUs / 1e6, busyS: busyUs / 1e6, top: ranked.map(([key, us]) => ({fn: key, selfS: Math.round(us / 1e4) / 100, share: Math.round((us / busyUs) * 1000) / 10}))}
+    const summary = {
+      files: files.length,
+      profiledS: totalUs / 1e6,
+      busyS: busyUs / 1e6,
+      top: ranked.map(([key, us]) => ({fn: key, selfS: Math.round(us / 1e4) / 100, share: Math.round((us / busyUs) * 1000) / 10})),
+    }
     out.groups[group] = summary
     lines.push(`\ncpu profile: ${group} (${files.length} file(s), busy ${(busyUs / 1e6).toFixed(1)} s of ${(totalUs / 1e6).toFixed(1)} s profiled) — self time`)
     for (const {fn, selfS, share} of summary.top) lines.push(`  ${String(selfS).padStart(7)} s ${String(share).padStart(5)} %  ${fn}`)

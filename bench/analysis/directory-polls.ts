@@ -36,7 +36,9 @@ export function directoryPolls(directory: DirectoryLog | null, journal: CliJourn
   const sent = journal.sent.map((e) => e.at).sort((a, b) => a - b)
   const sentAtByJid = new Map(journal.sent.map((e) => [e.jid, e.at]))
   const settledAt = (report?.sessions ?? [])
-    .flatMap((row) => (row.outcome === 'moved' && row.latencyMs !== null && sentAtByJid.has(row.jid) ? [(sentAtByJid.get(row.jid) as number) + row.latencyMs] : []))
+    .flatMap((row) =>
+      row.outcome === 'moved' && row.latencyMs !== null && sentAtByJid.has(row.jid) ? [(sentAtByJid.get(row.jid) as number) + row.latencyMs] : [],
+    )
     .sort((a, b) => a - b)
   const countUntil = (sorted: number[], t: number) => {
     let lo = 0

@@ -57,8 +57,14 @@ export function messageFigures({sent, logs, receivers, origin, tag, drainNode}: 
   // A lost message's send time, from the sender's steady pace.
   const sentAtOf = (seq: number) => sent.startedAt + ((seq - 1) * 1000) / sent.rate
   const timelines = sessionTimelines(logs)
-  const explained: LostMessage[] = lost.map((seq) => ({seq, user: targetOf(seq), sentAt: sentAtOf(seq), ...whenSent(timelines.get(targetOf(seq)) ?? [], sentAtOf(seq)), bounce: bounced.get(seq) ?? null,
-    ...(sent.view ? {listed: listedBefore(sent.view, targetOf(seq), sentAtOf(seq))} : {})}))
+  const explained: LostMessage[] = lost.map((seq) => ({
+    seq,
+    user: targetOf(seq),
+    sentAt: sentAtOf(seq),
+    ...whenSent(timelines.get(targetOf(seq)) ?? [], sentAtOf(seq)),
+    bounce: bounced.get(seq) ?? null,
+    ...(sent.view ? {listed: listedBefore(sent.view, targetOf(seq), sentAtOf(seq))} : {}),
+  }))
   const figures: MessageFigures = {
     tag,
     sent: sent.sent,
@@ -77,7 +83,11 @@ export function messageFigures({sent, logs, receivers, origin, tag, drainNode}: 
     misrouted,
     fromEarlierPhases: earlier,
     sendingS: r1((sent.stoppedAt - sent.startedAt) / 1000),
-    senderProblems: {sendFailures: sent.sendFailures, streamErrors: sent.streamErrors.slice(0, 5), droppedAtS: sent.droppedAt === null ? null : r1((sent.droppedAt - origin) / 1000)},
+    senderProblems: {
+      sendFailures: sent.sendFailures,
+      streamErrors: sent.streamErrors.slice(0, 5),
+      droppedAtS: sent.droppedAt === null ? null : r1((sent.droppedAt - origin) / 1000),
+    },
     lostByUser: countBy(explained, (loss) => loss.user),
     // BENCH_VIEW_PROBE=1: where the sender's node listed each lost message's receiver in its last sample before the send,
     // and how long it kept listing receivers on node-1 after their session there had ended.
@@ -129,7 +139,8 @@ export function whenSent(events: SessionEvent[], at: number): {when: string; det
   const ms = (t: number) => Math.round(t - at)
   const detail = [last && `${last[1]} ${ms(last[0])} ms`, next && `${next[1]} +${ms(next[0])} ms`].filter(Boolean).join('; ') || 'no session event'
   if (last?.[1] === 'session ended, none bound') return {when: 'while the user had no session', detail}
-  if (next && next[0] - at <= 2000 && (next[1] === 'session ended, none bound' || next[1] === 'new session bound')) return {when: `within 2 s before its session changed (${next[1]})`, detail}
+  if (next && next[0] - at <= 2000 && (next[1] === 'session ended, none bound' || next[1] === 'new session bound'))
+    return {when: `within 2 s before its session changed (${next[1]})`, detail}
   if (last && at - last[0] <= 2000) return {when: `within 2 s after ${last[1]}`, detail}
   return {when: 'no session change within 2 s', detail}
 }
@@ -149,7 +160,11 @@ export function listedBefore(view: ViewProbeResult, user: string, at: number): s
  * ended (`endedAt`: user → when the user's client saw it end). Each sample after the end
  * that still lists the user there counts, with its delay.
  */
-export function staleListings(view: ViewProbeResult, endedAt: Map<string, number>, oldNode: string): {listingsAfterTheEnd: number; stillOnTheOldNode: number; staleMs: number[]} {
+export function staleListings(
+  view: ViewProbeResult,
+  endedAt: Map<string, number>,
+  oldNode: string,
+): {listingsAfterTheEnd: number; stillOnTheOldNode: number; staleMs: number[]} {
   let after = 0
   const staleMs: number[] = []
   for (const [t, where] of view.samples) {
@@ -181,7 +196,9 @@ function viewFigures(view: ViewProbeResult, timelines: Map<string, SessionEvent[
   }
   const stale = staleListings(view, endedAt, drainNode)
   return {
-    node: view.node, samples: view.samples.length, failures: view.failures,
+    node: view.node,
+    samples: view.samples.length,
+    failures: view.failures,
     sampleSpacingMs: spread(view.samples.slice(1).map(([t], i) => t - view.samples[i][0])),
     afterTheirNode1SessionEnded: {listings: stale.listingsAfterTheEnd, stillOnNode1: stale.stillOnTheOldNode, forMs: spread(stale.staleMs)},
     lostListedBeforeTheSend: countBy(explained, (loss) => {
@@ -209,7 +226,10 @@ export function mergeSeen(parts: Record<string, number[]>[]): Map<string, Map<nu
 }
 
 /** Of a phase's lost messages, which reached their receiver later (live, or from storage at a later login), and how many never did. */
-export function lateArrivals(lost: number[], seen: Map<number, boolean> | undefined): {arrivedLater: {live: number; fromStorage: number}; neverArrived: number} {
+export function lateArrivals(
+  lost: number[],
+  seen: Map<number, boolean> | undefined,
+): {arrivedLater: {live: number; fromStorage: number}; neverArrived: number} {
   const later = lost.filter((seq) => seen?.has(seq))
   const fromStorage = later.filter((seq) => seen?.get(seq)).length
   return {arrivedLater: {live: later.length - fromStorage, fromStorage}, neverArrived: lost.length - later.length}

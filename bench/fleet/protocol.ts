@@ -54,9 +54,23 @@ export interface WorkerCommands {
   /** Baselines: turn each client's auto-reconnect on, pointed at the node it should come back to. */
   armReconnect: {args: {serviceOf: Record<string, string>}; result: {armed: number}}
   /** Per-user stats (unless withStats is false), the events since the last collect (then reset), this process's cost. */
-  collect: {args: {withStats?: boolean}; result: {stats: FleetUserStats[]; log: WorkerLog; streamManagement: number; cpu: NodeJS.CpuUsage; memory: WorkerMemory}}
+  collect: {
+    args: {withStats?: boolean}
+    result: {stats: FleetUserStats[]; log: WorkerLog; streamManagement: number; cpu: NodeJS.CpuUsage; memory: WorkerMemory}
+  }
   /** Cheap progress, nothing reset. */
-  counts: {args: Record<string, never>; result: {online: number; byService: Record<string, number>; transferred: number; rebound: number; messages: number; cpu: NodeJS.CpuUsage; memory: WorkerMemory}}
+  counts: {
+    args: Record<string, never>
+    result: {
+      online: number
+      byService: Record<string, number>
+      transferred: number
+      rebound: number
+      messages: number
+      cpu: NodeJS.CpuUsage
+      memory: WorkerMemory
+    }
+  }
   /** Every bench message ever seen, by tag: seq, negative when its first copy came through storage. */
   seen: {args: Record<string, never>; result: Record<string, number[]>}
   sendStart: {args: SenderOptions; result: {startedAt: number}}

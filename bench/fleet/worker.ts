@@ -26,23 +26,50 @@ let sender: Sender | null = null
 const seen = new Map<string, Map<number, boolean>>()
 
 function freshLog(): WorkerLog {
-  return {online: [], loginFailed: 0, loginErrors: [], packets: [], transferred: [], transferFailed: [], refused: 0, offline: [],
-    reconnecting: [], rebound: [], reconnectErrors: 0, reconnectErrorSample: [], crashes: 0, crashSample: [], messages: []}
+  return {
+    online: [],
+    loginFailed: 0,
+    loginErrors: [],
+    packets: [],
+    transferred: [],
+    transferFailed: [],
+    refused: 0,
+    offline: [],
+    reconnecting: [],
+    rebound: [],
+    reconnectErrors: 0,
+    reconnectErrorSample: [],
+    crashes: 0,
+    crashSample: [],
+    messages: [],
+  }
 }
 
 function onEvent(event: FleetEvent): void {
   const t = now()
   switch (event.type) {
-    case 'online': log.online.push([t, Math.round(event.ms)]); break
+    case 'online':
+      log.online.push([t, Math.round(event.ms)])
+      break
     case 'login-failed':
       log.loginFailed++
       if (log.loginErrors.length < 5) log.loginErrors.push(`${event.user}: ${describe(event.error)}`)
       break
-    case 'transfer-packet': log.packets.push([event.user, t]); break
-    case 'transferred': log.transferred.push([event.user, t, Math.round(event.ms), event.to]); break
-    case 'transfer-failed': log.transferFailed.push([event.user, t, describe(event.error)]); break
-    case 'transfer-refused': log.refused++; break
-    case 'offline': log.offline.push([event.user, t]); break
+    case 'transfer-packet':
+      log.packets.push([event.user, t])
+      break
+    case 'transferred':
+      log.transferred.push([event.user, t, Math.round(event.ms), event.to])
+      break
+    case 'transfer-failed':
+      log.transferFailed.push([event.user, t, describe(event.error)])
+      break
+    case 'transfer-refused':
+      log.refused++
+      break
+    case 'offline':
+      log.offline.push([event.user, t])
+      break
     case 'message': {
       const parsed = event.body.startsWith(BODY_PREFIX) && parseBody(event.body)
       if (parsed) {
@@ -72,10 +99,25 @@ const handlers: Handlers = {
   async login({groups, password, domain, parallelism, mode, trustedAdmins, loginTimeout, presence}) {
     const share = Math.max(1, Math.round(parallelism / groups.length))
     const startedAt = now()
-    const outcomes = await Promise.allSettled(groups.map(({service, users}) => startFleet({
-      service, domain, users, password, parallelism: share, mode, trustedAdmins, onEvent, loginTimeout, presence,
-    }).then((fleet) => fleets.push({fleet, users}))))
-    const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error | undefined)?.message ?? String(outcome.reason)] : []))
+    const outcomes = await Promise.allSettled(
+      groups.map(({service, users}) =>
+        startFleet({
+          service,
+          domain,
+          users,
+          password,
+          parallelism: share,
+          mode,
+          trustedAdmins,
+          onEvent,
+          loginTimeout,
+          presence,
+        }).then((fleet) => fleets.push({fleet, users})),
+      ),
+    )
+    const failures = outcomes.flatMap((outcome) =>
+      outcome.status === 'rejected' ? [(outcome.reason as Error | undefined)?.message ?? String(outcome.reason)] : [],
+    )
     return {startedAt, endedAt: now(), online: fleets.reduce((n, {users}) => n + users.length, 0), failures}
   },
 
@@ -122,7 +164,15 @@ const handlers: Handlers = {
       online += totals.online
       for (const [service, n] of Object.entries(totals.byService)) byService[service] = (byService[service] ?? 0) + n
     }
-    return {online, byService, transferred: log.transferred.length, rebound: log.rebound.length, messages: log.messages.length, cpu: process.cpuUsage(), memory: ownMemory()}
+    return {
+      online,
+      byService,
+      transferred: log.transferred.length,
+      rebound: log.rebound.length,
+      messages: log.messages.length,
+      cpu: process.cpuUsage(),
+      memory: ownMemory(),
+    }
   },
 
   async seen() {
@@ -170,7 +220,13 @@ process.on('message', async (message: WorkerRequest) => {
 // own fate still shows in the stats.
 process.on('uncaughtException', (error) => {
   log.crashes++
-  if (log.crashSample.length < 3) log.crashSample.push(String(error?.stack ?? error).split('\n').slice(0, 2).join(' '))
+  if (log.crashSample.length < 3)
+    log.crashSample.push(
+      String(error?.stack ?? error)
+        .split('\n')
+        .slice(0, 2)
+        .join(' '),
+    )
 })
 // The parent is gone: nothing to report to.
 process.on('disconnect', () => process.exit(0))

@@ -17,7 +17,12 @@ export interface ApiCost {
  * `calls` sequential calls of `command` to node 1; returns the mean wall time per
  * call and the server CPU per call (every node's beam, since a listing may touch all).
  */
-export async function measureApiCost(lab: LabInfo, api: AdminApi, command: string, {calls = 40, args = {}}: {calls?: number; args?: Record<string, unknown>} = {}): Promise<ApiCost> {
+export async function measureApiCost(
+  lab: LabInfo,
+  api: AdminApi,
+  command: string,
+  {calls = 40, args = {}}: {calls?: number; args?: Record<string, unknown>} = {},
+): Promise<ApiCost> {
   await api.call(command, args) // warm: connection, code paths
   const cpu0 = serverCpu(lab)
   const bytes0 = api.usage.bytes
@@ -44,5 +49,10 @@ export async function measureAnonymousCost(lab: LabInfo, command: string, {calls
   for (let i = 0; i < calls; i++) await once()
   const wallMs = performance.now() - started
   const cpu = cpuDelta(cpu0, serverCpu(lab))
-  return {command: `${command} (anonymous, refused)`, calls, wallMsPerCall: round(wallMs / calls, 1), serverCpuMsPerCall: round((Number(cpu.total) * 1000) / calls, 1)}
+  return {
+    command: `${command} (anonymous, refused)`,
+    calls,
+    wallMsPerCall: round(wallMs / calls, 1),
+    serverCpuMsPerCall: round((Number(cpu.total) * 1000) / calls, 1),
+  }
 }

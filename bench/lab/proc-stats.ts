@@ -39,7 +39,10 @@ export type CpuDelta = Record<string, number | null> & {total: number | null}
 export function cpuDelta(before: Record<string, number>, after: Record<string, number>): CpuDelta {
   const out: Record<string, number | null> = {}
   for (const key of Object.keys(after)) out[key] = after[key] >= (before[key] ?? 0) && after[key] > 0 ? round(after[key] - (before[key] ?? 0), 2) : null
-  out.total = round(Object.values(out).reduce<number>((a, b) => a + (b ?? 0), 0), 2)
+  out.total = round(
+    Object.values(out).reduce<number>((a, b) => a + (b ?? 0), 0),
+    2,
+  )
   return out as CpuDelta
 }
 

@@ -44,10 +44,12 @@ export function startSampler(lab: LabInfo, api: AdminApi, {everyMs = 250, how = 
     const answers = await Promise.allSettled(lab.nodes.map((_, i) => api.call('stats', {name: 'onlineusersnode'}, {node: i, timeoutMs: 10_000})))
     const first = answers[0]
     if (answers.every((answer) => answer.status === 'rejected') && first?.status === 'rejected') throw first.reason
-    return Object.fromEntries(lab.nodes.map((n, i) => {
-      const answer = answers[i]
-      return [n.name, answer.status === 'fulfilled' ? Number(answer.value?.stat ?? answer.value) : 0]
-    }))
+    return Object.fromEntries(
+      lab.nodes.map((n, i) => {
+        const answer = answers[i]
+        return [n.name, answer.status === 'fulfilled' ? Number(answer.value?.stat ?? answer.value) : 0]
+      }),
+    )
   }
 
   const polling = pollEvery(countPerNode, everyMs)

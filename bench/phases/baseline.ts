@@ -71,7 +71,10 @@ export async function reconnectFigures(ctx: BenchContext, {sampler, cpu0, origin
     offlineGapMs: gapStats(stats),
     messages,
     withStreamManagement: sum(collected, (c) => c.streamManagement),
-    byNodeAfter: countBy(stats.filter((s) => s.online), (s) => s.currentService),
+    byNodeAfter: countBy(
+      stats.filter((s) => s.online),
+      (s) => s.currentService,
+    ),
     cpu,
     timeline: timeline(samples, origin),
     samplerFailures: sampler.failures,

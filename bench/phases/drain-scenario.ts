@@ -35,21 +35,40 @@ export async function runDrain(ctx: PacedContext, {rate, label, mode = 'make-bef
   const setup = await fleetOnSource(ctx, label, mode)
   ctx.result.directoryCost[`connected_users_info at ${N} sessions (${label})`] = await measureApiCost(lab, api, 'connected_users_info', {calls: 10})
   if (label === 'drain') {
-    ctx.result.directoryCost[`user_sessions_info at ${N} sessions`] = await measureApiCost(lab, api, 'user_sessions_info', {calls: 20, args: {user: userName(1), host: lab.domain}})
-    ctx.result.directoryCost[`stats onlineusersnode at ${N} sessions (the sampler, × 3 nodes)`] = await measureApiCost(lab, api, 'stats', {calls: 20, args: {name: 'onlineusersnode'}})
+    ctx.result.directoryCost[`user_sessions_info at ${N} sessions`] = await measureApiCost(lab, api, 'user_sessions_info', {
+      calls: 20,
+      args: {user: userName(1), host: lab.domain},
+    })
+    ctx.result.directoryCost[`stats onlineusersnode at ${N} sessions (the sampler, × 3 nodes)`] = await measureApiCost(lab, api, 'stats', {
+      calls: 20,
+      args: {name: 'onlineusersnode'},
+    })
   }
   await clock.sleep(SETTLE_MS)
   await pool.all('collect', () => ({withStats: false})) // events start afresh
 
   const work = join(settings.work, label)
   mkdirSync(work, {recursive: true})
-  const files: CliFiles = {report: join(work, 'report.json'), stderr: join(work, 'cli.stderr'), time: join(work, 'time-v.txt'), directory: join(work, 'directory-calls.json'), state: join(work, 'state')}
+  const files: CliFiles = {
+    report: join(work, 'report.json'),
+    stderr: join(work, 'cli.stderr'),
+    time: join(work, 'time-v.txt'),
+    directory: join(work, 'directory-calls.json'),
+    state: join(work, 'state'),
+  }
   const args = ['drain', DRAIN_NODE, '--yes', '--json', '--config', lab.config, '--rate', String(rate), '--wait', `${settings.waitS}s`]
   ctx.say(`${label}: ./bin/run.js ${args.join(' ')}`)
   const sampler = startSampler(lab, api, {everyMs: settings.sampleMs, how: settings.sampler})
   const cpu0 = await cpuSnapshot(ctx)
   await startMessages(ctx, label)
-  const cliOptions = {root: ctx.root, preload: ctx.preload, env: process.env, profileDir: settings.profile ? join(settings.work, 'prof', 'cli') : undefined, now: clock.now, say: ctx.say}
+  const cliOptions = {
+    root: ctx.root,
+    preload: ctx.preload,
+    env: process.env,
+    profileDir: settings.profile ? join(settings.work, 'prof', 'cli') : undefined,
+    now: clock.now,
+    say: ctx.say,
+  }
   const cli = await runCli(cliOptions, args, files, (N / rate + settings.waitS + 90) * 1000)
   const cliCpuEnd = await cpuSnapshot(ctx)
   // The CLI has seen every session elsewhere; the fleet's own view must agree.
@@ -112,11 +131,16 @@ export async function runDrain(ctx: PacedContext, {rate, label, mode = 'make-bef
     report: report ? {summary: report.summary, acks: countBy(report.sessions ?? [], (row) => String(row.ack)), error: report.error ?? null} : null,
     trackedToRightNode: trackedRight,
     failedLogins: sum(logs, (log) => log.transferFailed.length) + sum(logs, (log) => log.loginFailed),
-    failedLoginSample: logs.flatMap((log) => log.transferFailed.map(([user, t, message]) => `${user} at ${r1((t - (firstSent ?? cli.startedAt)) / 1000)} s: ${message}`)).slice(0, 5),
+    failedLoginSample: logs
+      .flatMap((log) => log.transferFailed.map(([user, t, message]) => `${user} at ${r1((t - (firstSent ?? cli.startedAt)) / 1000)} s: ${message}`))
+      .slice(0, 5),
     clientLibraryCrashes: sum(logs, (log) => log.crashes),
     fleetSettled: settled,
     // Users the fleet did not see move, grouped by what their stats say.
-    notMovedByFleet: countBy(stats.filter((s) => s.transfers === 0), (s) => `packets ${s.packetsReceived}, failed transfers ${s.failedTransfers}, online ${s.online}, last error: ${s.lastError ?? 'none'}`),
+    notMovedByFleet: countBy(
+      stats.filter((s) => s.transfers === 0),
+      (s) => `packets ${s.packetsReceived}, failed transfers ${s.failedTransfers}, online ${s.online}, last error: ${s.lastError ?? 'none'}`,
+    ),
     offlineGapMs: gapStats(stats),
     messages,
     // Sessions at the end of the phase whose stream had XEP-0198 stream management enabled.

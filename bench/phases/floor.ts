@@ -21,10 +21,14 @@ export const floor: Phase<'floor', BenchContext> = {
     const sampler = startSampler(lab, ctx.api, {everyMs: settings.sampleMs, how: settings.sampler})
     const cpu0 = await cpuSnapshot(ctx)
     const goAt = clock.now()
-    const logins = await pool.all('login', (w) => ({
-      ...fleetBasics(ctx),
-      groups: targets.map((service, k) => ({service, users: slices[w].filter((_, i) => i % targets.length === k)})),
-    }), loginTimeoutMs(N))
+    const logins = await pool.all(
+      'login',
+      (w) => ({
+        ...fleetBasics(ctx),
+        groups: targets.map((service, k) => ({service, users: slices[w].filter((_, i) => i % targets.length === k)})),
+      }),
+      loginTimeoutMs(N),
+    )
     const doneAt = Math.max(...logins.map((login) => login.endedAt))
     const cpu = cpuSince(cpu0, await cpuSnapshot(ctx))
     const collected = await pool.all('collect')

@@ -22,18 +22,20 @@ export const kick: Phase<'kick', BenchContext> = {
     const kickStart = clock.now()
     const kicks = {ok: 0, failed: 0, sample: [] as string[], endedAt: 0}
     let next = 0
-    await Promise.all(Array.from({length: Math.min(settings.kickParallel, N)}, async (_, lane) => {
-      while (next < users.length) {
-        const user = users[next++]
-        try {
-          await api.call('kick_session', {user, host: lab.domain, resource: 'rehearsal', reason: 'bench kick-all'}, {node: lane % lab.nodes.length})
-          kicks.ok++
-        } catch (error) {
-          kicks.failed++
-          if (kicks.sample.length < 5) kicks.sample.push(`${user}: ${(error as Error).message}`)
+    await Promise.all(
+      Array.from({length: Math.min(settings.kickParallel, N)}, async (_, lane) => {
+        while (next < users.length) {
+          const user = users[next++]
+          try {
+            await api.call('kick_session', {user, host: lab.domain, resource: 'rehearsal', reason: 'bench kick-all'}, {node: lane % lab.nodes.length})
+            kicks.ok++
+          } catch (error) {
+            kicks.failed++
+            if (kicks.sample.length < 5) kicks.sample.push(`${user}: ${(error as Error).message}`)
+          }
         }
-      }
-    }))
+      }),
+    )
     kicks.endedAt = clock.now()
     const comeBack = await reconnectFigures(ctx, {sampler, cpu0, origin: kickStart, tag: 'kick'})
     return {

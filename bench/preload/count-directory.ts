@@ -74,7 +74,15 @@ if (out) {
       hwmMb = Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024
     } catch {}
     const usage = process.resourceUsage()
-    const log: DirectoryLog = {pid: process.pid, exitedAt: Date.now(), hwmMb, userCpuS: usage.userCPUTime / 1e6, systemCpuS: usage.systemCPUTime / 1e6, maxRssMb: usage.maxRSS / 1024, calls}
+    const log: DirectoryLog = {
+      pid: process.pid,
+      exitedAt: Date.now(),
+      hwmMb,
+      userCpuS: usage.userCPUTime / 1e6,
+      systemCpuS: usage.systemCPUTime / 1e6,
+      maxRssMb: usage.maxRSS / 1024,
+      calls,
+    }
     writeFileSync(out, JSON.stringify(log))
   })
 }

@@ -39,13 +39,40 @@ export function figureRows(N: number): FigureRow[] {
   const messages = (pick: (m: MessageFigures) => string) => notFloor((p) => (p.messages ? pick(p.messages) : DASH))
   return [
     ['sessions', (c) => show(c.phase.users)],
-    ['time to 99 % / 100 % online elsewhere (s)', (c) => c.kind === 'floor' ? slash(c.phase.online99S, c.phase.timeS) : c.kind === 'drain' ? slash(c.phase.reconnected99S, c.phase.reconnected100S) : slash(c.phase.back99S, c.phase.back100S)],
+    [
+      'time to 99 % / 100 % online elsewhere (s)',
+      (c) =>
+        c.kind === 'floor'
+          ? slash(c.phase.online99S, c.phase.timeS)
+          : c.kind === 'drain'
+            ? slash(c.phase.reconnected99S, c.phase.reconnected100S)
+            : slash(c.phase.back99S, c.phase.back100S),
+    ],
     ['… measured from', (c) => c.from],
-    ['xtransfer wall time, start to exit (s)', drainOnly((p) => show(p.cli.wallS) + (p.report?.summary.moved === N ? '' : ` (stopped, ${p.report?.summary.moved ?? '?'} moved)`))],
+    [
+      'xtransfer wall time, start to exit (s)',
+      drainOnly((p) => show(p.cli.wallS) + (p.report?.summary.moved === N ? '' : ` (stopped, ${p.report?.summary.moved ?? '?'} moved)`)),
+    ],
     ['… before the first packet (s)', drainOnly((p) => show(p.cli.untilFirstPacketS))],
-    ['sending (s) / packets or kicks per s; stopping the node (s)', (c) => c.kind === 'drain' ? slash(c.phase.sentS, c.phase.packetsPerS) : 'kickS' in c.phase && c.phase.kickS !== undefined ? slash(c.phase.kickS, c.phase.kicksPerS) : show((c.phase as StopNodeFigures).stopS)],
+    [
+      'sending (s) / packets or kicks per s; stopping the node (s)',
+      (c) =>
+        c.kind === 'drain'
+          ? slash(c.phase.sentS, c.phase.packetsPerS)
+          : 'kickS' in c.phase && c.phase.kickS !== undefined
+            ? slash(c.phase.kickS, c.phase.kicksPerS)
+            : show((c.phase as StopNodeFigures).stopS),
+    ],
     ['tracked by xtransfer 99 % / 100 % (s)', drainOnly((p) => slash(p.tracked99S, p.tracked100S))],
-    ['logins/s: mean / peak in 1 s', (c) => c.kind === 'floor' ? slash(c.phase.loginsPerS, c.phase.peakLoginsPerS) : c.kind === 'drain' ? slash(c.phase.reconnected100S ? Math.round(N / c.phase.reconnected100S) : null, c.phase.peakReloginsPerS) : slash(c.phase.meanLoginsPerS, c.phase.peakLoginsPerS)],
+    [
+      'logins/s: mean / peak in 1 s',
+      (c) =>
+        c.kind === 'floor'
+          ? slash(c.phase.loginsPerS, c.phase.peakLoginsPerS)
+          : c.kind === 'drain'
+            ? slash(c.phase.reconnected100S ? Math.round(N / c.phase.reconnected100S) : null, c.phase.peakReloginsPerS)
+            : slash(c.phase.meanLoginsPerS, c.phase.peakLoginsPerS),
+    ],
     ['reconnect latency p50 / p95 / p99 (ms, report)', drainOnly((p) => slash(p.latencyMs.p50, p.latencyMs.p95, p.latencyMs.p99))],
     ['client move p50 / p99 (ms, packet to new bind)', drainOnly((p) => slash(p.fleetMoveMs.p50, p.fleetMoveMs.p99))],
     ['moved / tracked to the right node', drainOnly((p) => slash(p.report?.summary.moved, p.trackedToRightNode))],
@@ -54,7 +81,10 @@ export function figureRows(N: number): FigureRow[] {
     ['offline gap per user p50 / p99 / max (ms)', notFloor((p) => slash(p.offlineGapMs.p50, p.offlineGapMs.p99, p.offlineGapMs.max))],
     ['users with a gap', notFloor((p) => show(p.offlineGapMs.usersWithGap))],
     ['messages sent / delivered / lost / duplicated', messages((m) => slash(m.sent, m.delivered, m.lost, m.duplicated))],
-    ['… of the lost: arrived later live / from storage / never', messages((m) => (m.arrivedLater ? slash(m.arrivedLater.live, m.arrivedLater.fromStorage, m.neverArrived) : m.lost === 0 ? DASH : 'not settled'))],
+    [
+      '… of the lost: arrived later live / from storage / never',
+      messages((m) => (m.arrivedLater ? slash(m.arrivedLater.live, m.arrivedLater.fromStorage, m.neverArrived) : m.lost === 0 ? DASH : 'not settled')),
+    ],
     ['message delivery delay p50 / p99 / max (ms)', messages((m) => slash(m.delayMs.p50, m.delayMs.p99, m.delayMs.max))],
     ['… through offline storage / bounced / bounced but delivered', messages((m) => slash(m.throughStorage, m.bounced, m.bouncedButDelivered))],
     ['sessions with stream management at the end', notFloor((p) => show(p.withStreamManagement))],

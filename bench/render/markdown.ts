@@ -21,7 +21,9 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     '| target | N | | measured |',
     '|---|---|---|---|',
-    ...(result.targets ?? []).map((t) => `| ${t.target} | ${N} | ${t.met === true ? 'met' : t.met === false ? '**missed**' : 'n/a'} | ${t.value.replace(/\|/g, '/')} |`),
+    ...(result.targets ?? []).map(
+      (t) => `| ${t.target} | ${N} | ${t.met === true ? 'met' : t.met === false ? '**missed**' : 'n/a'} | ${t.value.replace(/\|/g, '/')} |`,
+    ),
   ]
   return lines.join('\n')
 }

@@ -35,16 +35,36 @@ export async function renderTimeline(result: BenchResult): Promise<string | null
       ...NODES.map((node) => ({t: s.t, node, sessions: s[node] ?? 0})),
       {t: s.t, node: ALL, sessions: NODES.reduce((n, node) => n + (s[node] ?? 0), 0)},
     ])
-    const layers: object[] = [{
-      data: {values},
-      mark: {type: 'line', interpolate: 'step-after', strokeWidth: 2},
-      encoding: {
-        x: {field: 't', type: 'quantitative', title: 'seconds', scale: {domain: [tMin, tMax], nice: false}},
-        y: {field: 'sessions', type: 'quantitative', title: 'sessions', scale: {domain: [0, Math.ceil(N * 1.05)]}},
-        color: {field: 'node', type: 'nominal', title: null, scale: {domain: [...NODES, ALL], range: ['#d62728', '#1f77b4', '#2ca02c', '#7f7f7f']}, legend: {orient: 'top', direction: 'horizontal', labelFontSize: 12, symbolStrokeWidth: 3}},
-        strokeDash: {field: 'node', type: 'nominal', scale: {domain: [...NODES, ALL], range: [[1, 0], [1, 0], [1, 0], [4, 3]]}},
+    const layers: object[] = [
+      {
+        data: {values},
+        mark: {type: 'line', interpolate: 'step-after', strokeWidth: 2},
+        encoding: {
+          x: {field: 't', type: 'quantitative', title: 'seconds', scale: {domain: [tMin, tMax], nice: false}},
+          y: {field: 'sessions', type: 'quantitative', title: 'sessions', scale: {domain: [0, Math.ceil(N * 1.05)]}},
+          color: {
+            field: 'node',
+            type: 'nominal',
+            title: null,
+            scale: {domain: [...NODES, ALL], range: ['#d62728', '#1f77b4', '#2ca02c', '#7f7f7f']},
+            legend: {orient: 'top', direction: 'horizontal', labelFontSize: 12, symbolStrokeWidth: 3},
+          },
+          strokeDash: {
+            field: 'node',
+            type: 'nominal',
+            scale: {
+              domain: [...NODES, ALL],
+              range: [
+                [1, 0],
+                [1, 0],
+                [1, 0],
+                [4, 3],
+              ],
+            },
+          },
+        },
       },
-    }]
+    ]
     const marks: {t: number; label: string}[] = []
     if (floorS && 'cli' in phase) {
       marks.push({t: floorS, label: `floor: ${N} fresh logins take ${floorS} s`}, {t: Math.round(floorS * 1.3 * 10) / 10, label: '1.3 × floor'})
@@ -71,7 +91,12 @@ export async function renderTimeline(result: BenchResult): Promise<string | null
   const m = result.machine
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: {text: `Sessions per node while node-1 is emptied — ${N} sessions, ${m.cores} cores, 3 ejabberd nodes on one machine`, subtitle: `sampled from the directory every ~${result.settings.sampleMs} ms (${result.settings.sampler === 'info' ? 'connected_users_info' : "each node's stats onlineusersnode"}); ${result.date.slice(0, 10)}`, anchor: 'start', fontSize: 15},
+    title: {
+      text: `Sessions per node while node-1 is emptied — ${N} sessions, ${m.cores} cores, 3 ejabberd nodes on one machine`,
+      subtitle: `sampled from the directory every ~${result.settings.sampleMs} ms (${result.settings.sampler === 'info' ? 'connected_users_info' : "each node's stats onlineusersnode"}); ${result.date.slice(0, 10)}`,
+      anchor: 'start',
+      fontSize: 15,
+    },
     vconcat: panels.map(chart),
     resolve: {scale: {color: 'shared', strokeDash: 'shared'}},
     config: {font: 'sans-serif', view: {stroke: '#ddd'}, axis: {grid: true, gridColor: '#eee'}},

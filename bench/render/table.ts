@@ -10,8 +10,14 @@ export function renderTable(result: BenchResult): string {
   const line = (row: string[]) => row.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ')
   const m = result.machine
   const modules = describeModules(result)
-  return [`xtransfer bench, N = ${result.settings.users}, ${m.cores} cores, Node ${m.node}, ${result.date}`, ...(modules ? [modules] : []), '',
-    line(table[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n')
+  return [
+    `xtransfer bench, N = ${result.settings.users}, ${m.cores} cores, Node ${m.node}, ${result.date}`,
+    ...(modules ? [modules] : []),
+    '',
+    line(table[0]),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...table.slice(1).map(line),
+  ].join('\n')
 }
 
 export function renderTargets(result: BenchResult): string {

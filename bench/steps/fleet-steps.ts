@@ -11,7 +11,15 @@ import {DRAIN_NODE} from '../settings.js'
 
 export function fleetBasics(ctx: Pick<BenchContext, 'lab' | 'settings'>, mode: TransferMode = 'make-before-break'): FleetBasics {
   const {lab, settings} = ctx
-  return {password: lab.userPassword, domain: lab.domain, parallelism: settings.parallelism, mode, trustedAdmins: [lab.adminJid], loginTimeout: 30_000, presence: true}
+  return {
+    password: lab.userPassword,
+    domain: lab.domain,
+    parallelism: settings.parallelism,
+    mode,
+    trustedAdmins: [lab.adminJid],
+    loginTimeout: 30_000,
+    presence: true,
+  }
 }
 
 /** A whole fleet's login, bounded: 20 logins/s at the worst. */
@@ -60,7 +68,10 @@ export async function waitFor(ctx: BenchContext, done: (totals: FleetTotalsNow) 
 }
 
 /** Until the cluster lists no user session (the admin's own aside); bounded. */
-export async function waitEmpty(ctx: {api: AdminApi; clock: BenchContext['clock']; say: BenchContext['say']}, {ms = 90_000, node = 0}: {ms?: number; node?: number} = {}): Promise<void> {
+export async function waitEmpty(
+  ctx: {api: AdminApi; clock: BenchContext['clock']; say: BenchContext['say']},
+  {ms = 90_000, node = 0}: {ms?: number; node?: number} = {},
+): Promise<void> {
   const deadline = ctx.clock.now() + ms
   for (;;) {
     const rows = (await ctx.api.call('connected_users_info', {}, {node}).catch(() => null)) as {jid: string}[] | null

@@ -30,7 +30,19 @@ export interface MessageTraffic {
 }
 
 /** The sender's account and worker, and who receives: msgUsers users spread over the fleet; null when BENCH_MSG_RATE=0. */
-export async function prepareMessages({settings, lab, api, users, result}: {settings: BenchSettings; lab: LabInfo; api: AdminApi; users: string[]; result: BenchResult}): Promise<MessageTraffic | null> {
+export async function prepareMessages({
+  settings,
+  lab,
+  api,
+  users,
+  result,
+}: {
+  settings: BenchSettings
+  lab: LabInfo
+  api: AdminApi
+  users: string[]
+  result: BenchResult
+}): Promise<MessageTraffic | null> {
   const {msgRate, msgUsers, msgGraceMs, users: N} = settings
   if (msgRate === 0) return null
   try {
@@ -41,7 +53,10 @@ export async function prepareMessages({settings, lab, api, users, result}: {sett
   const receivers = Array.from({length: msgUsers}, (_, k) => users[Math.floor((k * N) / msgUsers)])
   const node = lab.nodes[1]
   result.settings.messages = {
-    ratePerS: msgRate, receivers: msgUsers, perReceiverPerS: r1(msgRate / msgUsers), graceMs: msgGraceMs,
+    ratePerS: msgRate,
+    receivers: msgUsers,
+    perReceiverPerS: r1(msgRate / msgUsers),
+    graceMs: msgGraceMs,
     sender: `${SENDER}@${lab.domain} on ${node.name}, to the receivers' full JIDs (…/rehearsal), type chat`,
     serverModules: serverModules(lab),
   }
@@ -49,8 +64,14 @@ export async function prepareMessages({settings, lab, api, users, result}: {sett
     pool: await startPool(1),
     receivers,
     lostByTag: new Map(),
-    start: {service: serviceOf(node), domain: lab.domain, user: SENDER, password: lab.userPassword,
-      targets: receivers.map((user) => `${user}@${lab.domain}/rehearsal`), rate: msgRate},
+    start: {
+      service: serviceOf(node),
+      domain: lab.domain,
+      user: SENDER,
+      password: lab.userPassword,
+      targets: receivers.map((user) => `${user}@${lab.domain}/rehearsal`),
+      rate: msgRate,
+    },
     probe: null,
   }
 }
@@ -109,7 +130,14 @@ export async function stopMessages(ctx: BenchContext): Promise<SentMessages | nu
  * then, for the receivers that lost some, how many messages offline storage still holds
  * (asked of `apiNode`, a node that runs). null when no sender ran.
  */
-export async function messageOutcome(ctx: BenchContext, sent: SentMessages | null, logs: WorkerLog[], origin: number, tag: string, apiNode = 0): Promise<MessageFigures | null> {
+export async function messageOutcome(
+  ctx: BenchContext,
+  sent: SentMessages | null,
+  logs: WorkerLog[],
+  origin: number,
+  tag: string,
+  apiNode = 0,
+): Promise<MessageFigures | null> {
   const traffic = ctx.messages
   if (!sent || !traffic) return null
   const {figures, lost} = messageFigures({sent, logs, receivers: traffic.receivers, origin, tag, drainNode: DRAIN_NODE})
@@ -126,7 +154,14 @@ export async function messageOutcome(ctx: BenchContext, sent: SentMessages | nul
 async function countStillStored(ctx: BenchContext, messages: MessageFigures, apiNode: number): Promise<void> {
   if (messages.lost === 0) return
   const users = Object.keys(messages.lostByUser)
-  const counts = await Promise.all(users.map((user) => ctx.api.call('get_offline_count', {user, server: ctx.lab.domain}, {node: apiNode}).then((answer: any) => Number(answer?.value ?? answer), () => null)))
+  const counts = await Promise.all(
+    users.map((user) =>
+      ctx.api.call('get_offline_count', {user, server: ctx.lab.domain}, {node: apiNode}).then(
+        (answer: any) => Number(answer?.value ?? answer),
+        () => null,
+      ),
+    ),
+  )
   messages.stillInOfflineStorage = Object.fromEntries(users.map((user, i) => [user, counts[i]]))
 }
 
@@ -143,7 +178,11 @@ export async function settleLateArrivals(ctx: BenchContext): Promise<void> {
   const receivers = new Set(traffic.receivers)
   ctx.say(`messages: the ${receivers.size} receivers log in once more, to collect what offline storage still holds`)
   try {
-    await pool.all('login', (w) => ({...fleetBasics(ctx), groups: [{service, users: slices[w].filter((user) => receivers.has(user))}]}), loginTimeoutMs(settings.users))
+    await pool.all(
+      'login',
+      (w) => ({...fleetBasics(ctx), groups: [{service, users: slices[w].filter((user) => receivers.has(user))}]}),
+      loginTimeoutMs(settings.users),
+    )
     await ctx.clock.sleep(3000)
     await pool.all('collect', () => ({withStats: false}))
     await stopFleet(ctx, 1)

@@ -23,7 +23,7 @@ export abstract class ClusterCommand extends Command {
 
   /** Every parse failure (unknown flag, bad value, missing argument) is a usage error on one line. */
   // oclif's own signature for parse(): its flag and argument types are open-ended.
-   
+
   protected async parse<F extends Interfaces.OutputFlags<any>, B extends Interfaces.OutputFlags<any>, A extends Interfaces.OutputArgs<any>>(
     options?: Interfaces.Input<F, B, A>,
     argv?: string[],
@@ -32,7 +32,9 @@ export abstract class ClusterCommand extends Command {
     try {
       parsed = await super.parse(options, argv)
     } catch (error) {
-      throw new UsageError(describeParseError(error as Error, {...this.ctor.baseFlags, ...(options ?? this.ctor).flags, ...(this.ctor.enableJsonFlag ? {json: {}} : {})}))
+      throw new UsageError(
+        describeParseError(error as Error, {...this.ctor.baseFlags, ...(options ?? this.ctor).flags, ...(this.ctor.enableJsonFlag ? {json: {}} : {})}),
+      )
     }
     this.debugEnabled = Boolean((parsed.flags as {debug?: boolean}).debug)
     return parsed
@@ -88,7 +90,7 @@ export abstract class ClusterCommand extends Command {
       process.exitCode = EXIT.interrupted
       return undefined
     }
-    const exitCode = error instanceof XtransferError ? error.exitCode : error.oclif?.exit ?? EXIT.internal
+    const exitCode = error instanceof XtransferError ? error.exitCode : (error.oclif?.exit ?? EXIT.internal)
     if (error.oclif?.exit === 0) return super.catch(error as never) // --help, --version
     const message = (error.message || String(error)).split('\n')[0]
     if (this.jsonEnabled()) {

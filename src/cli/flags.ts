@@ -49,15 +49,29 @@ function numberFlag(options: {description: string; default: number; min: number;
 
 /** Shared by move and drain (and the scenarios that reuse their engine). */
 export const transferFlags = {
-  namespace: Flags.string({description: 'transfer namespace to send: jabber:iq:srvxfr, urn:xmpp:cxfr, or one packet of each', options: ['srvxfr', 'cxfr', 'both'], default: 'srvxfr'}),
-  from: Flags.string({description: "send on the admin's connection (acks come back) or as the bare domain through the directory API (acks not observable)", options: ['admin', 'domain'], default: 'admin'}),
+  namespace: Flags.string({
+    description: 'transfer namespace to send: jabber:iq:srvxfr, urn:xmpp:cxfr, or one packet of each',
+    options: ['srvxfr', 'cxfr', 'both'],
+    default: 'srvxfr',
+  }),
+  from: Flags.string({
+    description: "send on the admin's connection (acks come back) or as the bare domain through the directory API (acks not observable)",
+    options: ['admin', 'domain'],
+    default: 'admin',
+  }),
   rate: numberFlag({description: 'packets per second (keeps re-logins below what the nodes accept)', default: 50, min: 0.1, max: 1000}),
   concurrency: numberFlag({description: 'transfers whose answer is awaited at once', default: 100, min: 1, max: 10_000, integer: true}),
   wait: durationFlag({description: 'how long after its packet a session may take to reconnect elsewhere', default: '60s'}),
   'ack-timeout': durationFlag({description: "how long to wait for a client's answer to the packet", default: '10s'}),
-  fallback: Flags.string({description: 'after --wait, close sessions still on their source that refused or ignored the packet (kick_session / end-user-session), so their own reconnect logic takes over', options: ['none', 'kick'], default: 'none'}),
+  fallback: Flags.string({
+    description:
+      'after --wait, close sessions still on their source that refused or ignored the packet (kick_session / end-user-session), so their own reconnect logic takes over',
+    options: ['none', 'kick'],
+    default: 'none',
+  }),
   methods: Flags.string({
-    description: 'the ways to move a session, tried in this order until one works: packet (XEP-0051), handover (socket close, XEP-0198 resumes elsewhere), redirect (see-other-host), close (system-shutdown); all but packet need the server companion',
+    description:
+      'the ways to move a session, tried in this order until one works: packet (XEP-0051), handover (socket close, XEP-0198 resumes elsewhere), redirect (see-other-host), close (system-shutdown); all but packet need the server companion',
     default: ALL_METHODS.join(','),
     // Checked here, so a typo is a usage error before anything else (the value stays text).
     parse: async (input) => parseMethods(input).join(','),

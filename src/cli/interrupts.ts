@@ -13,7 +13,10 @@ export interface InterruptHandlers {
  * Ctrl-C and SIGTERM alike, while a run sends: a runbook's timeout sends TERM and must get
  * the same orderly stop (and resume hint) as an operator's Ctrl-C, not a silent exit 143.
  */
-export function watchInterrupts(handlers: InterruptHandlers, target: Pick<EventEmitter, 'on' | 'removeListener'> = process): {readonly count: number; stop(): void} {
+export function watchInterrupts(
+  handlers: InterruptHandlers,
+  target: Pick<EventEmitter, 'on' | 'removeListener'> = process,
+): {readonly count: number; stop(): void} {
   let count = 0
   const listeners = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const listener = () => {

@@ -17,7 +17,12 @@ export function describeParseError(error: Error, flags: KnownFlags): string {
     return `unknown flag${names.length === 1 ? '' : 's'} ${described.join(', ')}`
   }
   const text = error.message.replace(/\s*See more help with --help\s*$/, '')
-  return text.split('\n').map((line) => line.trim()).filter((line) => line && !/^(Note|Alternatively|See more help)/.test(line)).join(': ').replace(/:\s*:/g, ':')
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^(Note|Alternatively|See more help)/.test(line))
+    .join(': ')
+    .replace(/:\s*:/g, ':')
 }
 
 /** oclif does not export NonExistentFlagsError: it is the parse error that carries `flags`. */

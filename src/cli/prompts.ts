@@ -19,38 +19,43 @@ const OTHER = '\u0000other'
 
 /** A configured node, or any HOST[:PORT]. */
 export async function pickTarget(nodes: Array<{name: string; address: string; sessions: number}>): Promise<string> {
-  const {target} = await prompt<{target: string}>([{
-    type: 'select',
-    name: 'target',
-    message: 'Move them to',
-    choices: [
-      ...nodes.map((node) => ({name: `${node.name}  ${node.address}  (${node.sessions} sessions)`, value: node.name})),
-      {name: 'other address…', value: OTHER},
-    ],
-  }])
-  if (target !== OTHER) return target
-  const {address} = await prompt<{address: string}>([{
-    type: 'input',
-    name: 'address',
-    message: 'Address (HOST[:PORT])',
-    validate: (text: string) => {
-      const parsed = parseServer(text.trim())
-      return parsed.ok || parsed.reason
+  const {target} = await prompt<{target: string}>([
+    {
+      type: 'select',
+      name: 'target',
+      message: 'Move them to',
+      choices: [
+        ...nodes.map((node) => ({name: `${node.name}  ${node.address}  (${node.sessions} sessions)`, value: node.name})),
+        {name: 'other address…', value: OTHER},
+      ],
     },
-  }])
+  ])
+  if (target !== OTHER) return target
+  const {address} = await prompt<{address: string}>([
+    {
+      type: 'input',
+      name: 'address',
+      message: 'Address (HOST[:PORT])',
+      validate: (text: string) => {
+        const parsed = parseServer(text.trim())
+        return parsed.ok || parsed.reason
+      },
+    },
+  ])
   return address.trim()
 }
 
 export async function pickNode(nodes: Array<{name: string; address: string; sessions: number}>, message: string): Promise<string> {
-  const {node} = await prompt<{node: string}>([{
-    type: 'select',
-    name: 'node',
-    message,
-    choices: nodes.map((row) => ({name: `${row.name}  ${row.address}  (${row.sessions} sessions)`, value: row.name})),
-  }])
+  const {node} = await prompt<{node: string}>([
+    {
+      type: 'select',
+      name: 'node',
+      message,
+      choices: nodes.map((row) => ({name: `${row.name}  ${row.address}  (${row.sessions} sessions)`, value: row.name})),
+    },
+  ])
   return node
 }
-
 
 export async function askText(message: string, options: {default?: string; validate?: (text: string) => true | string} = {}): Promise<string> {
   const {value} = await prompt<{value: string}>([{type: 'input', name: 'value', message, default: options.default, validate: options.validate}])

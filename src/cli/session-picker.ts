@@ -1,4 +1,16 @@
-import {createPrompt, isDownKey, isEnterKey, isUpKey, type KeypressEvent, makeTheme, useKeypress, useMemo, usePagination, usePrefix, useState} from '@inquirer/core'
+import {
+  createPrompt,
+  isDownKey,
+  isEnterKey,
+  isUpKey,
+  type KeypressEvent,
+  makeTheme,
+  useKeypress,
+  useMemo,
+  usePagination,
+  usePrefix,
+  useState,
+} from '@inquirer/core'
 
 import type {SessionInfo} from '../model/session.js'
 import {formatUptime} from '../render/format.js'
@@ -68,9 +80,12 @@ const sessionPicker = createPrompt<string[] | null, PickerConfig>((config, done)
     loop: false,
     renderItem: ({item, isActive}) => {
       const cursor = isActive ? '❯' : ' '
-      const text = item === DONE
-        ? (picked.length ? `✔ done: move ${picked.length} session(s)` : '✖ cancel: pick none')
-        : `${picked.includes(item.jid) ? '[x]' : '[ ]'} ${item.jid}  ${item.node}  ${formatUptime(item.uptimeSeconds)}`
+      const text =
+        item === DONE
+          ? picked.length
+            ? `✔ done: move ${picked.length} session(s)`
+            : '✖ cancel: pick none'
+          : `${picked.includes(item.jid) ? '[x]' : '[ ]'} ${item.jid}  ${item.node}  ${formatUptime(item.uptimeSeconds)}`
       return isActive ? theme.style.highlight(`${cursor} ${text}`) : `${cursor} ${text}`
     },
   })

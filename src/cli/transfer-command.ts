@@ -34,7 +34,10 @@ export abstract class TransferCommand extends ClusterCommand {
    * `request`: what the operator asked, or how to ask for it on a terminal (pickers need
    * the cluster first). A complete request is checked before any password or login.
    */
-  protected async transfer(request: TransferRequest | ((cluster: Cluster, config: Config) => Promise<TransferRequest | undefined>), flags: TransferCommandFlags): Promise<TransferReport | undefined> {
+  protected async transfer(
+    request: TransferRequest | ((cluster: Cluster, config: Config) => Promise<TransferRequest | undefined>),
+    flags: TransferCommandFlags,
+  ): Promise<TransferReport | undefined> {
     const config = await this.loadConfig(flags)
     const context = {stateDir: stateDir()}
     let checked: CheckedRequest | undefined = typeof request === 'function' ? undefined : checkRequest(config, request, context)
@@ -59,7 +62,9 @@ export abstract class TransferCommand extends ClusterCommand {
     const interrupts = watchInterrupts({
       first: () => {
         abort.abort()
-        say(`${process.stderr.isTTY ? '\n' : ''}interrupted: stopping, watching ${inFlight} in flight for ${INTERRUPT_GRACE_MS / 1000} s (Ctrl-C again to stop now)`)
+        say(
+          `${process.stderr.isTTY ? '\n' : ''}interrupted: stopping, watching ${inFlight} in flight for ${INTERRUPT_GRACE_MS / 1000} s (Ctrl-C again to stop now)`,
+        )
       },
       again: () => {
         progress?.done()
@@ -76,7 +81,14 @@ export abstract class TransferCommand extends ClusterCommand {
     let outcome: TransferOutcome
     try {
       outcome = await runTransfer(plan, choices, {
-        config, ...cluster, stateDir: context.stateDir, clock: systemClock, onEvent, signal: abort.signal, onRunId: (id) => (runId = id), timeoutMs: flags.timeout,
+        config,
+        ...cluster,
+        stateDir: context.stateDir,
+        clock: systemClock,
+        onEvent,
+        signal: abort.signal,
+        onRunId: (id) => (runId = id),
+        timeoutMs: flags.timeout,
       })
     } finally {
       progress?.done()

@@ -45,7 +45,12 @@ export function requireConfirmable(flags: Pick<TransferFlagValues, 'dry-run' | '
 
 /** The confirmation's question: who goes where, at what pace. */
 export function describePlan(plan: TransferPlan, rate: number): string {
-  return `${plan.command}: ${plan.items.length} session(s)${plan.source ? ` from ${plan.source}` : ''} → ` +
-    Object.entries(plan.perTarget).map(([name, n]) => `${name} ${n}`).join(', ') + ` at ${rate}/s` +
+  return (
+    `${plan.command}: ${plan.items.length} session(s)${plan.source ? ` from ${plan.source}` : ''} → ` +
+    Object.entries(plan.perTarget)
+      .map(([name, n]) => `${name} ${n}`)
+      .join(', ') +
+    ` at ${rate}/s` +
     (plan.preflight ? `\n${describePreflight(plan.preflight)}` : '')
+  )
 }

@@ -8,7 +8,14 @@ import {EXIT} from '../errors.js'
  * error (`xtransfer: …`, or the error object under --json), a did-you-mean, exit 2.
  */
 export function reportUnknownCommand(config: Interfaces.Config, typed: string, json: boolean): void {
-  const commands = [...new Set(config.commands.filter((command) => !command.hidden).flatMap((command) => [command.id, ...command.aliases]).map((id) => id.split(':')[0]))]
+  const commands = [
+    ...new Set(
+      config.commands
+        .filter((command) => !command.hidden)
+        .flatMap((command) => [command.id, ...command.aliases])
+        .map((id) => id.split(':')[0]),
+    ),
+  ]
   // A flag in the command's place may be `--password=secret`: never echo its value.
   const message = typed.startsWith('-')
     ? `${typed.split('=')[0]} is not a command: name one first (${config.bin} help lists them)`

@@ -39,23 +39,27 @@ export function openCluster({config, password, trace, debug, clock = systemClock
   const timeoutMs = parseDuration(config.directory.timeout) ?? 10_000
   const retryForMs = parseDuration(config.directory.retryFor) ?? 20_000
   if (config.directory.type === 'xep0133') {
-    const links = Object.entries(config.nodes).map(([name, node]) => new NodeLink(
-      {name, server: node.server, service: nodeService(node)},
-      // Its own resource per node: one shared by the nodes of a cluster would be replaced
-      // (ejabberd keeps one session per full JID cluster-wide).
-      (linked) => connectAdmin({
-        jid: config.admin.jid,
-        password,
-        service: linked.service,
-        insecurePlain: config.admin.insecurePlain,
-        resource: `${config.admin.resource}-directory-${linked.name}-${instanceTag()}`,
-        timeoutMs,
-        trace,
-      }),
-      clock,
-      config.domain,
-      timeoutMs,
-    ))
+    const links = Object.entries(config.nodes).map(
+      ([name, node]) =>
+        new NodeLink(
+          {name, server: node.server, service: nodeService(node)},
+          // Its own resource per node: one shared by the nodes of a cluster would be replaced
+          // (ejabberd keeps one session per full JID cluster-wide).
+          (linked) =>
+            connectAdmin({
+              jid: config.admin.jid,
+              password,
+              service: linked.service,
+              insecurePlain: config.admin.insecurePlain,
+              resource: `${config.admin.resource}-directory-${linked.name}-${instanceTag()}`,
+              timeoutMs,
+              trace,
+            }),
+          clock,
+          config.domain,
+          timeoutMs,
+        ),
+    )
     const directory = new Xep0133Directory({links, retryForMs, clock})
     return {
       directory,
@@ -66,8 +70,21 @@ export function openCluster({config, password, trace, debug, clock = systemClock
     }
   }
   const nodeByServer = new Map(Object.entries(config.nodes).map(([name, node]) => [node.server, name]))
-  const api = new EjabberdApi({urls: apiUrls(config.directory), user: config.admin.jid, password, insecurePlain: config.admin.insecurePlain, timeoutMs, retryForMs, clock, debug})
-  const admin = new ReconnectingLink(() => openAdmin({config, password, trace, debug}), clock, {whileDown: 'wait', backoff: ADMIN_LINK_BACKOFF, label: adminServices(config).join(', ')})
+  const api = new EjabberdApi({
+    urls: apiUrls(config.directory),
+    user: config.admin.jid,
+    password,
+    insecurePlain: config.admin.insecurePlain,
+    timeoutMs,
+    retryForMs,
+    clock,
+    debug,
+  })
+  const admin = new ReconnectingLink(() => openAdmin({config, password, trace, debug}), clock, {
+    whileDown: 'wait',
+    backoff: ADMIN_LINK_BACKOFF,
+    label: adminServices(config).join(', '),
+  })
   const companion = new EjabberdCompanion(api)
   const serverByNode = new Map(Object.entries(config.nodes).map(([name, node]) => [name, node.server]))
   const control = new EjabberdControl({api, admin, companion, serverOf: (node) => serverByNode.get(node), nodeOf: (server) => nodeByServer.get(server)})

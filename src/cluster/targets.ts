@@ -13,7 +13,9 @@ export function configuredNode(config: Config, text: string): string {
   const found = findNode(config, text)
   if (found) return found
   const names = Object.keys(config.nodes)
-  const servers = Object.values(config.nodes).map((node) => node.server).filter((server) => !names.includes(server))
+  const servers = Object.values(config.nodes)
+    .map((node) => node.server)
+    .filter((server) => !names.includes(server))
   throw new UsageError(`unknown node "${text}"${didYouMean(text, [...names, ...servers])} (configured: ${names.join(', ')})`)
 }
 
@@ -22,7 +24,9 @@ function findNode(config: Config, text: string): string | undefined {
   const byServer = Object.entries(config.nodes).filter(([, node]) => node.server === text)
   if (byServer.length === 1) return byServer[0][0]
   // Erlang node names and JIDs are typed in any case; config names are matched as written first.
-  const folded = Object.entries(config.nodes).filter(([name, node]) => name.toLowerCase() === text.toLowerCase() || node.server.toLowerCase() === text.toLowerCase())
+  const folded = Object.entries(config.nodes).filter(
+    ([name, node]) => name.toLowerCase() === text.toLowerCase() || node.server.toLowerCase() === text.toLowerCase(),
+  )
   return folded.length === 1 ? folded[0][0] : undefined
 }
 
@@ -47,7 +51,9 @@ export function resolveTarget(config: Config, text: string): TransferTarget {
     throw new UsageError(`--to "${text}" is neither a configured node${didYouMean(text, names)} (${names.join(', ')}) nor an address: ${parsed.reason}`)
   }
   if (parsed.value.port === undefined) {
-    throw new UsageError(`--to "${text}" is not a configured node${didYouMean(text, names)} (${names.join(', ')}); to send sessions to an address, give its port: ${text.includes(':') ? `[${text}]` : text}:5222`)
+    throw new UsageError(
+      `--to "${text}" is not a configured node${didYouMean(text, names)} (${names.join(', ')}); to send sessions to an address, give its port: ${text.includes(':') ? `[${text}]` : text}:5222`,
+    )
   }
   const node = Object.entries(config.nodes).find(([, value]) => value.address === text)
   if (node) return nodeTarget(config, node[0])

@@ -28,9 +28,16 @@ Each session is sent a server-transfer packet (XEP-0051); the report says who ac
   static flags = {
     to: Flags.string({description: 'send sessions only to these nodes (repeat the flag; config or cluster names); default: every other node', multiple: true}),
     ...transferFlags,
-    preflight: Flags.boolean({description: "first ask each session's client (disco#info) whether it advertises transfers, and show the share in the confirmation and the report"}),
+    preflight: Flags.boolean({
+      description: "first ask each session's client (disco#info) whether it advertises transfers, and show the share in the confirmation and the report",
+    }),
     resume: Flags.string({description: 'continue this interrupted drain of NODE (see xtransfer runs)'}),
-    cordon: Flags.boolean({description: 'first stop NODE taking new client connections, so that nobody lands back on it (needs the server companion; it stays cordoned after the drain: xtransfer uncordon NODE)', default: true, allowNo: true}),
+    cordon: Flags.boolean({
+      description:
+        'first stop NODE taking new client connections, so that nobody lands back on it (needs the server companion; it stays cordoned after the drain: xtransfer uncordon NODE)',
+      default: true,
+      allowNo: true,
+    }),
   }
 
   async run(): Promise<TransferReport | undefined> {

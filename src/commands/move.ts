@@ -48,7 +48,9 @@ export default class Move extends TransferCommand {
         if (!chosen?.length) return undefined // Escape, or nothing picked: declined
         picked = chosen
       }
-      const to = flags.to ?? await pickTarget((await listNodes(config, cluster.directory)).flatMap((row) => (row.address === null ? [] : [{...row, address: row.address}])))
+      const to =
+        flags.to ??
+        (await pickTarget((await listNodes(config, cluster.directory)).flatMap((row) => (row.address === null ? [] : [{...row, address: row.address}]))))
       return {command: 'move', jids: picked, to}
     }, flags)
   }

@@ -26,7 +26,8 @@ The fewest sessions move. The report shows the sessions per node before, as plan
   async run(): Promise<TransferReport | undefined> {
     const {flags} = await this.parse(Rebalance)
     const share = flags.share === undefined ? undefined : Number(flags.share)
-    if (share !== undefined && (!Number.isFinite(share) || share <= 0 || share > 1)) throw new UsageError(`--share "${flags.share}" is not a number above 0 and at most 1`)
+    if (share !== undefined && (!Number.isFinite(share) || share <= 0 || share > 1))
+      throw new UsageError(`--share "${flags.share}" is not a number above 0 and at most 1`)
     return this.transfer({command: 'rebalance', to: flags.to, count: flags.count, share}, flags)
   }
 }

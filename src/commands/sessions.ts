@@ -9,10 +9,7 @@ import {renderSessions} from '../render/tables.js'
 export default class Sessions extends ClusterCommand {
   static summary = 'List live sessions with their node, address and uptime'
   static description = 'Each live session: its full JID, node, client address and uptime.'
-  static examples = [
-    '<%= config.bin %> sessions --node node-3',
-    '<%= config.bin %> sessions --user alice@example.org --json',
-  ]
+  static examples = ['<%= config.bin %> sessions --node node-3', '<%= config.bin %> sessions --user alice@example.org --json']
 
   static flags = {
     node: Flags.string({char: 'n', description: 'only sessions on this node (config or cluster name)'}),

@@ -70,7 +70,11 @@ For labs and staging clusters (users log in with SASL PLAIN, over STARTTLS when 
       throw new UsageError(`fleet could not start: ${error.message}`)
     })
     const counts = [...behaviours.values()].reduce<Record<string, number>>((acc, b) => ({...acc, [b]: (acc[b] ?? 0) + 1}), {})
-    this.log(`${users.length} users online on ${flags.node} in ${((Date.now() - started) / 1000).toFixed(1)} s (${Object.entries(counts).map(([b, n]) => `${n} ${b}`).join(', ')}); Ctrl-C to stop`)
+    this.log(
+      `${users.length} users online on ${flags.node} in ${((Date.now() - started) / 1000).toFixed(1)} s (${Object.entries(counts)
+        .map(([b, n]) => `${n} ${b}`)
+        .join(', ')}); Ctrl-C to stop`,
+    )
 
     const writeStats = async () => {
       if (flags['stats-file']) await writeFile(flags['stats-file'], JSON.stringify({totals: fleet.totals(), users: fleet.stats()}, null, 1))
@@ -78,10 +82,11 @@ For labs and staging clusters (users log in with SASL PLAIN, over STARTTLS when 
     const statsTimer = flags['stats-file'] ? setInterval(() => void writeStats(), 1000) : undefined
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, flags.duration)
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => {
-        clearTimeout(timer)
-        resolve()
-      })
+      for (const signal of ['SIGINT', 'SIGTERM'] as const)
+        process.once(signal, () => {
+          clearTimeout(timer)
+          resolve()
+        })
     })
     if (statsTimer) clearInterval(statsTimer)
     await writeStats()

@@ -81,12 +81,14 @@ function describeIssue(first: ZodIssue, data: unknown, suggested: Set<string>): 
   if (isMissing(issue)) return `${where} is missing`
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(issue.path, data)
-    return `${where}: ${issue.keys.map((key) => {
-      const near = closest(key, known)
-      if (near === undefined) return `unknown key "${key}"`
-      suggested.add([...issue.path, near].join('.'))
-      return `unknown key "${key}" (did you mean "${near}"?)`
-    }).join(', ')}`
+    return `${where}: ${issue.keys
+      .map((key) => {
+        const near = closest(key, known)
+        if (near === undefined) return `unknown key "${key}"`
+        suggested.add([...issue.path, near].join('.'))
+        return `unknown key "${key}" (did you mean "${near}"?)`
+      })
+      .join(', ')}`
   }
   return `${where}: ${issue.message}`
 }

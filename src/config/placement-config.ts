@@ -8,26 +8,44 @@ import type {Placement} from '../engine/placement.js'
 
 const BARE_JID = /^[^@/\s]+@[^@/\s]+$/
 
-const rule = z.union([
-  z.object({match: z.string().min(1), node: z.string().min(1)}).strict(),
-  z.object({regex: z.string().min(1).superRefine((text, ctx) => {
-    try {
-      new RegExp(text)
-    } catch (error) {
-      ctx.addIssue({code: z.ZodIssueCode.custom, message: `bad regex: ${(error as Error).message}`})
-    }
-  }), node: z.string().min(1)}).strict(),
-], {errorMap: () => ({message: 'each rule is {match: GLOB, node: NAME} or {regex: REGEX, node: NAME}'})})
+const rule = z.union(
+  [
+    z.object({match: z.string().min(1), node: z.string().min(1)}).strict(),
+    z
+      .object({
+        regex: z
+          .string()
+          .min(1)
+          .superRefine((text, ctx) => {
+            try {
+              new RegExp(text)
+            } catch (error) {
+              ctx.addIssue({code: z.ZodIssueCode.custom, message: `bad regex: ${(error as Error).message}`})
+            }
+          }),
+        node: z.string().min(1),
+      })
+      .strict(),
+  ],
+  {errorMap: () => ({message: 'each rule is {match: GLOB, node: NAME} or {regex: REGEX, node: NAME}'})},
+)
 
 /** `placement:` in the config: exactly one of rules, file or hash. */
-export const placementSchema = z.object({
-  rules: z.array(rule).min(1).optional(),
-  file: z.string().min(1).optional(),
-  hash: z.union([z.literal(true), z.object({nodes: z.array(z.string().min(1)).min(1)}).strict()]).optional(),
-}).strict().superRefine((placement, ctx) => {
-  const kinds = (['rules', 'file', 'hash'] as const).filter((key) => placement[key] !== undefined)
-  if (kinds.length !== 1) ctx.addIssue({code: z.ZodIssueCode.custom, message: `placement is exactly one of rules: [...], file: PATH or hash: true | {nodes: [...]} (found ${kinds.join(' and ') || 'none'})`})
-})
+export const placementSchema = z
+  .object({
+    rules: z.array(rule).min(1).optional(),
+    file: z.string().min(1).optional(),
+    hash: z.union([z.literal(true), z.object({nodes: z.array(z.string().min(1)).min(1)}).strict()]).optional(),
+  })
+  .strict()
+  .superRefine((placement, ctx) => {
+    const kinds = (['rules', 'file', 'hash'] as const).filter((key) => placement[key] !== undefined)
+    if (kinds.length !== 1)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `placement is exactly one of rules: [...], file: PATH or hash: true | {nodes: [...]} (found ${kinds.join(' and ') || 'none'})`,
+      })
+  })
 
 export type PlacementConfig = z.infer<typeof placementSchema>
 
@@ -40,7 +58,12 @@ export async function loadPlacement(placement: PlacementConfig | undefined, node
   }
   if (placement.rules) {
     placement.rules.forEach((rule, i) => check(rule.node, `placement.rules.${i}.node`))
-    return {kind: 'rules', rules: placement.rules.map((rule) => ('match' in rule ? {kind: 'glob', pattern: rule.match, node: rule.node} : {kind: 'regex', pattern: rule.regex, node: rule.node}))}
+    return {
+      kind: 'rules',
+      rules: placement.rules.map((rule) =>
+        'match' in rule ? {kind: 'glob', pattern: rule.match, node: rule.node} : {kind: 'regex', pattern: rule.regex, node: rule.node},
+      ),
+    }
   }
   if (placement.hash) {
     const over = placement.hash === true ? nodes : placement.hash.nodes
@@ -67,7 +90,8 @@ export async function loadPlacement(placement: PlacementConfig | undefined, node
     } catch (error) {
       throw new ConfigError(`placement.file ${path} is not JSON: ${(error as Error).message}`)
     }
-    if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`placement.file ${path}: expected an object {"user@domain": "node-1", ...}`)
+    if (!data || typeof data !== 'object' || Array.isArray(data))
+      throw new ConfigError(`placement.file ${path}: expected an object {"user@domain": "node-1", ...}`)
     for (const [jid, node] of Object.entries(data)) add(jid, String(node), `${path}: ${jid}`)
   } else {
     text.split(/\r?\n/).forEach((line, i) => {

@@ -76,7 +76,10 @@ class XmppAdminSession extends EventEmitter implements AdminSession {
   private readonly iq
   private closing = false
 
-  constructor(private readonly xmpp: XmppClient, timeoutMs: number) {
+  constructor(
+    private readonly xmpp: XmppClient,
+    timeoutMs: number,
+  ) {
     super()
     this.iq = createIqExchange(xmpp, timeoutMs)
     xmpp.on('error', (error: Error) => this.emit('connection-error', error))

@@ -1,7 +1,8 @@
 import {AuthError, TlsError, UnknownHostError, UnreachableError, XtransferError} from '../errors.js'
 
 /** Node's codes for a TLS handshake or certificate failure: no retry mends them. */
-export const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY|GET)_|CERT_|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID)/
+export const TLS_CODES =
+  /^(ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY|GET)_|CERT_|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID)/
 
 /** Turn what xmpp.js or the socket threw into one clear line with its exit code. */
 export function classifyLoginError(error: unknown, service: string): XtransferError {

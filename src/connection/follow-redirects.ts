@@ -40,8 +40,7 @@ export async function followRedirects(exchange: IqExchange, iq: Element, options
 
     const check = checkRedirect(sent, answer)
     if (!check.ok) {
-      throw new RedirectError('invalid-redirect', tried,
-        `invalid redirect from ${tried.at(-1)}: ${check.reason} (${describeHops(tried)})`)
+      throw new RedirectError('invalid-redirect', tried, `invalid redirect from ${tried.at(-1)}: ${check.reason} (${describeHops(tried)})`)
     }
     const next = unwrap(check.redirected)
     const hops = [...tried, destination(next)]

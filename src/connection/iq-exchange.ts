@@ -5,7 +5,10 @@ import {type Element} from '@xmpp/xml'
 import type {XmppClient} from '@xmpp/client'
 
 export class IqTimeoutError extends Error {
-  constructor(readonly to: string | undefined, readonly ms: number) {
+  constructor(
+    readonly to: string | undefined,
+    readonly ms: number,
+  ) {
     super(`no answer from ${to ?? 'the server'} within ${ms} ms`)
     this.name = 'IqTimeoutError'
   }

@@ -84,7 +84,7 @@ export class ReconnectingLink extends EventEmitter {
 
   async close(): Promise<void> {
     this.closed = true
-    const session = this.current ?? await this.connecting?.catch(() => undefined)
+    const session = this.current ?? (await this.connecting?.catch(() => undefined))
     this.current = undefined
     await session?.close()
   }
@@ -96,29 +96,31 @@ export class ReconnectingLink extends EventEmitter {
       if (this.closed) throw new ConnectionLostError()
       return this.open()
     }
-    this.connecting = (again
-      ? retry(attempt, {backoff: this.policy.backoff, clock: this.clock, pauseFirst: true, retryable: () => !this.closed})
-      : attempt()
-    ).then(async (session) => {
-      if (this.closed) {
-        await session.close()
-        throw new UnreachableError(`${this.policy.label}: link closed`)
-      }
-      if (this.everConnected) {
-        this.reconnects++
-        this.emit('reconnected', {downMs: this.clock.now() - downSince})
-      }
-      this.everConnected = true
-      this.adopt(session)
-      return session
-    }, (error: Error) => {
-      this.lastFailureAt = this.clock.now()
-      this.lastError = error
-      throw error
-    }).finally(() => {
-      this.connecting = undefined
-      this.firstTrySettled = true
-    })
+    this.connecting = (again ? retry(attempt, {backoff: this.policy.backoff, clock: this.clock, pauseFirst: true, retryable: () => !this.closed}) : attempt())
+      .then(
+        async (session) => {
+          if (this.closed) {
+            await session.close()
+            throw new UnreachableError(`${this.policy.label}: link closed`)
+          }
+          if (this.everConnected) {
+            this.reconnects++
+            this.emit('reconnected', {downMs: this.clock.now() - downSince})
+          }
+          this.everConnected = true
+          this.adopt(session)
+          return session
+        },
+        (error: Error) => {
+          this.lastFailureAt = this.clock.now()
+          this.lastError = error
+          throw error
+        },
+      )
+      .finally(() => {
+        this.connecting = undefined
+        this.firstTrySettled = true
+      })
     return this.connecting
   }
 

@@ -25,12 +25,18 @@ export async function kickStuckSessions(
   onSettled: (record: TransferRecord) => void,
 ): Promise<void> {
   if (records.length === 0 || !(await control.abilities()).kick) return
-  const tracker = trackSessions(directory, clock, {pollMs: options.pollMs, knownJids: new Set(records.map((record) => record.jid)), downAfterMs: options.waitMs})
-  const kicked = await Promise.all(records.map(async (record) => {
-    const kickedAt = clock.now()
-    await control.kick(record.jid, KICK_REASON)
-    return {record, sighting: tracker.until(record, kickedAt, kickedAt + options.waitMs), kickedAt}
-  }))
+  const tracker = trackSessions(directory, clock, {
+    pollMs: options.pollMs,
+    knownJids: new Set(records.map((record) => record.jid)),
+    downAfterMs: options.waitMs,
+  })
+  const kicked = await Promise.all(
+    records.map(async (record) => {
+      const kickedAt = clock.now()
+      await control.kick(record.jid, KICK_REASON)
+      return {record, sighting: tracker.until(record, kickedAt, kickedAt + options.waitMs), kickedAt}
+    }),
+  )
   tracker.close()
   for (const {record, sighting, kickedAt} of kicked) {
     const seen = await sighting

@@ -30,16 +30,18 @@ export function adminPacketSender(
   return {
     acksObservable: true,
     async send(item) {
-      const acks = await Promise.all(namespaces.map(async (namespace): Promise<Ack> => {
-        const iq = buildTransferIq({to: item.jid, id: randomUUID()}, {namespace, domain, server: item.target.address})
-        try {
-          return ackOf(await request(item.from, iq, ackTimeoutMs))
-        } catch (error) {
-          // No answer, or the admin link dropped with the answer still to come: where the session went will tell.
-          if (error instanceof IqTimeoutError || error instanceof ConnectionLostError) return ACK_TIMEOUT
-          throw error
-        }
-      }))
+      const acks = await Promise.all(
+        namespaces.map(async (namespace): Promise<Ack> => {
+          const iq = buildTransferIq({to: item.jid, id: randomUUID()}, {namespace, domain, server: item.target.address})
+          try {
+            return ackOf(await request(item.from, iq, ackTimeoutMs))
+          } catch (error) {
+            // No answer, or the admin link dropped with the answer still to come: where the session went will tell.
+            if (error instanceof IqTimeoutError || error instanceof ConnectionLostError) return ACK_TIMEOUT
+            throw error
+          }
+        }),
+      )
       return acks.find((ack) => ack.kind === 'result') ?? acks.find((ack) => ack.kind === 'refused') ?? acks[0]
     },
   }

@@ -3,14 +3,9 @@ import {createHash} from 'node:crypto'
 import picomatch from 'picomatch'
 
 /** How a user's home node is chosen (the config's `placement`). */
-export type PlacementRule =
-  | {kind: 'glob'; pattern: string; node: string}
-  | {kind: 'regex'; pattern: string; node: string}
+export type PlacementRule = {kind: 'glob'; pattern: string; node: string} | {kind: 'regex'; pattern: string; node: string}
 
-export type Placement =
-  | {kind: 'rules'; rules: PlacementRule[]}
-  | {kind: 'table'; homes: Map<string, string>}
-  | {kind: 'hash'; nodes: string[]}
+export type Placement = {kind: 'rules'; rules: PlacementRule[]} | {kind: 'table'; homes: Map<string, string>} | {kind: 'hash'; nodes: string[]}
 
 /** A function from bare JID to home node; undefined when nothing matches (the user stays where it is). */
 export function homeFinder(placement: Placement): (bare: string) => string | undefined {
@@ -18,7 +13,13 @@ export function homeFinder(placement: Placement): (bare: string) => string | und
     case 'rules': {
       const tests = placement.rules.map((rule) => ({
         node: rule.node,
-        test: rule.kind === 'glob' ? picomatch(rule.pattern, {nocase: true, dot: true}) : ((re) => (bare: string) => re.test(bare))(new RegExp(rule.pattern)),
+        test:
+          rule.kind === 'glob'
+            ? picomatch(rule.pattern, {nocase: true, dot: true})
+            : (
+                (re) => (bare: string) =>
+                  re.test(bare)
+              )(new RegExp(rule.pattern)),
       }))
       return (bare) => tests.find((rule) => rule.test(bare.toLowerCase()))?.node
     }

@@ -1,7 +1,6 @@
 import type {SessionInfo} from '../model/session.js'
 import type {PlannedTransfer, TransferTarget} from '../model/transfer.js'
 
-
 export interface DrainPlanInput {
   /** The sessions on the source node. */
   sessions: SessionInfo[]
@@ -29,7 +28,10 @@ export function planDrain({sessions, targets, loads}: DrainPlanInput): PlannedTr
 /** Every given session to one target; sessions already on that node are left out. */
 export function planMove(sessions: SessionInfo[], target: TransferTarget): {plan: PlannedTransfer[]; alreadyThere: SessionInfo[]} {
   const alreadyThere = target.isNode ? sessions.filter((session) => session.node === target.name) : []
-  const plan = sessions.filter((session) => !alreadyThere.includes(session)).sort(byJid).map((session) => planned(session, target))
+  const plan = sessions
+    .filter((session) => !alreadyThere.includes(session))
+    .sort(byJid)
+    .map((session) => planned(session, target))
   return {plan, alreadyThere}
 }
 

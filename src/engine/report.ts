@@ -19,7 +19,16 @@ export interface TransferReport {
   dryRun: boolean
   startedAt: string
   finishedAt: string
-  options: {namespace: string; from: 'admin' | 'domain'; rate: number; concurrency: number; waitMs: number; fallback: 'none' | 'kick'; methods?: MoveMethodName[]; cordon?: boolean}
+  options: {
+    namespace: string
+    from: 'admin' | 'domain'
+    rate: number
+    concurrency: number
+    waitMs: number
+    fallback: 'none' | 'kick'
+    methods?: MoveMethodName[]
+    cordon?: boolean
+  }
   acksObservable: boolean
   summary: {
     total: number

@@ -136,16 +136,24 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
     resume?.()
   }
 
-  signal?.addEventListener('abort', () => {
-    pacer.stop()
-    tracker.hurry(options.graceMs ?? INTERRUPT_GRACE_MS)
-    poke()
-  }, {once: true})
-  stop?.addEventListener('abort', () => {
-    pacer.stop()
-    tracker.abort()
-    poke()
-  }, {once: true})
+  signal?.addEventListener(
+    'abort',
+    () => {
+      pacer.stop()
+      tracker.hurry(options.graceMs ?? INTERRUPT_GRACE_MS)
+      poke()
+    },
+    {once: true},
+  )
+  stop?.addEventListener(
+    'abort',
+    () => {
+      pacer.stop()
+      tracker.abort()
+      poke()
+    },
+    {once: true},
+  )
   // Tracking fails only when the directory stays down: then moving stops too.
   const tracking = tracker.done.catch((error: Error) => {
     failure ??= error
@@ -306,20 +314,27 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
     const sighting = await tracker.until(record, lastMove, lastMove + options.waitMs)
     if (sighting.kind === 'landed') return land(record, sighting, record.rungs.at(-1)?.method ?? 'packet')
     // A packet-only run does not climb further here: a resend is the service's decision.
-    const rest = ladder ? rungsFor(item, record.rungs.map((rung) => rung.method)) : []
+    const rest = ladder
+      ? rungsFor(
+          item,
+          record.rungs.map((rung) => rung.method),
+        )
+      : []
     if (rest.length === 0 || sighting.kind === 'stopped' || halted()) return finish(record, sighting)
     ready.push({item, rungs: rest, record})
   }
 
   const start = (work: Promise<void>) => {
     running++
-    void work.catch((error: Error) => {
-      failure ??= error
-      pacer.stop()
-    }).finally(() => {
-      running--
-      poke()
-    })
+    void work
+      .catch((error: Error) => {
+        failure ??= error
+        pacer.stop()
+      })
+      .finally(() => {
+        running--
+        poke()
+      })
   }
 
   for (const entry of alreadySent) start(carried(entry))

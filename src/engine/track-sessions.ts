@@ -74,15 +74,16 @@ export function trackSessions(directory: Pick<SessionDirectory, 'sessionsOf'>, c
     if (sameResource) return sameResource
     // A client that does not keep its resource: any session of the user that began after the action.
     const otherPendingResources = new Set([...waits.values()].filter((w) => w.tracked.bare === tracked.bare).map((w) => w.tracked.resource))
-    return elsewhere.find((session) =>
-      !options.knownJids.has(session.jid) &&
-      !otherPendingResources.has(session.resource) &&
-      session.uptimeSeconds * 1000 <= now - since + 1000)
+    return elsewhere.find(
+      (session) => !options.knownJids.has(session.jid) && !otherPendingResources.has(session.resource) && session.uptimeSeconds * 1000 <= now - since + 1000,
+    )
   }
 
   function lastSeen({tracked, since}: Wait, sessions: SessionInfo[], now: number): Sighting {
     const own = sessions.find((session) => session.jid === tracked.jid && session.node === tracked.from)
-    const fresh = sessions.find((session) => session.node === tracked.from && session.uptimeSeconds * 1000 <= now - since + 1000 && !options.knownJids.has(session.jid))
+    const fresh = sessions.find(
+      (session) => session.node === tracked.from && session.uptimeSeconds * 1000 <= now - since + 1000 && !options.knownJids.has(session.jid),
+    )
     if (own && fresh === own) return {kind: 'returned', session: own}
     if (own) return {kind: 'on-source', pending: own.streamManagement === 'pending'}
     if (fresh) return {kind: 'returned', session: fresh}

@@ -10,7 +10,15 @@ export type JournalEntry =
   /** Just before a move that is not a packet: a crash after this may or may not have made it (it is never made again). */
   | {type: 'acting'; jid: string; method: MoveMethodName; at: number}
   | {type: 'acted'; jid: string; method: MoveMethodName; at: number; result: 'done' | 'refused'; reason?: string}
-  | {type: 'settled'; jid: string; outcome: Outcome; reconnectedTo: string | null; reconnectedJid: string | null; latencyMs: number | null; method?: MoveMethodName | null}
+  | {
+      type: 'settled'
+      jid: string
+      outcome: Outcome
+      reconnectedTo: string | null
+      reconnectedJid: string | null
+      latencyMs: number | null
+      method?: MoveMethodName | null
+    }
   /** A drain's source stopped taking new connections (the companion's cordon). */
   | {type: 'cordoned'; node: string; at: number}
   | {type: 'resumed'; at: number; pid: number}

@@ -72,9 +72,20 @@ export function replay(text: string, path: string): RunState {
         const earlier = state.records.get(entry.jid)
         const rungs = [...(earlier?.rungs ?? []), {method: 'packet' as const, at: entry.at, result: 'done' as const}]
         state.records.set(entry.jid, {
-          jid: entry.jid, bare: planned.bare, resource: planned.resource, from: planned.from, target: planned.target,
-          reconnectedTo: null, reconnectedJid: null, ack: ACK_TIMEOUT, sentAt: earlier?.sentAt ?? entry.at, ackMs: null, latencyMs: null, outcome: 'not-moved',
-          method: null, rungs,
+          jid: entry.jid,
+          bare: planned.bare,
+          resource: planned.resource,
+          from: planned.from,
+          target: planned.target,
+          reconnectedTo: null,
+          reconnectedJid: null,
+          ack: ACK_TIMEOUT,
+          sentAt: earlier?.sentAt ?? entry.at,
+          ackMs: null,
+          latencyMs: null,
+          outcome: 'not-moved',
+          method: null,
+          rungs,
         })
         break
       }
@@ -84,9 +95,20 @@ export function replay(text: string, path: string): RunState {
         state.maybeSent.add(entry.jid)
         state.settled.delete(entry.jid)
         const record = state.records.get(entry.jid) ?? {
-          jid: entry.jid, bare: planned.bare, resource: planned.resource, from: planned.from, target: planned.target,
-          reconnectedTo: null, reconnectedJid: null, ack: ACK_NONE, sentAt: entry.at, ackMs: null, latencyMs: null, outcome: 'not-moved' as const,
-          method: null, rungs: [],
+          jid: entry.jid,
+          bare: planned.bare,
+          resource: planned.resource,
+          from: planned.from,
+          target: planned.target,
+          reconnectedTo: null,
+          reconnectedJid: null,
+          ack: ACK_NONE,
+          sentAt: entry.at,
+          ackMs: null,
+          latencyMs: null,
+          outcome: 'not-moved' as const,
+          method: null,
+          rungs: [],
         }
         record.rungs.push({method: entry.method, at: entry.at, result: 'done'})
         state.records.set(entry.jid, record)
@@ -114,7 +136,13 @@ export function replay(text: string, path: string): RunState {
         if (!record) break
         state.maybeSent.delete(entry.jid)
         state.settled.add(entry.jid)
-        Object.assign(record, {outcome: entry.outcome, reconnectedTo: entry.reconnectedTo, reconnectedJid: entry.reconnectedJid, latencyMs: entry.latencyMs, method: entry.method ?? (entry.outcome === 'moved' ? 'packet' : null)})
+        Object.assign(record, {
+          outcome: entry.outcome,
+          reconnectedTo: entry.reconnectedTo,
+          reconnectedJid: entry.reconnectedJid,
+          latencyMs: entry.latencyMs,
+          method: entry.method ?? (entry.outcome === 'moved' ? 'packet' : null),
+        })
         break
       }
       case 'resumed':

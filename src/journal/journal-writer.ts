@@ -13,7 +13,10 @@ export interface JournalWriter {
 
 /** A new run id: sortable by time, unique enough for one operator's machine. */
 export function newRunId(now: number, command: string): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
   return `${stamp}-${command}-${randomBytes(2).toString('hex')}`
 }
 

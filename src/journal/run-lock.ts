@@ -14,11 +14,17 @@ export interface LockHolder {
 }
 
 export class LockedError extends UsageError {
-  constructor(readonly node: string, readonly holder: LockHolder | undefined, path: string) {
-    super(holder
-      ? `${node} is being moved by run ${holder.runId} (${holder.command}, pid ${holder.pid} on ${holder.host} since ${holder.since}); ` +
-        `wait for it, or if that process is gone for good remove ${path}`
-      : `${node} is locked by another run (${path} is unreadable); if no run is going on, remove it`)
+  constructor(
+    readonly node: string,
+    readonly holder: LockHolder | undefined,
+    path: string,
+  ) {
+    super(
+      holder
+        ? `${node} is being moved by run ${holder.runId} (${holder.command}, pid ${holder.pid} on ${holder.host} since ${holder.since}); ` +
+            `wait for it, or if that process is gone for good remove ${path}`
+        : `${node} is locked by another run (${path} is unreadable); if no run is going on, remove it`,
+    )
   }
 }
 
@@ -53,7 +59,13 @@ export interface LockRequest {
 export function acquireRunLock(request: LockRequest): RunLock {
   const dir = join(request.stateDir, 'locks', safeName(request.cluster))
   mkdirSync(dir, {recursive: true, mode: 0o700})
-  const me: LockHolder = {runId: request.runId, command: request.command, pid: request.pid ?? process.pid, host: request.host ?? hostname(), since: new Date().toISOString()}
+  const me: LockHolder = {
+    runId: request.runId,
+    command: request.command,
+    pid: request.pid ?? process.pid,
+    host: request.host ?? hostname(),
+    since: new Date().toISOString(),
+  }
   const isAlive = request.isAlive ?? pidAlive
   const taken: string[] = []
   const tookOver: LockHolder[] = []
@@ -101,7 +113,7 @@ function create(path: string, holder: LockHolder): boolean {
 function readHolder(path: string): LockHolder | undefined {
   try {
     const holder = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>
-    return typeof holder.pid === 'number' && typeof holder.host === 'string' ? holder as LockHolder : undefined
+    return typeof holder.pid === 'number' && typeof holder.host === 'string' ? (holder as LockHolder) : undefined
   } catch {
     return undefined
   }

@@ -42,11 +42,16 @@ function configDocument(answers: InitAnswers) {
       ...(answers.passwordFile ? {passwordFile: answers.passwordFile} : {}),
     },
     directory: answers.directory,
-    nodes: Object.fromEntries(answers.nodes.map((node) => [node.name, {
-      address: node.address,
-      ...(node.server ? {server: node.server} : {}),
-      ...(node.service && node.service !== `xmpp://${node.address}` ? {service: node.service} : {}),
-    }])),
+    nodes: Object.fromEntries(
+      answers.nodes.map((node) => [
+        node.name,
+        {
+          address: node.address,
+          ...(node.server ? {server: node.server} : {}),
+          ...(node.service && node.service !== `xmpp://${node.address}` ? {service: node.service} : {}),
+        },
+      ]),
+    ),
   }
 }
 

@@ -17,8 +17,14 @@ export function parseUserJid(text: string): ParsedJid {
   }
   const [address, ...resource] = text.split('/')
   // RFC 7622 forbids these in a localpart; @xmpp/jid would escape them quietly (XEP-0106) and look up someone else.
-  if (!parsed.local || !parsed.domain || /[\s"&':<>]/.test(address.split('@')[0]) || /[\s@]/.test(parsed.local) || /[\s/@]/.test(parsed.domain) ||
-    (resource.length > 0 && resource.join('/') === '')) {
+  if (
+    !parsed.local ||
+    !parsed.domain ||
+    /[\s"&':<>]/.test(address.split('@')[0]) ||
+    /[\s@]/.test(parsed.local) ||
+    /[\s/@]/.test(parsed.domain) ||
+    (resource.length > 0 && resource.join('/') === '')
+  ) {
     throw new UsageError(`malformed JID "${text}": expected user@domain or user@domain/resource`)
   }
   return {bare: `${parsed.local}@${parsed.domain}`, resource: parsed.resource || undefined}

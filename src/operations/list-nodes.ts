@@ -23,12 +23,14 @@ export async function listNodes(config: Config, directory: SessionDirectory): Pr
     seen: seen.has(node.server),
     sessions: counts.get(node.server) ?? 0,
   }))
-  const unconfigured = servers.filter((view) => view.node === undefined).map((view) => ({
-    name: view.server,
-    address: null,
-    server: view.server,
-    seen: true,
-    sessions: counts.get(view.server) ?? 0,
-  }))
+  const unconfigured = servers
+    .filter((view) => view.node === undefined)
+    .map((view) => ({
+      name: view.server,
+      address: null,
+      server: view.server,
+      seen: true,
+      sessions: counts.get(view.server) ?? 0,
+    }))
   return [...configured, ...unconfigured]
 }

@@ -18,7 +18,5 @@ export async function listSessions(config: Config, directory: SessionDirectory, 
   } else {
     sessions = await directory.listSessions()
   }
-  return sessions
-    .filter((session) => !node || session.node === node)
-    .sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0))
+  return sessions.filter((session) => !node || session.node === node).sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0))
 }

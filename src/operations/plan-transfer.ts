@@ -126,7 +126,9 @@ export async function planTransfer(request: CheckedRequest, deps: PlanDeps): Pro
   const abilities = await deps.control.abilities()
   const plan = await planFor(request, deps, abilities)
   const companion = abilities.handover || abilities.redirect || abilities.close
-  return companion || plan.items.length === 0 ? plan : freeze({...plan, notes: [...plan.notes, 'no server companion on this cluster: packets only (clients that refuse them stay, or --fallback kick)']})
+  return companion || plan.items.length === 0
+    ? plan
+    : freeze({...plan, notes: [...plan.notes, 'no server companion on this cluster: packets only (clients that refuse them stay, or --fallback kick)']})
 }
 
 async function planFor(request: CheckedRequest, deps: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
@@ -151,7 +153,11 @@ function freeze(plan: Omit<TransferPlan, 'perTarget'>): TransferPlan {
   return Object.freeze({...plan, perTarget: Object.freeze(countByTarget(plan.items))})
 }
 
-async function planDrainRequest(request: Extract<TransferRequest, {command: 'drain'}>, {config, directory}: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
+async function planDrainRequest(
+  request: Extract<TransferRequest, {command: 'drain'}>,
+  {config, directory}: PlanDeps,
+  abilities: ControlAbilities,
+): Promise<TransferPlan> {
   const {source} = request
   const [servers, sessions] = await Promise.all([directory.listServers(), directory.listSessions()])
   const up = upNodes(config, servers)
@@ -173,12 +179,17 @@ async function planDrainRequest(request: Extract<TransferRequest, {command: 'dra
   })
 }
 
-async function planMoveRequest(request: Extract<TransferRequest, {command: 'move'}>, {config, directory}: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
+async function planMoveRequest(
+  request: Extract<TransferRequest, {command: 'move'}>,
+  {config, directory}: PlanDeps,
+  abilities: ControlAbilities,
+): Promise<TransferPlan> {
   const wanted = request.jids.map(parseUserJid)
   const target = resolveTarget(config, request.to)
   const [servers, byBare] = await Promise.all([directory.listServers(), directory.sessionsOf(wanted.map((jid) => jid.bare))])
   const up = upNodes(config, servers)
-  if (target.isNode && !up.has(target.name)) throw new UsageError(`${target.name} is not in the cluster now (${config.nodes[target.name].server} is not listed: down?): nothing sent`)
+  if (target.isNode && !up.has(target.name))
+    throw new UsageError(`${target.name} is not in the cluster now (${config.nodes[target.name].server} is not listed: down?): nothing sent`)
   const selected = new Map<string, SessionInfo>()
   const offline: string[] = []
   for (const jid of wanted) {
@@ -236,10 +247,15 @@ async function planRehomeRequest({config, directory}: PlanDeps, abilities: Contr
 }
 
 /** A node takes its share from the others (most loaded first), or all nodes are evened out. */
-async function planRebalanceRequest(request: Extract<TransferRequest, {command: 'rebalance'}>, {config, directory}: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
+async function planRebalanceRequest(
+  request: Extract<TransferRequest, {command: 'rebalance'}>,
+  {config, directory}: PlanDeps,
+  abilities: ControlAbilities,
+): Promise<TransferPlan> {
   const [servers, listed] = await Promise.all([directory.listServers(), directory.listSessions()])
   const up = upNodes(config, servers)
-  if (request.to && !up.has(request.to)) throw new UsageError(`${request.to} is not in the cluster now (${config.nodes[request.to].server} is not listed: down?): nothing sent`)
+  if (request.to && !up.has(request.to))
+    throw new UsageError(`${request.to} is not in the cluster now (${config.nodes[request.to].server} is not listed: down?): nothing sent`)
   const sessions = listed.filter((session) => !isAdmin(config, session) && config.nodes[session.node])
   const before = countsByNode(config, sessions)
   // Only nodes in the cluster take part: a down node neither gives nor takes.
@@ -253,7 +269,11 @@ async function planRebalanceRequest(request: Extract<TransferRequest, {command: 
   } else {
     wanted = evenShares(sessions.filter((session) => up.has(session.node)).length, nodes, before)
   }
-  const items = planRebalance(sessions.filter((session) => up.has(session.node)), wanted, nodeTargets(config))
+  const items = planRebalance(
+    sessions.filter((session) => up.has(session.node)),
+    wanted,
+    nodeTargets(config),
+  )
   return freeze({
     command: 'rebalance',
     source: null,
@@ -262,7 +282,9 @@ async function planRebalanceRequest(request: Extract<TransferRequest, {command: 
     alreadyThere: 0,
     knownJids: new Set(sessions.map((session) => session.jid)),
     notes: [
-      ...Object.keys(config.nodes).filter((name) => !up.has(name)).map((name) => `${name} is not in the cluster now: left out`),
+      ...Object.keys(config.nodes)
+        .filter((name) => !up.has(name))
+        .map((name) => `${name} is not in the cluster now: left out`),
       ...(items.length === 0 ? ['already balanced: nothing to do'] : []),
     ],
     balance: balanceOf(before, items),
@@ -279,7 +301,11 @@ async function planRebalanceRequest(request: Extract<TransferRequest, {command: 
  * if it is still on its source after the wait. A drain also takes the sessions that
  * appeared on its source since. A run that a later run took sessions from is refused.
  */
-async function planResume(request: Extract<TransferRequest, {command: 'resume'}>, {config, directory, stateDir}: PlanDeps, abilities: ControlAbilities): Promise<TransferPlan> {
+async function planResume(
+  request: Extract<TransferRequest, {command: 'resume'}>,
+  {config, directory, stateDir}: PlanDeps,
+  abilities: ControlAbilities,
+): Promise<TransferPlan> {
   const state = resumableRun(readRun(runsIn(stateDir), request.runId), request.expect, runsIn(stateDir))
   const {header} = state
   const settledBefore = [...state.records.values()].filter((record) => state.settled.has(record.jid))
@@ -387,7 +413,9 @@ function resumableRun(state: RunState, expect: {command: TransferCommandName; so
   const pending = new Set(state.planned.filter((entry) => !state.settled.has(entry.jid)).map((entry) => entry.jid))
   const later = supersededBy(state, runsDir, pending)
   if (later) {
-    throw new UsageError(`run ${header.id} was superseded by run ${later.id} (a ${later.command} started ${later.startedAt}) which took ${later.taken} of its sessions: start a new run instead`)
+    throw new UsageError(
+      `run ${header.id} was superseded by run ${later.id} (a ${later.command} started ${later.startedAt}) which took ${later.taken} of its sessions: start a new run instead`,
+    )
   }
   return state
 }
@@ -401,7 +429,13 @@ async function preflight(items: readonly PlannedTransfer[], control: Pick<Sessio
 function toPlanned(entry: PlannedEntry): PlannedTransfer {
   const address = parseServer(entry.address)
   if (!address.ok) throw new UsageError(`journal: bad address for ${entry.jid}: ${address.reason}`)
-  return {jid: entry.jid, bare: entry.bare, resource: entry.resource, from: entry.from, target: {name: entry.target, address: address.value, isNode: entry.isNode}}
+  return {
+    jid: entry.jid,
+    bare: entry.bare,
+    resource: entry.resource,
+    from: entry.from,
+    target: {name: entry.target, address: address.value, isNode: entry.isNode},
+  }
 }
 
 function isAdmin(config: Config, session: SessionInfo): boolean {
@@ -411,7 +445,11 @@ function isAdmin(config: Config, session: SessionInfo): boolean {
 /** Configured nodes whose server the cluster lists as a member now. */
 function upNodes(config: Config, servers: ServerView[]): Set<string> {
   const listed = new Set(servers.map((view) => view.server))
-  return new Set(Object.entries(config.nodes).filter(([, node]) => listed.has(node.server)).map(([name]) => name))
+  return new Set(
+    Object.entries(config.nodes)
+      .filter(([, node]) => listed.has(node.server))
+      .map(([name]) => name),
+  )
 }
 
 /** The asked-for targets that are up, and a note for each that is not. */
@@ -448,4 +486,3 @@ function balanceOf(before: Map<string, number>, items: PlannedTransfer[]): Balan
   }
   return {before: Object.fromEntries(before), planned: Object.fromEntries(planned)}
 }
-

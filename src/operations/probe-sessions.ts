@@ -30,18 +30,27 @@ export async function probeSessions(
   {concurrency = 32, timeoutMs = 5_000} = {},
 ): Promise<ProbeRow[]> {
   const limit = pLimit(concurrency)
-  return Promise.all(sessions.map((session) => limit(async (): Promise<ProbeRow> => {
-    const row = {jid: session.jid, node: session.node, srvxfr: false, cxfr: false}
-    let answer: Element
-    try {
-      answer = await request(session.node, xml('iq', {type: 'get', to: session.jid}, xml('query', {xmlns: NS_DISCO_INFO})), timeoutMs)
-    } catch (error) {
-      if (error instanceof IqTimeoutError) return {...row, answer: 'timeout'}
-      return {...row, answer: `error:${error instanceof RedirectError ? 'redirect' : 'failed'}`}
-    }
-    const features = new Set(answer.getChild('query', NS_DISCO_INFO)?.getChildren('feature').map((feature) => feature.attrs.var) ?? [])
-    return {...row, answer: ackToText(ackOf(answer)), srvxfr: features.has(NS_SRVXFR), cxfr: features.has(NS_CXFR)}
-  })))
+  return Promise.all(
+    sessions.map((session) =>
+      limit(async (): Promise<ProbeRow> => {
+        const row = {jid: session.jid, node: session.node, srvxfr: false, cxfr: false}
+        let answer: Element
+        try {
+          answer = await request(session.node, xml('iq', {type: 'get', to: session.jid}, xml('query', {xmlns: NS_DISCO_INFO})), timeoutMs)
+        } catch (error) {
+          if (error instanceof IqTimeoutError) return {...row, answer: 'timeout'}
+          return {...row, answer: `error:${error instanceof RedirectError ? 'redirect' : 'failed'}`}
+        }
+        const features = new Set(
+          answer
+            .getChild('query', NS_DISCO_INFO)
+            ?.getChildren('feature')
+            .map((feature) => feature.attrs.var) ?? [],
+        )
+        return {...row, answer: ackToText(ackOf(answer)), srvxfr: features.has(NS_SRVXFR), cxfr: features.has(NS_CXFR)}
+      }),
+    ),
+  )
 }
 
 export function summarizeProbe(rows: ProbeRow[]): PreflightSummary {
@@ -60,10 +69,17 @@ export interface ProbeRequest {
 }
 
 /** `xtransfer probe`: the selected sessions (the admin's own left out), asked on the admin's link. */
-export async function probeCluster(config: Config, {directory, control}: {directory: SessionDirectory; control: Pick<SessionControl, 'request'>}, request: ProbeRequest): Promise<{summary: PreflightSummary; sessions: ProbeRow[]}> {
+export async function probeCluster(
+  config: Config,
+  {directory, control}: {directory: SessionDirectory; control: Pick<SessionControl, 'request'>},
+  request: ProbeRequest,
+): Promise<{summary: PreflightSummary; sessions: ProbeRow[]}> {
   const sessions = request.node
     ? await listSessions(config, directory, {node: request.node})
     : (await Promise.all((request.jids ?? []).map((jid) => listSessions(config, directory, {user: jid})))).flat()
-  const rows = await probeSessions((node, iq, timeoutMs) => control.request(node, iq, timeoutMs), sessions.filter((session) => session.bare !== config.admin.jid))
+  const rows = await probeSessions(
+    (node, iq, timeoutMs) => control.request(node, iq, timeoutMs),
+    sessions.filter((session) => session.bare !== config.admin.jid),
+  )
   return {summary: summarizeProbe(rows), sessions: rows}
 }

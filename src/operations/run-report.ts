@@ -16,15 +16,27 @@ export function reportFromJournal(state: RunState): {report: TransferReport; exi
     startedAt: header.startedAt,
     finishedAt: state.finished?.at ?? state.stopped?.at ?? lastAt,
     alreadyThere: 0,
-    options: {namespace: header.settings.namespace, from: header.settings.from, rate: header.settings.rate, concurrency: header.settings.concurrency, waitMs: header.settings.waitMs, fallback: header.settings.fallback ?? 'none',
-      ...(header.settings.methods ? {methods: header.settings.methods} : {}), ...(header.settings.cordon !== undefined ? {cordon: header.settings.cordon} : {})},
+    options: {
+      namespace: header.settings.namespace,
+      from: header.settings.from,
+      rate: header.settings.rate,
+      concurrency: header.settings.concurrency,
+      waitMs: header.settings.waitMs,
+      fallback: header.settings.fallback ?? 'none',
+      ...(header.settings.methods ? {methods: header.settings.methods} : {}),
+      ...(header.settings.cordon !== undefined ? {cordon: header.settings.cordon} : {}),
+    },
     acksObservable: header.settings.from === 'admin',
     records,
     notSent: state.planned.filter((entry) => !state.records.has(entry.jid)).map((entry) => ({jid: entry.jid, from: entry.from, target: entry.target})),
     error: state.finished?.reason ?? state.stopped?.reason,
     runId: header.id,
     resumable: unfinished,
-    message: [`run ${header.id}`, ...(unfinished ? [`unfinished: resume with xtransfer resume ${header.id}`] : []), ...(state.resumes ? [`resumed ${state.resumes} time(s)`] : [])].join('; '),
+    message: [
+      `run ${header.id}`,
+      ...(unfinished ? [`unfinished: resume with xtransfer resume ${header.id}`] : []),
+      ...(state.resumes ? [`resumed ${state.resumes} time(s)`] : []),
+    ].join('; '),
   })
   return {report, exitCode: state.finished?.exitCode ?? state.stopped?.exitCode ?? reportExitCode(report)}
 }

@@ -80,13 +80,22 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
     // An empty node is drained too: it is cordoned all the same, so that it stays empty.
     const cordoned = plan.command === 'drain' && plan.source && settings.cordon && plan.abilities.cordon && !plan.resumed
     if (cordoned) await control.cordon(plan.source!)
-    const notes = [...plan.notes, ...(cordoned ? [`${plan.source} is cordoned: it takes no new client connections until \`xtransfer uncordon ${plan.source}\``] : [])]
+    const notes = [
+      ...plan.notes,
+      ...(cordoned ? [`${plan.source} is cordoned: it takes no new client connections until \`xtransfer uncordon ${plan.source}\``] : []),
+    ]
     return {report: reportWithoutRun(plan, settings, clock.now(), false, notes), interrupted: false, exitCode: EXIT.ok}
   }
-  if (settings.from === 'domain' && !(await control.abilities()).sendAsDomain) throw new UsageError('this directory cannot send stanzas as the domain: use --from admin')
-  const sender: PacketSender = settings.from === 'admin'
-    ? adminPacketSender((node, iq, timeoutMs) => control.request(node, iq, timeoutMs), {domain: config.domain, namespaces: namespacesFor(settings.namespace), ackTimeoutMs: settings.ackTimeoutMs})
-    : domainPacketSender((stanza, from, to) => control.sendAsDomain(stanza, from, to), {domain: config.domain, namespaces: namespacesFor(settings.namespace)})
+  if (settings.from === 'domain' && !(await control.abilities()).sendAsDomain)
+    throw new UsageError('this directory cannot send stanzas as the domain: use --from admin')
+  const sender: PacketSender =
+    settings.from === 'admin'
+      ? adminPacketSender((node, iq, timeoutMs) => control.request(node, iq, timeoutMs), {
+          domain: config.domain,
+          namespaces: namespacesFor(settings.namespace),
+          ackTimeoutMs: settings.ackTimeoutMs,
+        })
+      : domainPacketSender((stanza, from, to) => control.sendAsDomain(stanza, from, to), {domain: config.domain, namespaces: namespacesFor(settings.namespace)})
 
   const startedAt = clock.now()
   const runId = plan.resumed?.runId ?? newRunId(startedAt, plan.command)
@@ -124,19 +133,54 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
     const onEvent = (event: RunEvent) => {
       if (event.type === 'retargeted') journal.append(plannedEntry(event.item))
       else if (event.type === 'sending') journal.append({type: 'sending', jid: event.item.jid, at: event.at})
-      else if (event.type === 'sent') journal.append({type: 'sent', jid: event.record.jid, at: event.record.rungs.at(-1)?.at ?? event.record.sentAt, ack: ackToText(event.record.ack), ackMs: event.record.ackMs})
+      else if (event.type === 'sent')
+        journal.append({
+          type: 'sent',
+          jid: event.record.jid,
+          at: event.record.rungs.at(-1)?.at ?? event.record.sentAt,
+          ack: ackToText(event.record.ack),
+          ackMs: event.record.ackMs,
+        })
       else if (event.type === 'acting') journal.append({type: 'acting', jid: event.item.jid, method: event.method, at: event.at})
-      else if (event.type === 'acted') journal.append({type: 'acted', jid: event.record.jid, method: event.rung.method, at: event.rung.at, result: event.rung.result, ...(event.rung.reason ? {reason: event.rung.reason} : {})})
-      else journal.append({type: 'settled', jid: event.record.jid, outcome: event.record.outcome, reconnectedTo: event.record.reconnectedTo, reconnectedJid: event.record.reconnectedJid, latencyMs: event.record.latencyMs, method: event.record.method})
+      else if (event.type === 'acted')
+        journal.append({
+          type: 'acted',
+          jid: event.record.jid,
+          method: event.rung.method,
+          at: event.rung.at,
+          result: event.rung.result,
+          ...(event.rung.reason ? {reason: event.rung.reason} : {}),
+        })
+      else
+        journal.append({
+          type: 'settled',
+          jid: event.record.jid,
+          outcome: event.record.outcome,
+          reconnectedTo: event.record.reconnectedTo,
+          reconnectedJid: event.record.reconnectedJid,
+          latencyMs: event.record.latencyMs,
+          method: event.record.method,
+        })
       deps.onEvent?.(event)
     }
     const retargetTo = plan.command === 'drain' ? plan.targets : []
     const choicesByName = new Map(retargetTo.map((name) => [name, nodeTarget(config, name)]))
     const ladder = methods.length > 1 || methods[0] !== 'packet' ? {methods, control} : undefined
-    const runPlan = (items: readonly PlannedTransfer[], alreadySent: Array<{record: TransferRecord; item: PlannedTransfer}> = []) => runTransfers({
-      plan: [...items], alreadySent, sender, directory, clock, options: settings, knownJids: new Set(plan.knownJids), onEvent,
-      signal: deps.signal, stop: deadline.signal, targets: {watch: targets, retargetTo, choices: choicesByName}, ladder,
-    })
+    const runPlan = (items: readonly PlannedTransfer[], alreadySent: Array<{record: TransferRecord; item: PlannedTransfer}> = []) =>
+      runTransfers({
+        plan: [...items],
+        alreadySent,
+        sender,
+        directory,
+        clock,
+        options: settings,
+        knownJids: new Set(plan.knownJids),
+        onEvent,
+        signal: deps.signal,
+        stop: deadline.signal,
+        targets: {watch: targets, retargetTo, choices: choicesByName},
+        ladder,
+      })
 
     const inFlight = carriedOver?.inFlight ?? []
     const first = await runPlan(plan.items, inFlight)
@@ -161,7 +205,9 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
       ...reportBase(plan, settings),
       balance,
       dryRun: false,
-      startedAt: carriedOver ? Math.min(startedAt, ...[...carriedOver.settled, ...inFlight.map(({record}) => record)].map((record) => record.sentAt)) : startedAt,
+      startedAt: carriedOver
+        ? Math.min(startedAt, ...[...carriedOver.settled, ...inFlight.map(({record}) => record)].map((record) => record.sentAt))
+        : startedAt,
       finishedAt: clock.now(),
       acksObservable: sender.acksObservable,
       records: [...(carriedOver?.settled ?? []), ...records],
@@ -172,18 +218,21 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
       message: [
         ...plan.notes,
         ...(lock.tookOver.length > 0 ? [tookOverNote(lock.tookOver)] : []),
-        ...(plan.command === 'drain' && plan.source && settings.cordon && plan.abilities.cordon ? [`${plan.source} is cordoned: it takes no new client connections until \`xtransfer uncordon ${plan.source}\``] : []),
-        ...[...targets.left.keys()].map((node) => `${node} left the cluster during the run${result.retargeted ? `: ${result.retargeted} session(s) went to other nodes instead` : ''}`),
+        ...(plan.command === 'drain' && plan.source && settings.cordon && plan.abilities.cordon
+          ? [`${plan.source} is cordoned: it takes no new client connections until \`xtransfer uncordon ${plan.source}\``]
+          : []),
+        ...[...targets.left.keys()].map(
+          (node) => `${node} left the cluster during the run${result.retargeted ? `: ${result.retargeted} session(s) went to other nodes instead` : ''}`,
+        ),
         ...(sender.acksObservable ? [] : ['sent as the domain: client acknowledgements are not observable']),
-        ...(control.reconnects ? [`the admin link dropped and was restored ${control.reconnects} time(s); answers lost with it were resolved by watching`] : []),
+        ...(control.reconnects
+          ? [`the admin link dropped and was restored ${control.reconnects} time(s); answers lost with it were resolved by watching`]
+          : []),
         `run ${journal.id}`,
         ...(cutShort ? [`resume with: xtransfer resume ${journal.id}`] : []),
       ].join('; '),
     })
-    const exitCode = result.interrupted ? EXIT.interrupted
-      : result.stopped ? EXIT.timedOut
-        : result.error ? exitCodeOf(result.error)
-          : reportExitCode(report)
+    const exitCode = result.interrupted ? EXIT.interrupted : result.stopped ? EXIT.timedOut : result.error ? exitCodeOf(result.error) : reportExitCode(report)
     // Interrupted or stopped early, the run stays resumable: a 'stopped' line (or none), never 'finished'.
     if (result.error || result.stopped) journal.append({type: 'stopped', at: clock.now(), exitCode, reason: report.error ?? 'stopped'})
     else if (!result.interrupted) journal.append({type: 'finished', at: clock.now(), exitCode})
@@ -216,11 +265,13 @@ function formatSeconds(ms: number): string {
 
 /** The nodes a run takes sessions from: what its lock covers. */
 function sourcesOf(plan: TransferPlan): string[] {
-  return [...new Set([
-    ...(plan.source ? [plan.source] : []),
-    ...plan.items.map((item) => item.from),
-    ...(plan.resumed?.carriedOver.inFlight ?? []).map(({record}) => record.from),
-  ])]
+  return [
+    ...new Set([
+      ...(plan.source ? [plan.source] : []),
+      ...plan.items.map((item) => item.from),
+      ...(plan.resumed?.carriedOver.inFlight ?? []).map(({record}) => record.from),
+    ]),
+  ]
 }
 
 function nodeOfServer(config: Config): (server: string) => string | undefined {
@@ -237,8 +288,16 @@ function tookOverNote(holders: Array<{runId: string; pid: number}>): string {
 }
 
 function plannedEntry(item: PlannedTransfer) {
-  return {type: 'planned' as const, jid: item.jid, bare: item.bare, resource: item.resource, from: item.from,
-    target: item.target.name, address: formatServer(item.target.address), isNode: item.target.isNode}
+  return {
+    type: 'planned' as const,
+    jid: item.jid,
+    bare: item.bare,
+    resource: item.resource,
+    from: item.from,
+    target: item.target.name,
+    address: formatServer(item.target.address),
+    isNode: item.target.isNode,
+  }
 }
 
 function reportWithoutRun(plan: TransferPlan, settings: TransferSettings, now: number, dryRun: boolean, notes: string[]): TransferReport {
@@ -262,7 +321,16 @@ function reportBase(plan: TransferPlan, settings: TransferSettings) {
     alreadyThere: plan.alreadyThere,
     preflight: plan.preflight,
     balance: plan.balance,
-    options: {namespace: settings.namespace, from: settings.from, rate: settings.rate, concurrency: settings.concurrency, waitMs: settings.waitMs, fallback: settings.fallback ?? 'none', ...(settings.methods ? {methods: settings.methods} : {}), ...(settings.cordon !== undefined ? {cordon: settings.cordon} : {})},
+    options: {
+      namespace: settings.namespace,
+      from: settings.from,
+      rate: settings.rate,
+      concurrency: settings.concurrency,
+      waitMs: settings.waitMs,
+      fallback: settings.fallback ?? 'none',
+      ...(settings.methods ? {methods: settings.methods} : {}),
+      ...(settings.cordon !== undefined ? {cordon: settings.cordon} : {}),
+    },
   }
 }
 

@@ -79,9 +79,11 @@ function parseHost(text: string, noun: 'host' | 'domain' = 'host'): Parsed<Omit<
   if (text.length > 253) return fail(`the ${noun} name is longer than 253 characters`)
   const bad = labels.find((label) => !LABEL.test(label))
   if (bad !== undefined) {
-    return fail(bad === ''
-      ? `"${shorten(text)}" has an empty label (two dots, or a dot at an end)`
-      : `"${shorten(text)}" is not a valid ${noun} name (letters, digits and inner hyphens only, 63 per label)`)
+    return fail(
+      bad === ''
+        ? `"${shorten(text)}" has an empty label (two dots, or a dot at an end)`
+        : `"${shorten(text)}" is not a valid ${noun} name (letters, digits and inner hyphens only, 63 per label)`,
+    )
   }
   return {ok: true, value: {kind: 'hostname', host: text.toLowerCase()}}
 }

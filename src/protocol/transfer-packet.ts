@@ -18,10 +18,11 @@ export interface TransferEnvelope {
 
 /** `<iq type='set'><query xmlns='jabber:iq:srvxfr'><domain/><server/></query></iq>` (or urn:xmpp:cxfr). */
 export function buildTransferIq(envelope: TransferEnvelope, request: TransferRequest): Element {
-  return xml('iq', {type: 'set', to: envelope.to, from: envelope.from, id: envelope.id},
-    xml('query', {xmlns: request.namespace},
-      xml('domain', {}, request.domain),
-      xml('server', {}, formatServer(request.server))))
+  return xml(
+    'iq',
+    {type: 'set', to: envelope.to, from: envelope.from, id: envelope.id},
+    xml('query', {xmlns: request.namespace}, xml('domain', {}, request.domain), xml('server', {}, formatServer(request.server))),
+  )
 }
 
 export function isTransferIq(stanza: Element): boolean {

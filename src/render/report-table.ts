@@ -24,7 +24,15 @@ export function renderReport(report: TransferReport, style: ChalkInstance): stri
     const table = newTable(['jid', 'from', 'target', 'reconnected to', 'ack', 'latency', 'outcome'], style)
     for (const row of report.sessions) {
       const paint = OUTCOME_STYLE[row.outcome] ?? ((_: ChalkInstance, text: string) => text)
-      table.push([row.jid, row.from, row.target, row.reconnectedTo ?? '-', row.ack ?? '-', formatMs(row.latencyMs), paint(style, row.method && row.method !== 'packet' ? `${row.outcome} (${row.method})` : row.outcome)])
+      table.push([
+        row.jid,
+        row.from,
+        row.target,
+        row.reconnectedTo ?? '-',
+        row.ack ?? '-',
+        formatMs(row.latencyMs),
+        paint(style, row.method && row.method !== 'packet' ? `${row.outcome} (${row.method})` : row.outcome),
+      ])
     }
     lines.push(table.toString())
   }
@@ -41,8 +49,10 @@ export function renderSummary(report: TransferReport, style: ChalkInstance): str
   if (report.dryRun) {
     const perTarget = new Map<string, number>()
     for (const row of report.sessions) perTarget.set(row.target, (perTarget.get(row.target) ?? 0) + 1)
-    lines.push(`${report.command} plan: ${summary.total} session${summary.total === 1 ? '' : 's'}` +
-      (perTarget.size ? ` → ${[...perTarget].map(([target, n]) => `${target} ${n}`).join(', ')}` : ''))
+    lines.push(
+      `${report.command} plan: ${summary.total} session${summary.total === 1 ? '' : 's'}` +
+        (perTarget.size ? ` → ${[...perTarget].map(([target, n]) => `${target} ${n}`).join(', ')}` : ''),
+    )
     return lines
   }
   const parts = [
@@ -60,7 +70,8 @@ export function renderSummary(report: TransferReport, style: ChalkInstance): str
   const perTarget = Object.entries(summary.perTarget)
   if (perTarget.length) lines.push(`reconnected to: ${perTarget.map(([node, n]) => `${node} ${n}`).join(', ')}`)
   const perMethod = Object.entries(summary.perMethod ?? {})
-  if (perMethod.length && (perMethod.length > 1 || perMethod[0][0] !== 'packet')) lines.push(`moved by: ${perMethod.map(([method, n]) => `${method} ${n}`).join(', ')}`)
+  if (perMethod.length && (perMethod.length > 1 || perMethod[0][0] !== 'packet'))
+    lines.push(`moved by: ${perMethod.map(([method, n]) => `${method} ${n}`).join(', ')}`)
   lines.push(`latency p50 ${formatMs(summary.latencyMs.p50)}, p95 ${formatMs(summary.latencyMs.p95)}, max ${formatMs(summary.latencyMs.max)}`)
   if (!report.acksObservable) lines.push(style.yellow('sent as the domain: acknowledgements are not observable, ack shows not-observable'))
   if (report.error) lines.push(style.red(`stopped early: ${report.error}`))
@@ -69,8 +80,10 @@ export function renderSummary(report: TransferReport, style: ChalkInstance): str
 
 export function describePreflight(summary: PreflightSummary): string {
   const share = (n: number) => (summary.probed ? `${Math.round((100 * n) / summary.probed)}%` : '-')
-  return `preflight: ${summary.either}/${summary.probed} clients (${share(summary.either)}) advertise transfers ` +
+  return (
+    `preflight: ${summary.either}/${summary.probed} clients (${share(summary.either)}) advertise transfers ` +
     `(srvxfr ${summary.srvxfr}, cxfr ${summary.cxfr}); ${summary.probed - summary.answered} did not answer disco#info`
+  )
 }
 
 /** Sessions per node: before, as planned, and after the run. */

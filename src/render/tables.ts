@@ -25,7 +25,12 @@ export function renderNodes(rows: NodeRow[], style: ChalkInstance): string {
 export function renderSessions(sessions: SessionInfo[], style: ChalkInstance): string {
   const table = newTable(['jid', 'node', 'client address', 'uptime'], style)
   for (const session of sessions) {
-    table.push([session.jid, session.node, session.ip ? (session.port ? `${session.ip}:${session.port}` : session.ip) : '-', formatUptime(session.uptimeSeconds)])
+    table.push([
+      session.jid,
+      session.node,
+      session.ip ? (session.port ? `${session.ip}:${session.port}` : session.ip) : '-',
+      formatUptime(session.uptimeSeconds),
+    ])
   }
   return `${table.toString()}\n${sessions.length} session${sessions.length === 1 ? '' : 's'}`
 }

@@ -26,28 +26,32 @@ export interface Library {
 // The one place that lists the harnesses and their caps nodes (each harness takes --caps-node).
 export const LIBRARIES: Record<LibraryName, Library> = {
   slixmpp: {
-    name: 'slixmpp', label: 'python3-slixmpp 1.8.3',
+    name: 'slixmpp',
+    label: 'python3-slixmpp 1.8.3',
     command: ['/usr/bin/python3', join(HERE, 'slixmpp_client.py')],
     capsNode: 'https://slixmpp.readthedocs.io',
     streamManagement: 'xep_0198 plugin, resumption on (as poezio loads it)',
     reconnect: "poezio's on top of slixmpp (which has none after the server ends a stream): again after --reconnect-delay, never after <conflict/>",
   },
   aioxmpp: {
-    name: 'aioxmpp', label: 'python3-aioxmpp 0.13.3',
+    name: 'aioxmpp',
+    label: 'python3-aioxmpp 0.13.3',
     command: ['/usr/bin/python3', join(HERE, 'aioxmpp_client.py')],
     capsNode: 'http://aioxmpp.zombofant.net/',
     streamManagement: 'built in, on whenever the server offers it, resumption on',
     reconnect: "aioxmpp's own: at once after a stream error, back-off from 1 s on a socket error, <conflict/> is fatal",
   },
   libstrophe: {
-    name: 'libstrophe', label: 'libstrophe 0.12.2',
+    name: 'libstrophe',
+    label: 'libstrophe 0.12.2',
     command: [join(HERE, 'build', 'strophe-client')],
     capsNode: 'https://strophe.im/libstrophe',
-    streamManagement: "built in (0.12); the app carries the state to the next connection (xmpp_conn_get/set_sm_state), as Profanity does",
+    streamManagement: 'built in (0.12); the app carries the state to the next connection (xmpp_conn_get/set_sm_state), as Profanity does',
     reconnect: "Profanity's on top of libstrophe (which has none): again after --reconnect-delay (Profanity: 30 s), whatever ended the stream",
   },
   xmppjs: {
-    name: 'xmppjs', label: '@xmpp/client 0.14 (no helper)',
+    name: 'xmppjs',
+    label: '@xmpp/client 0.14 (no helper)',
     command: [process.execPath, '--import', 'tsx', join(HERE, 'xmppjs-client.ts')],
     capsNode: 'https://xmpp.js.org',
     streamManagement: 'built in, on, resumption on',
@@ -56,17 +60,27 @@ export const LIBRARIES: Record<LibraryName, Library> = {
 }
 
 export type HarnessEvent =
-  | {event: 'ready', t: number, library: string, version: string, capsNode: string}
-  | {event: 'online', t: number, user: string, jid: string, host: string | null, port: number | null}
-  | {event: 'resumed', t: number, user: string, jid: string, host: string | null, port: number | null}
-  | {event: 'disconnected', t: number, user: string, condition: string | null, text: string | null, seeOtherHost: string | null, reconnect: boolean}
-  | {event: 'offline', t: number, user: string, reason: string}
-  | {event: 'message', t: number, user: string, from: string | null, id: string | null, body: string}
-  | {event: 'iq', t: number, user: string, from: string | null, id: string | null, type: string | null, namespace: string | null, answer: 'result' | 'error' | null, condition: string | null}
-  | {event: 'sent', t: number, user: string, to: string, id: string}
-  | {event: 'connect-failed', t: number, user?: string, message: string}
-  | {event: 'error', t: number, user?: string, message: string}
-  | {event: 'stopped', t: number}
+  | {event: 'ready'; t: number; library: string; version: string; capsNode: string}
+  | {event: 'online'; t: number; user: string; jid: string; host: string | null; port: number | null}
+  | {event: 'resumed'; t: number; user: string; jid: string; host: string | null; port: number | null}
+  | {event: 'disconnected'; t: number; user: string; condition: string | null; text: string | null; seeOtherHost: string | null; reconnect: boolean}
+  | {event: 'offline'; t: number; user: string; reason: string}
+  | {event: 'message'; t: number; user: string; from: string | null; id: string | null; body: string}
+  | {
+      event: 'iq'
+      t: number
+      user: string
+      from: string | null
+      id: string | null
+      type: string | null
+      namespace: string | null
+      answer: 'result' | 'error' | null
+      condition: string | null
+    }
+  | {event: 'sent'; t: number; user: string; to: string; id: string}
+  | {event: 'connect-failed'; t: number; user?: string; message: string}
+  | {event: 'error'; t: number; user?: string; message: string}
+  | {event: 'stopped'; t: number}
 
 export interface HarnessOptions {
   domain: string
@@ -86,11 +100,24 @@ export class Harness {
   private readonly waiters = new Set<() => void>()
   private exited = false
 
-  constructor(readonly library: Library, options: HarnessOptions) {
+  constructor(
+    readonly library: Library,
+    options: HarnessOptions,
+  ) {
     const [command, ...args] = library.command
     if (!existsSync(command)) throw new Error(`${command} is missing: run test/clients/install.sh`)
-    args.push('--domain', options.domain, '--dns-port', String(options.dnsPort), '--ca', options.ca,
-      '--users', options.users.join(','), '--caps-node', library.capsNode)
+    args.push(
+      '--domain',
+      options.domain,
+      '--dns-port',
+      String(options.dnsPort),
+      '--ca',
+      options.ca,
+      '--users',
+      options.users.join(','),
+      '--caps-node',
+      library.capsNode,
+    )
     if (options.resource) args.push('--resource', options.resource)
     if (options.reconnectDelayMs !== undefined) args.push('--reconnect-delay', String(options.reconnectDelayMs))
     this.child = spawn(command, args, {
@@ -156,7 +183,11 @@ export class Harness {
       }
       const timer = setTimeout(() => {
         done()
-        reject(new Error(`${this.library.name}: no ${what} within ${ms} ms; last events: ${JSON.stringify(this.events.slice(-5))} ${this.stderr.join('').slice(-500)}`))
+        reject(
+          new Error(
+            `${this.library.name}: no ${what} within ${ms} ms; last events: ${JSON.stringify(this.events.slice(-5))} ${this.stderr.join('').slice(-500)}`,
+          ),
+        )
       }, ms)
       const done = () => {
         clearTimeout(timer)
@@ -169,7 +200,11 @@ export class Harness {
 
   /** Waits for the n-th (1-based) event of a kind for a user, counting from `since` (an index into events). */
   nth<K extends HarnessEvent['event']>(event: K, user: string, since: number, ms: number): Promise<Extract<HarnessEvent, {event: K}>> {
-    return this.waitFor(() => this.events.slice(since).find((e): e is Extract<HarnessEvent, {event: K}> => e.event === event && (e as {user?: string}).user === user), ms, `${event} of ${user}`)
+    return this.waitFor(
+      () => this.events.slice(since).find((e): e is Extract<HarnessEvent, {event: K}> => e.event === event && (e as {user?: string}).user === user),
+      ms,
+      `${event} of ${user}`,
+    )
   }
 
   async stop(ms = 5000): Promise<void> {

@@ -31,13 +31,12 @@ const USERS_PER_LIBRARY = 2
 const RECONNECT_DELAY_MS = 2000
 const FIRST_USER = 81 // users 0081..0088
 
-type Action =
-  | {kind: 'iq', namespace: TransferNamespace}
-  | {kind: 'kick'}
-  | {kind: 'stream-error', erlang: string}
-  | {kind: 'close'}
+type Action = {kind: 'iq'; namespace: TransferNamespace} | {kind: 'kick'} | {kind: 'stream-error'; erlang: string} | {kind: 'close'}
 
-interface Scenario {name: string, action: Action}
+interface Scenario {
+  name: string
+  action: Action
+}
 
 function scenarios(lab: LabEnv): Scenario[] {
   const node2 = lab.nodes[1].c2sPort
@@ -87,9 +86,22 @@ async function allButNode1(lab: LabEnv): Promise<void> {
 /** Runs one Erlang expression on a throw-away node attached to the lab (distribution on 127.0.0.1 only). */
 async function erlang(lab: LabEnv, expression: string): Promise<string> {
   const cookie = readFileSync(join(lab.dir, 'cookie'), 'utf8').trim()
-  const {stdout} = await run('erl', ['-noshell', '-sname', `xtclimx${process.pid}@localhost`, '-setcookie', cookie,
-    '-kernel', 'inet_dist_use_interface', '{127,0,0,1}', '-eval', `${expression}, init:stop().`],
-  {env: {...process.env, ERL_EPMD_ADDRESS: '127.0.0.1'}, timeout: 30_000})
+  const {stdout} = await run(
+    'erl',
+    [
+      '-noshell',
+      '-sname',
+      `xtclimx${process.pid}@localhost`,
+      '-setcookie',
+      cookie,
+      '-kernel',
+      'inet_dist_use_interface',
+      '{127,0,0,1}',
+      '-eval',
+      `${expression}, init:stop().`,
+    ],
+    {env: {...process.env, ERL_EPMD_ADDRESS: '127.0.0.1'}, timeout: 30_000},
+  )
   return stdout.trim()
 }
 
@@ -98,13 +110,16 @@ async function erlang(lab: LabEnv, expression: string): Promise<string> {
  * resolves with the time (ms) the first one was hit: the Erlang node takes ~1-2 s to start, and
  * reaction times count from the action, not from the script's call.
  */
-async function onSessions(lab: LabEnv, jids: Array<{user: string, resource: string}>, what: string): Promise<number> {
+async function onSessions(lab: LabEnv, jids: Array<{user: string; resource: string}>, what: string): Promise<number> {
   const list = jids.map(({user, resource}) => `{<<"${user}">>, <<"${resource}">>}`).join(', ')
-  const out = await erlang(lab, `Node = '${lab.nodes[0].name}', Act = ${what},
+  const out = await erlang(
+    lab,
+    `Node = '${lab.nodes[0].name}', Act = ${what},
     R = [begin Pid = rpc:call(Node, ejabberd_sm, get_session_pid, [U, <<"${lab.domain}">>, Res]),
                {U, erlang:system_time(millisecond), case is_pid(Pid) of true -> Act(Node, Pid); false -> no_session end} end
          || {U, Res} <- [${list}]],
-    io:format("~p~n", [R])`)
+    io:format("~p~n", [R])`,
+  )
   if (out.includes('no_session') || out.includes('badrpc')) throw new Error(`not every session was hit: ${out}`)
   const times = [...out.matchAll(/,(\d{13}),/g)].map((m) => Number(m[1]))
   if (times.length === 0) throw new Error(`no times in ${out}`)
@@ -120,13 +135,21 @@ async function measureScenario(lab: LabEnv, admin: XmppClient, scenario: Scenari
   await onlyNode1(lab)
   const resource = `mx${scenarioIndex}-${process.pid}`
   const names = Object.keys(LIBRARIES) as LibraryName[]
-  const harnesses = new Map<LibraryName, {harness: Harness, users: string[]}>()
+  const harnesses = new Map<LibraryName, {harness: Harness; users: string[]}>()
   names.forEach((name, i) => {
     const users = Array.from({length: USERS_PER_LIBRARY}, (_, k) => labUser(FIRST_USER + i * USERS_PER_LIBRARY + k))
-    harnesses.set(name, {users, harness: new Harness(LIBRARIES[name], {
-      domain: lab.domain, dnsPort: lab.dnsPort, ca: lab.caCert, users, password: lab.userPassword, resource,
-      reconnectDelayMs: name === 'xmppjs' ? 1000 : RECONNECT_DELAY_MS,
-    })})
+    harnesses.set(name, {
+      users,
+      harness: new Harness(LIBRARIES[name], {
+        domain: lab.domain,
+        dnsPort: lab.dnsPort,
+        ca: lab.caCert,
+        users,
+        password: lab.userPassword,
+        resource,
+        reconnectDelayMs: name === 'xmppjs' ? 1000 : RECONNECT_DELAY_MS,
+      }),
+    })
   })
   const rows: Row[] = []
   try {
@@ -142,16 +165,21 @@ async function measureScenario(lab: LabEnv, admin: XmppClient, scenario: Scenari
     if (action.kind === 'iq') {
       const target = parseServer(`127.0.0.1:${lab.nodes[1].c2sPort}`)
       if (!target.ok) throw new Error('bad target')
-      await Promise.all(everyone.map(async ({user}, k) => {
-        const iq = buildTransferIq({to: `${user}@${lab.domain}/${resource}`, id: `mx-${scenarioIndex}-${k}`}, {namespace: action.namespace, domain: lab.domain, server: target.value})
-        try {
-          const result: Element = await admin.iqCaller.request(iq, 5000)
-          answers.set(user, String(result.attrs.type))
-        } catch (error) {
-          const condition = (error as {condition?: string}).condition
-          answers.set(user, condition ? `error: ${condition}` : `no answer in 5 s`)
-        }
-      }))
+      await Promise.all(
+        everyone.map(async ({user}, k) => {
+          const iq = buildTransferIq(
+            {to: `${user}@${lab.domain}/${resource}`, id: `mx-${scenarioIndex}-${k}`},
+            {namespace: action.namespace, domain: lab.domain, server: target.value},
+          )
+          try {
+            const result: Element = await admin.iqCaller.request(iq, 5000)
+            answers.set(user, String(result.attrs.type))
+          } catch (error) {
+            const condition = (error as {condition?: string}).condition
+            answers.set(user, condition ? `error: ${condition}` : `no answer in 5 s`)
+          }
+        }),
+      )
     } else if (action.kind === 'kick') {
       for (const {user} of everyone) await labApi(lab, lab.nodes[0], 'kick_session', {user, host: lab.domain, resource, reason: 'measure-matrix'})
     } else if (action.kind === 'stream-error') {
@@ -169,15 +197,34 @@ async function measureScenario(lab: LabEnv, admin: XmppClient, scenario: Scenari
         const gaveUp = events.find((e) => e.event === 'offline')
         const iq = events.find((e): e is Extract<HarnessEvent, {event: 'iq'}> => e.event === 'iq')
         const listed = sessions.filter((s) => s.jid === `${user}@${lab.domain}/${resource}`)
-        const saw = ended ? [ended.condition ?? '(no stream error)', ended.seeOtherHost ? `→ ${ended.seeOtherHost}` : ''].join(' ').trim()
-          : iq ? `iq ${iq.namespace ?? ''} answered ${iq.answer ?? 'nothing'}${iq.condition ? ` (${iq.condition})` : ''}`.replace('  ', ' ') : null
+        const saw = ended
+          ? [ended.condition ?? '(no stream error)', ended.seeOtherHost ? `→ ${ended.seeOtherHost}` : ''].join(' ').trim()
+          : iq
+            ? `iq ${iq.namespace ?? ''} answered ${iq.answer ?? 'nothing'}${iq.condition ? ` (${iq.condition})` : ''}`.replace('  ', ' ')
+            : null
         rows.push({
-          library: name, scenario: scenario.name, user,
+          library: name,
+          scenario: scenario.name,
+          user,
           answer: answers.get(user),
           clientSaw: saw,
-          next: back ? (back.event === 'resumed' ? 'resumed' : 'new session') : gaveUp ? 'gave up' : ended ? 'reconnecting' : iq || answers.has(user) ? 'answered only' : 'nothing',
+          next: back
+            ? back.event === 'resumed'
+              ? 'resumed'
+              : 'new session'
+            : gaveUp
+              ? 'gave up'
+              : ended
+                ? 'reconnecting'
+                : iq || answers.has(user)
+                  ? 'answered only'
+                  : 'nothing',
           afterMs: back ? back.t - t0 : null,
-          landedOn: listed.map((s) => nodeLabel(lab, s.node)).filter(Boolean).join('+') || null,
+          landedOn:
+            listed
+              .map((s) => nodeLabel(lab, s.node))
+              .filter(Boolean)
+              .join('+') || null,
           stillOnNode1: listed.some((s) => s.node === lab.nodes[0].name),
         })
       }
@@ -194,12 +241,16 @@ async function measureScenario(lab: LabEnv, admin: XmppClient, scenario: Scenari
 function summarise(rows: Row[], libraries: LibraryName[], names: string[]): string {
   const cell = (library: LibraryName, scenario: string) => {
     const mine = rows.filter((r) => r.library === library && r.scenario === scenario)
-    const kinds = [...new Set(mine.map((r) => {
-      if (r.answer) return `${r.answer}`
-      const after = r.afterMs === null ? '' : ` ${(r.afterMs / 1000).toFixed(1)} s`
-      const where = r.landedOn ? ` on ${r.landedOn}` : r.next === 'nothing' && r.stillOnNode1 ? ' (still listed on node-1)' : ''
-      return `${r.clientSaw ? `${r.clientSaw}: ` : ''}${r.next}${after}${where}`
-    }))]
+    const kinds = [
+      ...new Set(
+        mine.map((r) => {
+          if (r.answer) return `${r.answer}`
+          const after = r.afterMs === null ? '' : ` ${(r.afterMs / 1000).toFixed(1)} s`
+          const where = r.landedOn ? ` on ${r.landedOn}` : r.next === 'nothing' && r.stillOnNode1 ? ' (still listed on node-1)' : ''
+          return `${r.clientSaw ? `${r.clientSaw}: ` : ''}${r.next}${after}${where}`
+        }),
+      ),
+    ]
     return kinds.join('; ') || '–'
   }
   const head = `| reaction | ${libraries.map((l) => LIBRARIES[l].label).join(' | ')} |`
@@ -211,7 +262,13 @@ async function main(): Promise<void> {
   const {values} = parseArgs({options: {out: {type: 'string'}, only: {type: 'string'}}})
   const lab = readLabEnv()
   if (process.env.NODE_EXTRA_CA_CERTS !== lab.caCert) throw new Error(`run with NODE_EXTRA_CA_CERTS=${lab.caCert}`)
-  const admin = createClient({service: lab.nodes[0].service, domain: lab.domain, resource: `measure-${process.pid}`, username: lab.adminJid.split('@')[0], password: lab.adminPassword})
+  const admin = createClient({
+    service: lab.nodes[0].service,
+    domain: lab.domain,
+    resource: `measure-${process.pid}`,
+    username: lab.adminJid.split('@')[0],
+    password: lab.adminPassword,
+  })
   admin.reconnect.stop()
   admin.on('error', () => {})
   await admin.start()
@@ -220,7 +277,7 @@ async function main(): Promise<void> {
   try {
     for (const [i, scenario] of all.entries()) {
       process.stderr.write(`[matrix] ${scenario.name}…\n`)
-      rows.push(...await measureScenario(lab, admin, scenario, i))
+      rows.push(...(await measureScenario(lab, admin, scenario, i)))
     }
   } finally {
     await dns(lab, 'add', '1').catch(() => {})
@@ -229,7 +286,13 @@ async function main(): Promise<void> {
     await admin.stop().catch(() => {})
   }
   if (values.out) writeFileSync(values.out, `${JSON.stringify({measured: new Date().toISOString(), rows}, null, 2)}\n`)
-  console.log(summarise(rows, Object.keys(LIBRARIES) as LibraryName[], all.map((s) => s.name)))
+  console.log(
+    summarise(
+      rows,
+      Object.keys(LIBRARIES) as LibraryName[],
+      all.map((s) => s.name),
+    ),
+  )
 }
 
 await main()

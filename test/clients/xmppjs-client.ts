@@ -25,14 +25,22 @@ function emit(event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({event, t: Date.now(), ...fields})}\n`)
 }
 
-const {values} = parseArgs({options: {
-  domain: {type: 'string'}, 'dns-port': {type: 'string'}, ca: {type: 'string'}, users: {type: 'string'},
-  resource: {type: 'string', default: 'xmppjs'}, 'caps-node': {type: 'string', default: 'https://xmpp.js.org'},
-  'reconnect-delay': {type: 'string', default: '1000'},
-}})
+const {values} = parseArgs({
+  options: {
+    domain: {type: 'string'},
+    'dns-port': {type: 'string'},
+    ca: {type: 'string'},
+    users: {type: 'string'},
+    resource: {type: 'string', default: 'xmppjs'},
+    'caps-node': {type: 'string', default: 'https://xmpp.js.org'},
+    'reconnect-delay': {type: 'string', default: '1000'},
+  },
+})
 const password = process.env.XMPP_PASSWORD
 if (!values.domain || !values['dns-port'] || !values.ca || !values.users || !password) {
-  console.error('usage: xmppjs-client.ts --domain D --dns-port P --ca FILE --users u1,u2 [--resource R] [--caps-node URI] [--reconnect-delay MS] (password in XMPP_PASSWORD)')
+  console.error(
+    'usage: xmppjs-client.ts --domain D --dns-port P --ca FILE --users u1,u2 [--resource R] [--caps-node URI] [--reconnect-delay MS] (password in XMPP_PASSWORD)',
+  )
   process.exit(2)
 }
 // Node reads NODE_EXTRA_CA_CERTS once, at start: the driver sets it; refuse to run without it.
@@ -55,7 +63,11 @@ const lookupThroughLab = (hostname: string, options: unknown, callback: (...args
   if (hostname.toLowerCase() !== domain.toLowerCase()) return (systemLookup as (...args: unknown[]) => void)(hostname, options, callback)
   labResolver.resolve4(hostname, (error, addresses) => {
     if (error) callback(error)
-    else if ((options as {all?: boolean})?.all) callback(null, addresses.map((address) => ({address, family: 4})))
+    else if ((options as {all?: boolean})?.all)
+      callback(
+        null,
+        addresses.map((address) => ({address, family: 4})),
+      )
     else callback(null, addresses[0], 4)
   })
 }
@@ -66,16 +78,20 @@ const capsVer = createHash('sha1')
   .update(`${IDENTITY.category}/${IDENTITY.type}//${IDENTITY.name}<${FEATURES.map((f) => `${f}<`).join('')}`)
   .digest('base64')
 
-interface StreamEnd {condition: string | null, text: string | null, seeOtherHost: string | null}
+interface StreamEnd {
+  condition: string | null
+  text: string | null
+  seeOtherHost: string | null
+}
 
-function startUser(user: string): {client: XmppClient, stop: () => Promise<void>} {
+function startUser(user: string): {client: XmppClient; stop: () => Promise<void>} {
   const client = createClient({service: domain, domain, resource: values.resource, username: user, password})
   client.reconnect.delay = reconnectDelay
   let stopping = false
   let online = false
   let connectingTo: string | null = null
   let ended: StreamEnd | null = null
-  const pending = new Map<string, {from: string | null, id: string, type: string, namespace: string | null, timer: NodeJS.Timeout}>()
+  const pending = new Map<string, {from: string | null; id: string; type: string; namespace: string | null; timer: NodeJS.Timeout}>()
 
   const where = () => {
     const match = connectingTo?.match(/^xmpps?:\/\/\[?([^\]]+?)\]?:(\d+)$/)
@@ -111,8 +127,9 @@ function startUser(user: string): {client: XmppClient, stop: () => Promise<void>
     const condition = error?.children.find((c): c is Element => typeof c !== 'string' && c.name !== 'text')?.name ?? null
     emit('iq', {user, from: seen.from, id: seen.id, type: seen.type, namespace: seen.namespace, answer: element.attrs.type, condition})
   })
-  client.iqCallee.get(NS_DISCO_INFO, 'query', () => xml('query', {xmlns: NS_DISCO_INFO},
-    xml('identity', IDENTITY), ...FEATURES.map((v) => xml('feature', {var: v}))))
+  client.iqCallee.get(NS_DISCO_INFO, 'query', () =>
+    xml('query', {xmlns: NS_DISCO_INFO}, xml('identity', IDENTITY), ...FEATURES.map((v) => xml('feature', {var: v}))),
+  )
 
   client.on('online', async (jid) => {
     online = true
@@ -124,11 +141,18 @@ function startUser(user: string): {client: XmppClient, stop: () => Promise<void>
     online = true
     emit('resumed', {user, jid: client.jid?.toString() ?? null, ...where()})
   })
-  client.on('disconnect', ({clean, reason}: {clean: boolean, reason?: unknown}) => {
+  client.on('disconnect', ({clean, reason}: {clean: boolean; reason?: unknown}) => {
     const end = ended ?? {condition: null, text: null, seeOtherHost: null}
     ended = null
-    emit('disconnected', {user, ...end, clean, reason: reason instanceof Error ? reason.message : null,
-      wasOnline: online, reconnect: !stopping, delayMs: stopping ? 0 : reconnectDelay})
+    emit('disconnected', {
+      user,
+      ...end,
+      clean,
+      reason: reason instanceof Error ? reason.message : null,
+      wasOnline: online,
+      reconnect: !stopping,
+      delayMs: stopping ? 0 : reconnectDelay,
+    })
     online = false
   })
   client.on('stanza', (stanza: Element) => {
@@ -147,7 +171,12 @@ function startUser(user: string): {client: XmppClient, stop: () => Promise<void>
   }
 }
 
-const users = new Map(values.users.split(',').filter(Boolean).map((user) => [user, startUser(user)]))
+const users = new Map(
+  values.users
+    .split(',')
+    .filter(Boolean)
+    .map((user) => [user, startUser(user)]),
+)
 emit('ready', {library: '@xmpp/client', version, capsNode})
 
 let stopping = false
@@ -168,7 +197,7 @@ process.stdin.on('data', (chunk: string) => {
     const line = buffered.slice(0, newline).trim()
     buffered = buffered.slice(newline + 1)
     if (!line) continue
-    let command: {cmd?: string, user?: string, to?: string, body?: string}
+    let command: {cmd?: string; user?: string; to?: string; body?: string}
     try {
       command = JSON.parse(line)
     } catch {
@@ -187,7 +216,8 @@ process.stdin.on('data', (chunk: string) => {
         continue
       }
       const id = `s${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
-      entry.client.send(xml('message', {to: command.to, type: 'chat', id}, xml('body', {}, command.body)))
+      entry.client
+        .send(xml('message', {to: command.to, type: 'chat', id}, xml('body', {}, command.body)))
         .then(() => emit('sent', {user: entry.client.jid?.local ?? command.user, to: command.to, id}))
         .catch((error: Error) => emit('error', {message: error.message}))
     } else emit('error', {message: `unknown command ${JSON.stringify(command.cmd)}`})

@@ -8,7 +8,7 @@ export interface CliResult {
   stdout: string
   stderr: string
   /** stdout parsed as JSON, when it is (the tests' assertions and docs/*.schema.json check its shape). */
-   
+
   json?: any
 }
 

@@ -97,7 +97,13 @@ function hostPort(node: LabNode): string {
 
 before(async () => {
   lab = await requireLab()
-  admin = createClient({service: lab.nodes[2].service, domain: lab.domain, resource: `xt-admin-${RUN}`, username: 'admin', credentials: plain(lab.adminJid.split('@')[0], lab.adminPassword)})
+  admin = createClient({
+    service: lab.nodes[2].service,
+    domain: lab.domain,
+    resource: `xt-admin-${RUN}`,
+    username: 'admin',
+    credentials: plain(lab.adminJid.split('@')[0], lab.adminPassword),
+  })
   admin.reconnect.stop()
   admin.on('error', () => {})
   await admin.start()
@@ -129,10 +135,14 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     await waitFor(() => c.status === 'disconnect' || c.status === 'offline', 3000, 'the old stream to close')
     assert.equal(reconnectIsActive(c), false, 'the old client does not come back')
     assert.equal(reconnectIsActive(event.client), true, 'the new one reconnects as the app had it')
-    const sessions = await waitFor(async () => {
-      const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
-      return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
-    }, 5000, `${jid} alone on ${lab.nodes[1].name}`)
+    const sessions = await waitFor(
+      async () => {
+        const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+        return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
+      },
+      5000,
+      `${jid} alone on ${lab.nodes[1].name}`,
+    )
     console.log(`# (1) moved node1→node2 in ${event.ms.toFixed(0)} ms; server: ${sessions.map((s) => `${s.resource}@${s.node}`).join(',')}`)
 
     // Again, with the urn:xmpp:cxfr namespace, from the new client.
@@ -140,10 +150,14 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     assert.equal((await sendTransfer(jid, hostPort(lab.nodes[2]), NS_CXFR)).attrs.type, 'result')
     const second = await again
     toClose.push(second.client)
-    await waitFor(async () => {
-      const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
-      return list.length === 1 && list[0].node === lab.nodes[2].name
-    }, 5000, `${jid} on ${lab.nodes[2].name}`)
+    await waitFor(
+      async () => {
+        const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+        return list.length === 1 && list[0].node === lab.nodes[2].name
+      },
+      5000,
+      `${jid} on ${lab.nodes[2].name}`,
+    )
     console.log(`# (1) moved node2→node3 in ${second.ms.toFixed(0)} ms`)
     await helper.stop()
   })
@@ -153,16 +167,22 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     const resource = `xt-mbb-${RUN}`
     const jid = `${user}@${lab.domain}/${resource}`
     const received = new Map<string, {client: XmppClient; delayed: boolean}>()
-    const listen = (client: XmppClient) => client.on('stanza', (stanza: Element) => {
-      if (stanza.name === 'message' && stanza.attrs.id?.startsWith(`m-${RUN}-`)) {
-        received.set(stanza.attrs.id, {client, delayed: Boolean(stanza.getChild('delay', 'urn:xmpp:delay'))})
-      }
-    })
+    const listen = (client: XmppClient) =>
+      client.on('stanza', (stanza: Element) => {
+        if (stanza.name === 'message' && stanza.attrs.id?.startsWith(`m-${RUN}-`)) {
+          received.set(stanza.attrs.id, {client, delayed: Boolean(stanza.getChild('delay', 'urn:xmpp:delay'))})
+        }
+      })
     const c = appClient(lab.nodes[0], user, resource)
     listen(c)
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], prepare: listen})
+    const helper = followTransfers(c, {
+      allowedServers: labServers(),
+      credentials: plain(user, lab.userPassword),
+      trustedAdmins: [lab.adminJid],
+      prepare: listen,
+    })
 
     // The server's view, polled during the switch: is there a session with this resource?
     let polling = true
@@ -202,7 +222,9 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     const lost = sent.filter((id) => !received.has(id))
     const onOld = [...received.values()].filter((r) => r.client === c).length
     const onNew = [...received.values()].filter((r) => r.client === event.client).length
-    console.log(`# (2) ${sent.length} messages: ${onOld} on the old stream, ${onNew} on the new, ${lost.length} lost; move ${event.ms.toFixed(0)} ms; old stream: ${event.oldStream}; ${polls.count} server polls, ${polls.empty} without the session`)
+    console.log(
+      `# (2) ${sent.length} messages: ${onOld} on the old stream, ${onNew} on the new, ${lost.length} lost; move ${event.ms.toFixed(0)} ms; old stream: ${event.oldStream}; ${polls.count} server polls, ${polls.empty} without the session`,
+    )
     assert.deepEqual(lost, [])
     assert.equal([...received.values()].filter((r) => r.delayed).length, 0, 'nothing went through offline storage')
     assert.ok(onOld > 0 && onNew > 0, 'messages on both streams')
@@ -229,7 +251,10 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     assert.equal(c.status, 'online')
     assert.equal(reconnectIsActive(c), true, 'auto-reconnect is back on')
     const sessions = (await userSessions(lab, user)).filter((s) => s.resource === resource)
-    assert.deepEqual(sessions.map((s) => s.node), [lab.nodes[0].name])
+    assert.deepEqual(
+      sessions.map((s) => s.node),
+      [lab.nodes[0].name],
+    )
     // Still working: a message arrives, a ping is answered.
     const got = new Promise<Element>((resolve) => c.on('stanza', (s: Element) => s.name === 'message' && s.attrs.id === `alive-${RUN}` && resolve(s)))
     await admin.send(xml('message', {to: jid, id: `alive-${RUN}`, type: 'chat'}, xml('body', {}, 'still there?')))
@@ -253,10 +278,14 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     assert.equal(event.client, c)
     assert.equal(c.jid?.resource, resource)
     assert.equal(c.options.service, lab.nodes[1].service)
-    const sessions = await waitFor(async () => {
-      const list = await userSessions(lab, user)
-      return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
-    }, 5000, `${user} on node 2`)
+    const sessions = await waitFor(
+      async () => {
+        const list = await userSessions(lab, user)
+        return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
+      },
+      5000,
+      `${user} on node 2`,
+    )
     assert.equal(sessions[0].resource, resource)
     console.log(`# (6) break-before-make node1→node2 in ${event.ms.toFixed(0)} ms (old stream closed, new bound)`)
     await helper.stop()
@@ -276,10 +305,14 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     assert.equal(event.client, c)
     assert.equal(c.status, 'online')
     assert.equal(c.options.service, lab.nodes[0].service)
-    const sessions = await waitFor(async () => {
-      const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
-      return list.length === 1 ? list : undefined
-    }, 5000, `${user}/${resource} back`)
+    const sessions = await waitFor(
+      async () => {
+        const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+        return list.length === 1 ? list : undefined
+      },
+      5000,
+      `${user}/${resource} back`,
+    )
     assert.equal(sessions[0].node, lab.nodes[0].name)
     console.log(`# (8) break-before-make to 127.0.0.1:1: back on node 1 after ${event.ms.toFixed(0)} ms`)
     await helper.stop()
@@ -295,11 +328,15 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     })
     await c.start()
     await sessionSeen(user, resource)
-    const helper = followTransfers(c, {allowedServers: labServers(), 
-      mode: 'break-before-make', trustedAdmins: [lab.adminJid], credentials: plain(user, lab.userPassword),
-      prepare: (fresh) => fresh.on('status', (status: string) => {
-        if (status === 'open' || status === 'online') at[`new ${status}`] ??= performance.now()
-      }),
+    const helper = followTransfers(c, {
+      allowedServers: labServers(),
+      mode: 'break-before-make',
+      trustedAdmins: [lab.adminJid],
+      credentials: plain(user, lab.userPassword),
+      prepare: (fresh) =>
+        fresh.on('status', (status: string) => {
+          if (status === 'open' || status === 'online') at[`new ${status}`] ??= performance.now()
+        }),
     })
     const moved = once<Transferred>(helper, 'transferred')
     assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
@@ -309,13 +346,19 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
     assert.equal(event.previous, c)
     assert.equal(event.client.jid?.resource, resource)
     const ms = (key: string) => Math.round(at[key] - at['old closing'])
-    console.log(`# (12) from the old stream's closing: new stream open +${ms('new open')} ms, old stream closed +${ms('old close')} ms, new session bound +${ms('new online')} ms`)
+    console.log(
+      `# (12) from the old stream's closing: new stream open +${ms('new open')} ms, old stream closed +${ms('old close')} ms, new session bound +${ms('new online')} ms`,
+    )
     assert.ok(at['new open'] < at['old close'], 'the new login started before the old stream was closed')
     assert.ok(at['new online'] >= at['old close'], 'the new session bound after the old stream was closed')
-    const sessions = await waitFor(async () => {
-      const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
-      return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
-    }, 5000, `${user}/${resource} alone on node 2`)
+    const sessions = await waitFor(
+      async () => {
+        const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+        return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
+      },
+      5000,
+      `${user}/${resource} alone on node 2`,
+    )
     assert.equal(sessions.length, 1)
     await helper.stop()
   })
@@ -323,28 +366,43 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   test('(7) moved within a second of its login: ejabberd may keep the old session; the helper tries again', async () => {
     const users = [395, 396, 397, 398].map(helperUser)
     const resource = `xt-tie-${RUN}`
-    const outcomes = await Promise.all(users.map(async (user) => {
-      let logins = 0
-      const c = appClient(lab.nodes[0], user, resource)
-      await c.start()
-      await sessionSeen(user, resource)
-      const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
-        logins += 1
-        toClose.push(fresh)
-      }})
-      const moved = once<Transferred>(helper, 'transferred')
-      const failed = once<TransferFailed>(helper, 'transfer-failed')
-      assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
-      const event = await Promise.race([moved, failed.then((f) => {
-        throw new Error(`${user}: transfer-failed after ${logins} login(s): ${f.error.message}`)
-      })])
-      const sessions = await waitFor(async () => {
-        const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
-        return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
-      }, 5000, `${user} on node 2`)
-      await helper.stop()
-      return {user, logins, ms: event.ms, node: sessions[0].node}
-    }))
+    const outcomes = await Promise.all(
+      users.map(async (user) => {
+        let logins = 0
+        const c = appClient(lab.nodes[0], user, resource)
+        await c.start()
+        await sessionSeen(user, resource)
+        const helper = followTransfers(c, {
+          allowedServers: labServers(),
+          credentials: plain(user, lab.userPassword),
+          trustedAdmins: [lab.adminJid],
+          minSessionAge: 0,
+          prepare: (fresh) => {
+            logins += 1
+            toClose.push(fresh)
+          },
+        })
+        const moved = once<Transferred>(helper, 'transferred')
+        const failed = once<TransferFailed>(helper, 'transfer-failed')
+        assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
+        const event = await Promise.race([
+          moved,
+          failed.then((f) => {
+            throw new Error(`${user}: transfer-failed after ${logins} login(s): ${f.error.message}`)
+          }),
+        ])
+        const sessions = await waitFor(
+          async () => {
+            const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+            return list.length === 1 && list[0].node === lab.nodes[1].name ? list : undefined
+          },
+          5000,
+          `${user} on node 2`,
+        )
+        await helper.stop()
+        return {user, logins, ms: event.ms, node: sessions[0].node}
+      }),
+    )
     console.log(`# (7) ${outcomes.map((o) => `${o.user}: ${o.logins} login(s), ${o.ms.toFixed(0)} ms`).join('; ')}`)
     assert.ok(outcomes.every((o) => o.logins >= 1 && o.logins <= 2))
   })
@@ -394,25 +452,31 @@ async function harvester() {
     socket.on('data', (data) => {
       const text = data.toString()
       if (text.includes('<stream:stream') || text.includes('<?xml')) {
-        socket.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='h1' version='1.0'>" +
-          "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>")
+        socket.write(
+          "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='h1' version='1.0'>" +
+            "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+        )
       }
       if (text.includes('<auth')) seen.logins.push(text)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const {port} = server.address() as {port: number}
-  const close = () => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.destroy()
-    server.close(() => resolve())
-  })
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy()
+      server.close(() => resolve())
+    })
   return {seen, server: `127.0.0.1:${port}`, close}
 }
 
 describe('where a transfer may send the session', {timeout: 30_000}, () => {
   // Issue 13, item 15: a trusted admin packet naming another domain and a host of its own
   // made the client log in there and hand over its password.
-  for (const [n, domain] of [[385, 'evil.test'], [399, undefined]] as const) {
+  for (const [n, domain] of [
+    [385, 'evil.test'],
+    [399, undefined],
+  ] as const) {
     test(`(15) a trusted admin's packet naming ${domain ? 'another domain' : 'the own domain'} and a listener of its own: refused, nothing sent there`, async () => {
       const trap = await harvester()
       try {
@@ -422,14 +486,27 @@ describe('where a transfer may send the session', {timeout: 30_000}, () => {
         await c.start()
         await sessionSeen(user, resource)
         await sleep(1100)
-        const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], prepare: (fresh) => {
-          toClose.push(fresh)
-        }})
+        const helper = followTransfers(c, {
+          allowedServers: labServers(),
+          credentials: plain(user, lab.userPassword),
+          trustedAdmins: [lab.adminJid],
+          prepare: (fresh) => {
+            toClose.push(fresh)
+          },
+        })
         const answer = await sendTransfer(`${user}@${lab.domain}/${resource}`, trap.server, NS_SRVXFR, 5000, domain ?? lab.domain).then(
-          (iq) => iq.attrs.type, (error: {condition?: string}) => error.condition)
+          (iq) => iq.attrs.type,
+          (error: {condition?: string}) => error.condition,
+        )
         await sleep(1500)
-        console.log(`# (15) ${domain ?? lab.domain} at ${trap.server}: answered ${answer}; the listener saw ${trap.seen.connections} connection(s), ${trap.seen.logins.length} login(s)`)
-        const passwords = trap.seen.logins.filter((login) => Buffer.from(login.replace(/<[^>]*>/g, ''), 'base64').toString().includes(lab.userPassword))
+        console.log(
+          `# (15) ${domain ?? lab.domain} at ${trap.server}: answered ${answer}; the listener saw ${trap.seen.connections} connection(s), ${trap.seen.logins.length} login(s)`,
+        )
+        const passwords = trap.seen.logins.filter((login) =>
+          Buffer.from(login.replace(/<[^>]*>/g, ''), 'base64')
+            .toString()
+            .includes(lab.userPassword),
+        )
         assert.equal(passwords.length, 0, 'the password reached the listener')
         assert.deepEqual(trap.seen.logins, [], 'no login reached the listener')
         assert.equal(trap.seen.connections, 0)
@@ -449,23 +526,30 @@ describe('the fleet against ejabberd', {timeout: 120_000}, () => {
     const users = [381, 382, 383, 384].map(helperUser)
     const resource = `xt-behave-${RUN}`
     const fleet = await startFleet({
-      service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
+      service: lab.nodes[0].service,
+      domain: lab.domain,
+      users,
+      password: lab.userPassword,
       resource: () => resource,
       behaviour: (user) => (user === users[0] || user === users[1] ? 'refuse' : 'ignore'),
     })
     try {
-      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 4, 5000, 'the admin\'s node sees all 4')
+      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 4, 5000, "the admin's node sees all 4")
       for (const [index, user] of users.entries()) {
         const to = `${user}@${lab.domain}/${resource}`
         const namespace = index % 2 === 0 ? NS_SRVXFR : NS_CXFR
         const outcome = await sendTransfer(to, hostPort(lab.nodes[1]), namespace, 1500).then(
           (answer) => `answered ${answer.attrs.type}`,
-          (error: {condition?: string; name?: string}) => error.condition ?? error.name ?? String(error))
+          (error: {condition?: string; name?: string}) => error.condition ?? error.name ?? String(error),
+        )
         if (index < 2) assert.equal(outcome, 'service-unavailable', `${user} (refuse)`)
         else assert.equal(outcome, 'TimeoutError', `${user} (ignore)`)
       }
       const stats = fleet.stats()
-      assert.deepEqual(stats.map((s) => [s.user, s.packetsReceived, s.transfers, s.online]), users.map((user) => [user, 1, 0, true]))
+      assert.deepEqual(
+        stats.map((s) => [s.user, s.packetsReceived, s.transfers, s.online]),
+        users.map((user) => [user, 1, 0, true]),
+      )
       const sessions = (await allSessions(lab)).filter((s) => s.resource === resource)
       assert.equal(sessions.length, 4)
       assert.ok(sessions.every((s) => s.node === lab.nodes[0].name))
@@ -479,8 +563,13 @@ describe('the fleet against ejabberd', {timeout: 120_000}, () => {
     const resource = `xt-fleet-${RUN}`
     const started = Date.now()
     const fleet = await startFleet({
-      service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
-      resource: () => resource, trustedAdmins: [lab.adminJid], parallelism: 16,
+      service: lab.nodes[0].service,
+      domain: lab.domain,
+      users,
+      password: lab.userPassword,
+      resource: () => resource,
+      trustedAdmins: [lab.adminJid],
+      parallelism: 16,
     })
     const loginMs = Date.now() - started
     let stopMs = -1
@@ -488,16 +577,20 @@ describe('the fleet against ejabberd', {timeout: 120_000}, () => {
       assert.equal(fleet.totals().online, 30)
       const mine = (via = lab.nodes[0]) => allSessions(lab, via).then((all) => all.filter((s) => s.resource === resource))
       assert.equal((await mine()).length, 30)
-      await waitFor(async () => (await mine(lab.nodes[2])).length === 30, 5000, 'the admin\'s node sees all 30')
+      await waitFor(async () => (await mine(lab.nodes[2])).length === 30, 5000, "the admin's node sees all 30")
 
       const moving = users.slice(0, 5)
       const answers = await Promise.all(moving.map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))))
       assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
       await waitFor(() => fleet.totals().transfers === 5, 10_000, '5 transfers')
-      const onNode2 = await waitFor(async () => {
-        const list = (await mine()).filter((s) => s.node === lab.nodes[1].name)
-        return list.length === 5 ? list : undefined
-      }, 5000, '5 sessions on node 2')
+      const onNode2 = await waitFor(
+        async () => {
+          const list = (await mine()).filter((s) => s.node === lab.nodes[1].name)
+          return list.length === 5 ? list : undefined
+        },
+        5000,
+        '5 sessions on node 2',
+      )
       assert.equal(onNode2.length, 5)
       const totals = fleet.totals()
       assert.equal(totals.online, 30)
@@ -525,11 +618,16 @@ describe('the fleet in break-before-make', {timeout: 60_000}, () => {
     const users = [371, 372, 373].map(helperUser)
     const resource = `xt-bbm-${RUN}`
     const fleet = await startFleet({
-      service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
-      resource: () => resource, trustedAdmins: [lab.adminJid], mode: 'break-before-make',
+      service: lab.nodes[0].service,
+      domain: lab.domain,
+      users,
+      password: lab.userPassword,
+      resource: () => resource,
+      trustedAdmins: [lab.adminJid],
+      mode: 'break-before-make',
     })
     try {
-      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 3, 5000, 'the admin\'s node sees all 3')
+      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 3, 5000, "the admin's node sees all 3")
       await sleep(1100) // past minSessionAge
       const answers = await Promise.all(users.map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))))
       assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
@@ -551,7 +649,7 @@ describe('the fleet in break-before-make', {timeout: 60_000}, () => {
   })
 })
 
-describe('the fleet as a receiver (the bench\'s message figures)', {timeout: 60_000}, () => {
+describe("the fleet as a receiver (the bench's message figures)", {timeout: 60_000}, () => {
   test('(9) with presence, a message stored while the user was offline arrives at login; live ones are counted too', async () => {
     const users = [386, 387].map(helperUser)
     const resource = `xt-msg-${RUN}`
@@ -562,8 +660,13 @@ describe('the fleet as a receiver (the bench\'s message figures)', {timeout: 60_
     await sleep(300)
     const events: Array<Extract<FleetEvent, {type: 'message'}>> = []
     const fleet = await startFleet({
-      service: lab.nodes[0].service, domain: lab.domain, users, password: lab.userPassword,
-      resource: () => resource, presence: true, onEvent: (event) => event.type === 'message' && events.push(event),
+      service: lab.nodes[0].service,
+      domain: lab.domain,
+      users,
+      password: lab.userPassword,
+      resource: () => resource,
+      presence: true,
+      onEvent: (event) => event.type === 'message' && events.push(event),
     })
     try {
       const got = await waitFor(() => events.find((e) => e.id === stored), 5000, 'the stored message, handed over on presence')
@@ -633,20 +736,28 @@ async function trustedTls(): Promise<{service: string; server: string}> {
   const tls = lab.tls
   if (!tls) throw new Error(`${lab.dir}/lab.env names no STARTTLS listener (LAB_TLS_PORT, LAB_TLS_CERT)`)
   const user = helperUser(399)
-  const probe = createClient({service: tls.service, domain: lab.domain, resource: `xt-tls-probe-${RUN}`, username: user, credentials: plain(user, lab.userPassword)})
+  const probe = createClient({
+    service: tls.service,
+    domain: lab.domain,
+    resource: `xt-tls-probe-${RUN}`,
+    username: user,
+    credentials: plain(user, lab.userPassword),
+  })
   probe.reconnect.stop()
   probe.on('error', () => {})
   try {
     await probe.start()
   } catch (error) {
-    throw new Error(`no login over STARTTLS at ${tls.service} (${(error as Error).message}): run the tests with NODE_EXTRA_CA_CERTS=${tls.cert}`, {cause: error})
+    throw new Error(`no login over STARTTLS at ${tls.service} (${(error as Error).message}): run the tests with NODE_EXTRA_CA_CERTS=${tls.cert}`, {
+      cause: error,
+    })
   }
   assert.equal(probe.isSecure(), true)
   await probe.stop()
   return {service: tls.service, server: `${lab.host}:${tls.port}`}
 }
 
-describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_000}, () => {
+describe("over STARTTLS (the lab's STARTTLS-required listener)", {timeout: 90_000}, () => {
   // Issue 13, item 13: moving 10 helper users into a STARTTLS listener, 5 ended
   // "transfer-failed: client.socket?.destroy is not a function": the new session that
   // ejabberd's tie-break replaced could not be dropped, the retry was skipped and the old
@@ -655,33 +766,53 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
     const tls = await trustedTls()
     const users = Array.from({length: 10}, (_, i) => helperUser(341 + i))
     const resource = `xt-tls-in-${RUN}`
-    const outcomes = await Promise.all(users.map(async (user) => {
-      let logins = 0
-      const c = appClient(lab.nodes[1], user, resource)
-      await c.start()
-      await sessionSeen(user, resource)
-      // minSessionAge 0: the move lands in ejabberd's one-second tie-break, as in (7).
-      const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, lab.userPassword), trustedAdmins: [lab.adminJid], minSessionAge: 0, prepare: (fresh) => {
-        logins += 1
-        toClose.push(fresh)
-      }})
-      const moved = once<Transferred>(helper, 'transferred')
-      const failed = once<TransferFailed>(helper, 'transfer-failed')
-      assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, tls.server)).attrs.type, 'result')
-      const event = await Promise.race([moved, failed])
-      await helper.stop()
-      return 'error' in event
-        ? {user, logins, moved: false, why: event.error.message, reconnect: reconnectIsActive(c)}
-        : {user, logins, moved: true, secure: event.client.isSecure(), ms: event.ms}
-    }))
-    console.log(`# (13) into STARTTLS: ${outcomes.map((o) => `${o.user} ${o.moved ? `moved (${o.logins} login(s), ${o.ms?.toFixed(0)} ms)` : `FAILED: ${o.why}`}`).join('; ')}`)
-    assert.deepEqual(outcomes.filter((o) => !o.moved).map((o) => `${o.user}: ${o.why} (reconnect ${o.reconnect ? 'on' : 'OFF'})`), [])
-    assert.ok(outcomes.every((o) => o.secure === true), 'every new session is encrypted')
+    const outcomes = await Promise.all(
+      users.map(async (user) => {
+        let logins = 0
+        const c = appClient(lab.nodes[1], user, resource)
+        await c.start()
+        await sessionSeen(user, resource)
+        // minSessionAge 0: the move lands in ejabberd's one-second tie-break, as in (7).
+        const helper = followTransfers(c, {
+          allowedServers: labServers(),
+          credentials: plain(user, lab.userPassword),
+          trustedAdmins: [lab.adminJid],
+          minSessionAge: 0,
+          prepare: (fresh) => {
+            logins += 1
+            toClose.push(fresh)
+          },
+        })
+        const moved = once<Transferred>(helper, 'transferred')
+        const failed = once<TransferFailed>(helper, 'transfer-failed')
+        assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, tls.server)).attrs.type, 'result')
+        const event = await Promise.race([moved, failed])
+        await helper.stop()
+        return 'error' in event
+          ? {user, logins, moved: false, why: event.error.message, reconnect: reconnectIsActive(c)}
+          : {user, logins, moved: true, secure: event.client.isSecure(), ms: event.ms}
+      }),
+    )
+    console.log(
+      `# (13) into STARTTLS: ${outcomes.map((o) => `${o.user} ${o.moved ? `moved (${o.logins} login(s), ${o.ms?.toFixed(0)} ms)` : `FAILED: ${o.why}`}`).join('; ')}`,
+    )
+    assert.deepEqual(
+      outcomes.filter((o) => !o.moved).map((o) => `${o.user}: ${o.why} (reconnect ${o.reconnect ? 'on' : 'OFF'})`),
+      [],
+    )
+    assert.ok(
+      outcomes.every((o) => o.secure === true),
+      'every new session is encrypted',
+    )
     for (const user of users) {
-      await waitFor(async () => {
-        const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
-        return list.length === 1 && list[0].node === lab.nodes[0].name
-      }, 5000, `${user}/${resource} alone on node 1`)
+      await waitFor(
+        async () => {
+          const list = (await userSessions(lab, user)).filter((s) => s.resource === resource)
+          return list.length === 1 && list[0].node === lab.nodes[0].name
+        },
+        5000,
+        `${user}/${resource} alone on node 1`,
+      )
     }
   })
 
@@ -694,10 +825,15 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
     await c.start()
     await sessionSeen(user, resource)
     const opened: XmppClient[] = []
-    const helper = followTransfers(c, {allowedServers: labServers(), credentials: plain(user, 'not-the-password'), trustedAdmins: [lab.adminJid], prepare: (fresh) => {
-      opened.push(fresh)
-      toClose.push(fresh)
-    }})
+    const helper = followTransfers(c, {
+      allowedServers: labServers(),
+      credentials: plain(user, 'not-the-password'),
+      trustedAdmins: [lab.adminJid],
+      prepare: (fresh) => {
+        opened.push(fresh)
+        toClose.push(fresh)
+      },
+    })
     const failed = once<TransferFailed>(helper, 'transfer-failed')
     assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, tls.server)).attrs.type, 'result')
     const event = await failed
@@ -713,7 +849,11 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
 
   // Issue 13, item 14: a move could silently downgrade TLS. An encrypted session must stay
   // encrypted, or the move fails with a clear reason and the old session stays.
-  for (const [mode, n, withCredentials] of [['make-before-break', 375, true], ['break-before-make', 376, false], ['break-before-make', 380, true]] as const) {
+  for (const [mode, n, withCredentials] of [
+    ['make-before-break', 375, true],
+    ['break-before-make', 376, false],
+    ['break-before-make', 380, true],
+  ] as const) {
     test(`(14) ${mode}${withCredentials ? '' : ' on the same client'} of a STARTTLS session to a plain listener: refused, the session stays encrypted where it was`, async () => {
       const tls = await trustedTls()
       const user = helperUser(n)
@@ -725,9 +865,15 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
       assert.equal(c.isSecure(), true)
       await sessionSeen(user, resource)
       await sleep(1100) // past minSessionAge: the move is not delayed by the tie-break wait
-      const helper = followTransfers(c, {allowedServers: labServers(), mode, trustedAdmins: [lab.adminJid], ...(withCredentials ? {credentials: plain(user, lab.userPassword)} : {}), prepare: (fresh) => {
-        toClose.push(fresh)
-      }})
+      const helper = followTransfers(c, {
+        allowedServers: labServers(),
+        mode,
+        trustedAdmins: [lab.adminJid],
+        ...(withCredentials ? {credentials: plain(user, lab.userPassword)} : {}),
+        prepare: (fresh) => {
+          toClose.push(fresh)
+        },
+      })
       const moved = once<Transferred>(helper, 'transferred')
       const failed = once<TransferFailed>(helper, 'transfer-failed')
       assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
@@ -741,7 +887,11 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
       assert.equal(c.options.service, tls.service)
       assert.equal(reconnectIsActive(c), true)
       const sessions = (await userSessions(lab, user)).filter((s) => s.resource === resource)
-      assert.deepEqual(sessions.map((s) => s.node), [lab.nodes[0].name], 'one session, still on node 1')
+      assert.deepEqual(
+        sessions.map((s) => s.node),
+        [lab.nodes[0].name],
+        'one session, still on node 1',
+      )
       await helper.stop()
     })
   }
@@ -750,9 +900,16 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
     const tls = await trustedTls()
     const resource = `xt-tls-fleet-down-${RUN}`
     const users = Array.from({length: 3}, (_, i) => helperUser(377 + i))
-    const fleet = await startFleet({service: tls.service, domain: lab.domain, users, password: lab.userPassword, resource: () => resource, trustedAdmins: [lab.adminJid]})
+    const fleet = await startFleet({
+      service: tls.service,
+      domain: lab.domain,
+      users,
+      password: lab.userPassword,
+      resource: () => resource,
+      trustedAdmins: [lab.adminJid],
+    })
     try {
-      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 3, 5000, 'the admin\'s node sees all 3')
+      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 3, 5000, "the admin's node sees all 3")
       await sleep(1100)
       const answers = await Promise.all(users.map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))))
       assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
@@ -761,8 +918,14 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
       assert.equal(totals.transfers, 0, `moved to plain TCP: ${JSON.stringify(totals.byService)}`)
       assert.equal(totals.failedTransfers, 3)
       assert.equal(totals.online, 3)
-      assert.ok(users.every((user) => fleet.clientOf(user)?.isSecure()), 'every session still encrypted')
-      assert.ok(fleet.stats().every((s) => /TLS/.test(s.lastError ?? '')), JSON.stringify(fleet.stats().map((s) => s.lastError)))
+      assert.ok(
+        users.every((user) => fleet.clientOf(user)?.isSecure()),
+        'every session still encrypted',
+      )
+      assert.ok(
+        fleet.stats().every((s) => /TLS/.test(s.lastError ?? '')),
+        JSON.stringify(fleet.stats().map((s) => s.lastError)),
+      )
     } finally {
       await fleet.stop()
     }
@@ -773,26 +936,63 @@ describe('over STARTTLS (the lab\'s STARTTLS-required listener)', {timeout: 90_0
     const resource = `xt-tls-fleet-${RUN}`
     const plainUsers = Array.from({length: 6}, (_, i) => helperUser(351 + i))
     const tlsUsers = Array.from({length: 3}, (_, i) => helperUser(357 + i))
-    const fromPlain = await startFleet({service: lab.nodes[1].service, domain: lab.domain, users: plainUsers, password: lab.userPassword, resource: () => resource, trustedAdmins: [lab.adminJid]})
-    const overTls = await startFleet({service: tls.service, domain: lab.domain, users: tlsUsers, password: lab.userPassword, resource: () => resource, trustedAdmins: [lab.adminJid]})
+    const fromPlain = await startFleet({
+      service: lab.nodes[1].service,
+      domain: lab.domain,
+      users: plainUsers,
+      password: lab.userPassword,
+      resource: () => resource,
+      trustedAdmins: [lab.adminJid],
+    })
+    const overTls = await startFleet({
+      service: tls.service,
+      domain: lab.domain,
+      users: tlsUsers,
+      password: lab.userPassword,
+      resource: () => resource,
+      trustedAdmins: [lab.adminJid],
+    })
     try {
-      assert.ok(tlsUsers.every((user) => overTls.clientOf(user)?.isSecure()), 'the fleet logs in over STARTTLS')
-      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 9, 5000, 'the admin\'s node sees all 9')
+      assert.ok(
+        tlsUsers.every((user) => overTls.clientOf(user)?.isSecure()),
+        'the fleet logs in over STARTTLS',
+      )
+      await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 9, 5000, "the admin's node sees all 9")
       await sleep(1100) // past minSessionAge, so each move is one login
       const answers = await Promise.all([...plainUsers, ...tlsUsers].map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, tls.server)))
       assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
-      await waitFor(() => fromPlain.totals().transfers + fromPlain.totals().failedTransfers === 6 && overTls.totals().transfers + overTls.totals().failedTransfers === 3, 10_000, '9 moves')
+      await waitFor(
+        () => fromPlain.totals().transfers + fromPlain.totals().failedTransfers === 6 && overTls.totals().transfers + overTls.totals().failedTransfers === 3,
+        10_000,
+        '9 moves',
+      )
       for (const fleet of [fromPlain, overTls]) {
         const totals = fleet.totals()
-        assert.equal(totals.failedTransfers, 0, JSON.stringify(fleet.stats().filter((s) => s.failedTransfers).map((s) => [s.user, s.lastError])))
+        assert.equal(
+          totals.failedTransfers,
+          0,
+          JSON.stringify(
+            fleet
+              .stats()
+              .filter((s) => s.failedTransfers)
+              .map((s) => [s.user, s.lastError]),
+          ),
+        )
         assert.equal(totals.usersWithGaps, 0, 'make-before-break leaves no gap')
         assert.deepEqual(totals.byService, {[tls.service]: totals.users})
       }
-      assert.ok([...plainUsers, ...tlsUsers].every((user) => (fromPlain.clientOf(user) ?? overTls.clientOf(user))?.isSecure()), 'every session is encrypted now')
-      const sessions = await waitFor(async () => {
-        const list = (await allSessions(lab)).filter((s) => s.resource === resource)
-        return list.length === 9 && list.every((s) => s.node === lab.nodes[0].name) ? list : undefined
-      }, 5000, 'all 9 on node 1')
+      assert.ok(
+        [...plainUsers, ...tlsUsers].every((user) => (fromPlain.clientOf(user) ?? overTls.clientOf(user))?.isSecure()),
+        'every session is encrypted now',
+      )
+      const sessions = await waitFor(
+        async () => {
+          const list = (await allSessions(lab)).filter((s) => s.resource === resource)
+          return list.length === 9 && list.every((s) => s.node === lab.nodes[0].name) ? list : undefined
+        },
+        5000,
+        'all 9 on node 1',
+      )
       assert.equal(sessions.length, 9)
     } finally {
       await Promise.all([fromPlain.stop(), overTls.stop()])

@@ -18,12 +18,52 @@ const NS_CAPS = 'http://jabber.org/protocol/caps'
 const NS_PING = 'urn:xmpp:ping'
 
 // The result shapes documented in docs/servers.md.
-interface NodeSession {jid: string; ip: string; port: number; uptime: number; sm: string; resumable: string; caps_node: string; caps_ver: string}
-interface NodeSessions {result: string; reason: string; node: string; text: string; sessions: NodeSession[]}
-interface Located {result: string; reason: string; text: string; sessions: Array<{bare: string; jid: string; node: string; uptime: number; sm: string}>}
-interface Action {result: string; reason: string; jid: string; node: string; sm: string; text: string}
-interface Cordon {result: string; reason: string; node: string; mode: string; redirect: string; text: string}
-interface NodeCordon {node: string; cordoned: string; mode: string; redirect: string; reason: string}
+interface NodeSession {
+  jid: string
+  ip: string
+  port: number
+  uptime: number
+  sm: string
+  resumable: string
+  caps_node: string
+  caps_ver: string
+}
+interface NodeSessions {
+  result: string
+  reason: string
+  node: string
+  text: string
+  sessions: NodeSession[]
+}
+interface Located {
+  result: string
+  reason: string
+  text: string
+  sessions: Array<{bare: string; jid: string; node: string; uptime: number; sm: string}>
+}
+interface Action {
+  result: string
+  reason: string
+  jid: string
+  node: string
+  sm: string
+  text: string
+}
+interface Cordon {
+  result: string
+  reason: string
+  node: string
+  mode: string
+  redirect: string
+  text: string
+}
+interface NodeCordon {
+  node: string
+  cordoned: string
+  mode: string
+  redirect: string
+  reason: string
+}
 
 let lab: LabEnv
 const opened: Session[] = []
@@ -78,8 +118,12 @@ interface OpenOptions {
 
 /** An unmodified @xmpp/client 0.14 session (PLAIN on the lab's plain c2s), online with initial presence. */
 async function open(user: string, on: number, {resource = 'comp', sm = true, caps, reconnect = false, sync = true}: OpenOptions = {}): Promise<Session> {
-  const xmpp = client({service: node(on).service, domain: lab.domain, resource,
-    credentials: (auth) => auth({username: user, password: lab.userPassword}, 'PLAIN')})
+  const xmpp = client({
+    service: node(on).service,
+    domain: lab.domain,
+    resource,
+    credentials: (auth) => auth({username: user, password: lab.userPassword}, 'PLAIN'),
+  })
   if (!reconnect) xmpp.reconnect.stop()
   if (sm) {
     guardStreamManagementCount(xmpp)
@@ -89,7 +133,16 @@ async function open(user: string, on: number, {resource = 'comp', sm = true, cap
       if (element.is('features', NS_STREAM)) element.children = element.children.filter((child) => typeof child === 'string' || !child.is('sm', NS_SM))
     })
   }
-  const session: Session = {xmpp, user, bare: `${user}@${lab.domain}`, jid: `${user}@${lab.domain}/${resource}`, streamErrors: [], messages: [], onlines: 0, history: []}
+  const session: Session = {
+    xmpp,
+    user,
+    bare: `${user}@${lab.domain}`,
+    jid: `${user}@${lab.domain}/${resource}`,
+    streamErrors: [],
+    messages: [],
+    onlines: 0,
+    history: [],
+  }
   const started = Date.now()
   xmpp.on('status', (status: string) => session.history.push(`${Date.now() - started} ms ${status}`))
   xmpp.on('error', (error: Error) => session.history.push(`${Date.now() - started} ms error ${error.message}`))
@@ -119,12 +172,14 @@ function ping(from: Session, to: string): Promise<Element> {
  * in between detaches its parser and then throws (uncaught) on that last chunk of data.
  */
 async function stop(...sessions: Session[]) {
-  await Promise.all(sessions.map(async ({xmpp}) => {
-    if (xmpp.status === 'closing' || xmpp.status === 'close' || xmpp.status === 'disconnecting') {
-      await Promise.race([new Promise((resolve) => xmpp.once('disconnect', resolve)), sleep(2000)])
-    }
-    await xmpp.stop().catch(() => {})
-  }))
+  await Promise.all(
+    sessions.map(async ({xmpp}) => {
+      if (xmpp.status === 'closing' || xmpp.status === 'close' || xmpp.status === 'disconnecting') {
+        await Promise.race([new Promise((resolve) => xmpp.once('disconnect', resolve)), sleep(2000)])
+      }
+      await xmpp.stop().catch(() => {})
+    }),
+  )
 }
 
 function tcpConnects(port: number): Promise<boolean> {
@@ -164,7 +219,7 @@ test('xtransfer_version: protocol 1, answered by each node as itself', async () 
   }
 })
 
-test('node_sessions lists only that node\'s sessions, with sm, resumable, ip and caps, from any node', async () => {
+test("node_sessions lists only that node's sessions, with sm, resumable, ip and caps, from any node", async () => {
   const caps = {node: 'https://example.org/xtransfer-test', ver: 'q07IKJEyjvHSyhy//CH0CxmKi8w='}
   const withSm = await open(labUser(1), 1, {resource: 'listing', caps})
   const withoutSm = await open(labUser(2), 1, {resource: 'listing', sm: false})
@@ -190,7 +245,10 @@ test('node_sessions lists only that node\'s sessions, with sm, resumable, ip and
     assert.equal(plain.caps_node, '')
     assert.equal(plain.caps_ver, '')
     const node2 = await nodeSessions(1, 2)
-    assert.deepEqual(mine(node2.sessions, 'listing').map((s) => s.jid), [elsewhere.jid])
+    assert.deepEqual(
+      mine(node2.sessions, 'listing').map((s) => s.jid),
+      [elsewhere.jid],
+    )
     assert.deepEqual(mine((await nodeSessions(2, 3)).sessions, 'listing'), [])
   } finally {
     await stop(withSm, withoutSm, elsewhere)
@@ -205,11 +263,14 @@ test('locate: every session of a batch of users, wherever it is; users with none
     const answer = await locate(2, [a.bare, b.bare, `${labUser(6)}@${lab.domain}`])
     assert.equal(answer.result, 'ok', answer.text)
     const got = answer.sessions.filter((s) => s.jid.includes('/locate')).map((s) => [s.bare, s.jid, s.node, s.sm])
-    assert.deepEqual(got.sort(), [
-      [a.bare, a.jid, node(1).name, 'active'],
-      [b.bare, b.jid, node(2).name, 'none'],
-      [b.bare, b2.jid, node(3).name, 'active'],
-    ].sort())
+    assert.deepEqual(
+      got.sort(),
+      [
+        [a.bare, a.jid, node(1).name, 'active'],
+        [b.bare, b.jid, node(2).name, 'none'],
+        [b.bare, b2.jid, node(3).name, 'active'],
+      ].sort(),
+    )
     for (const s of answer.sessions) assert.ok(s.uptime >= 0)
   } finally {
     await stop(a, b, b2)
@@ -238,17 +299,29 @@ test('handover: an SM client resumes on another node, locate shows it pending me
     assert.deepEqual({...result, text: ''}, {result: 'ok', reason: '', jid: receiver.jid, node: node(1).name, sm: 'active', text: ''})
     // The client reconnects after its 1 s delay: until then the server keeps the session, pending.
     const pending = await locate(3, [receiver.bare])
-    assert.deepEqual(pending.sessions.map((s) => [s.jid, s.node, s.sm]), [[receiver.jid, node(1).name, 'pending']])
+    assert.deepEqual(
+      pending.sessions.map((s) => [s.jid, s.node, s.sm]),
+      [[receiver.jid, node(1).name, 'pending']],
+    )
     await waitFor('the resumption', async () => (resumed > 0 ? true : undefined))
     await sending
     await waitFor('every message', async () => (receiver.messages.length >= total ? true : undefined), 5000)
     await sleep(300) // duplicates, if any, would come now
     assert.equal(sent, total)
-    assert.deepEqual(receiver.messages.map((m) => Number(m.getChildText('body'))), Array.from({length: total}, (_, i) => i + 1))
+    assert.deepEqual(
+      receiver.messages.map((m) => Number(m.getChildText('body'))),
+      Array.from({length: total}, (_, i) => i + 1),
+    )
     assert.equal(receiver.onlines, 1, 'resumed, not a new session')
     const resumedOn = await locate(1, [receiver.bare])
-    assert.deepEqual(resumedOn.sessions.map((s) => [s.jid, s.node, s.sm]), [[receiver.jid, node(2).name, 'active']])
-    assert.deepEqual(mine((await nodeSessions(1, 2)).sessions, 'handover').map((s) => s.jid), [receiver.jid])
+    assert.deepEqual(
+      resumedOn.sessions.map((s) => [s.jid, s.node, s.sm]),
+      [[receiver.jid, node(2).name, 'active']],
+    )
+    assert.deepEqual(
+      mine((await nodeSessions(1, 2)).sessions, 'handover').map((s) => s.jid),
+      [receiver.jid],
+    )
   } finally {
     await sending.catch(() => {})
     receiver.xmpp.reconnect.stop()
@@ -282,10 +355,15 @@ test('redirect: the client receives <see-other-host> with exactly that host, and
     await waitFor('the stream error', async () => (moving.streamErrors.length > 0 ? true : undefined))
     assert.equal(seeOtherHost(moving), host)
     // Online there as a new session (a stream error ends XEP-0198 resumption), stream management on again.
-    await waitFor('the client on node 2', async () => {
-      const found = await locate(1, [moving.bare])
-      return found.sessions.find((s) => s.jid === moving.jid && s.node === node(2).name && s.sm === 'active')
-    }, 10_000, moving)
+    await waitFor(
+      'the client on node 2',
+      async () => {
+        const found = await locate(1, [moving.bare])
+        return found.sessions.find((s) => s.jid === moving.jid && s.node === node(2).name && s.sm === 'active')
+      },
+      10_000,
+      moving,
+    )
     assert.equal(moving.onlines, 2)
   } finally {
     await stop(moving)
@@ -302,7 +380,9 @@ test('redirect, 15 times in a row: every client follows it (no TCP reset races t
     try {
       // Sessions reach the other nodes' tables by Mnesia's asynchronous replication: one bound
       // a moment ago may not be there yet, so the caller acts on what it has listed.
-      await waitFor('the session listed on node 2', async () => ((await locate(2, [moving.bare])).sessions.some((s) => s.jid === moving.jid) ? true : undefined))
+      await waitFor('the session listed on node 2', async () =>
+        (await locate(2, [moving.bare])).sessions.some((s) => s.jid === moving.jid) ? true : undefined,
+      )
       const result = await companion<Action>(2, 'xtransfer_redirect', {jid: moving.jid, host})
       assert.equal(result.result, 'ok', `round ${round}: ${result.reason} ${result.text}`)
       await waitFor(`round ${round}: the client online again`, async () => (moving.onlines >= 2 ? true : undefined), 5000, moving)
@@ -366,16 +446,22 @@ test('cordon: connections to the node are refused while its sessions still answe
     const again = await companion<Cordon>(2, 'xtransfer_cordon', {node: node(3).name, redirect: ''})
     assert.deepEqual([again.result, again.mode], ['ok', 'refuse'])
     const states = await companion<NodeCordon[]>(2, 'xtransfer_cordons')
-    assert.deepEqual(states.map((s) => [s.node, s.cordoned, s.mode, s.redirect, s.reason]), [
-      [node(1).name, 'false', 'none', '', ''],
-      [node(2).name, 'false', 'none', '', ''],
-      [node(3).name, 'true', 'refuse', '', ''],
-    ])
+    assert.deepEqual(
+      states.map((s) => [s.node, s.cordoned, s.mode, s.redirect, s.reason]),
+      [
+        [node(1).name, 'false', 'none', '', ''],
+        [node(2).name, 'false', 'none', '', ''],
+        [node(3).name, 'true', 'refuse', '', ''],
+      ],
+    )
     const uncordoned = await companion<Cordon>(2, 'xtransfer_uncordon', {node: node(3).name})
     assert.deepEqual([uncordoned.result, uncordoned.mode], ['ok', 'none'], uncordoned.text)
     assert.equal(await tcpConnects(node(3).c2sPort), true)
     const newcomer = await open(labUser(16), 3, {resource: 'cordon-new'})
-    assert.deepEqual((await locate(1, [newcomer.bare])).sessions.map((s) => s.node), [node(3).name])
+    assert.deepEqual(
+      (await locate(1, [newcomer.bare])).sessions.map((s) => s.node),
+      [node(3).name],
+    )
     await stop(newcomer)
     // Twice: uncordon restores the listener into ejabberd's own table, so a second cordon finds it.
     const second = await companion<Cordon>(3, 'xtransfer_cordon', {node: node(3).name, redirect: ''})
@@ -399,10 +485,16 @@ test('cordon with a redirect: a new login is answered with <see-other-host> and 
     assert.deepEqual([cordoned.result, cordoned.mode, cordoned.redirect], ['ok', 'redirect', host], cordoned.text)
     assert.equal(await tcpConnects(node(3).c2sPort), true)
     const states = await companion<NodeCordon[]>(1, 'xtransfer_cordons')
-    assert.deepEqual(states.find((s) => s.node === node(3).name), {node: node(3).name, cordoned: 'true', mode: 'redirect', redirect: host, reason: ''})
+    assert.deepEqual(
+      states.find((s) => s.node === node(3).name),
+      {node: node(3).name, cordoned: 'true', mode: 'redirect', redirect: host, reason: ''},
+    )
     const newcomer = await open(labUser(18), 3, {resource: 'cordon-redirect-new'})
     assert.equal(seeOtherHost(newcomer), host)
-    assert.deepEqual((await locate(2, [newcomer.bare])).sessions.map((s) => s.node), [node(1).name])
+    assert.deepEqual(
+      (await locate(2, [newcomer.bare])).sessions.map((s) => s.node),
+      [node(1).name],
+    )
     assert.equal((await ping(newcomer, staying.jid)).attrs.type, 'result')
     await stop(newcomer)
     // From redirect to refuse and back to normal.
@@ -412,7 +504,10 @@ test('cordon with a redirect: a new login is answered with <see-other-host> and 
     assert.equal((await companion<Cordon>(2, 'xtransfer_uncordon', {node: node(3).name})).mode, 'none')
     const plain = await open(labUser(19), 3, {resource: 'cordon-redirect-after'})
     assert.equal(plain.streamErrors.length, 0)
-    assert.deepEqual((await locate(2, [plain.bare])).sessions.map((s) => s.node), [node(3).name])
+    assert.deepEqual(
+      (await locate(2, [plain.bare])).sessions.map((s) => s.node),
+      [node(3).name],
+    )
     await stop(plain)
   } finally {
     await companion(1, 'xtransfer_uncordon', {node: node(3).name}).catch(() => {})
@@ -433,7 +528,19 @@ test('bad input and unknown sessions: a clear result with a reason, never a cras
   await expectAction('xtransfer_handover', {jid: `${labUser(20)}@${lab.domain}`}, 'invalid', 'bad-jid')
   await expectAction('xtransfer_handover', {jid: 'not a jid@@'}, 'invalid', 'bad-jid')
   await expectAction('xtransfer_handover', {jid: `${labUser(20)}@elsewhere.test/r`}, 'invalid', 'bad-jid')
-  for (const host of ['', '::1', 'host:0', 'host:65536', 'two words', 'bad_underscore.example', '[::1', '[nonsense]:5222', 'h:5222:1', '-leading.example', 'a..b']) {
+  for (const host of [
+    '',
+    '::1',
+    'host:0',
+    'host:65536',
+    'two words',
+    'bad_underscore.example',
+    '[::1',
+    '[nonsense]:5222',
+    'h:5222:1',
+    '-leading.example',
+    'a..b',
+  ]) {
     await expectAction('xtransfer_redirect', {jid, host}, 'invalid', 'bad-host')
   }
   for (const condition of ['', 'kaboom', 'System-Shutdown', 'see-other-host']) {
@@ -464,7 +571,7 @@ test('timing (printed, not asserted): node_sessions with ~60 sessions on the nod
   const sessions: Session[] = []
   try {
     for (let from = 1; from <= count; from += 15) {
-      sessions.push(...await Promise.all(Array.from({length: Math.min(15, count - from + 1)}, (_, i) => open(labUser(from + i), 1, {resource: 'timing'}))))
+      sessions.push(...(await Promise.all(Array.from({length: Math.min(15, count - from + 1)}, (_, i) => open(labUser(from + i), 1, {resource: 'timing'})))))
     }
     const times = async (label: string, call: () => Promise<unknown>) => {
       const ms: number[] = []

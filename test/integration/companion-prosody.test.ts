@@ -37,12 +37,20 @@ function readLab() {
   } catch {
     throw new Error(`${NOT_RUNNING} (no ${LAB_DIR}/lab.env)`)
   }
-  const env = Object.fromEntries(text.split('\n').filter((line) => /^[A-Z0-9_]+=/.test(line))
-    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]))
+  const env = Object.fromEntries(
+    text
+      .split('\n')
+      .filter((line) => /^[A-Z0-9_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]),
+  )
   const need = (key: string) => env[key] || assert.fail(`${NOT_RUNNING} (${LAB_DIR}/lab.env has no ${key})`)
   assert.equal(env.LAB_SERVER, 'prosody', `${LAB_DIR}/lab.env is not a Prosody lab's`)
   assert.equal(env.LAB_COMPANION, 'on', `the Prosody lab in ${LAB_DIR} was started without the companion (PROSODY_LAB_COMPANION=off)`)
-  const nodes: LabNode[] = [1, 2].map((i) => ({name: need(`LAB_NODE_${i}`), port: Number(need(`LAB_C2S_${i}`)), adminPort: Number(need(`LAB_ADMIN_PORT_${i}`))}))
+  const nodes: LabNode[] = [1, 2].map((i) => ({
+    name: need(`LAB_NODE_${i}`),
+    port: Number(need(`LAB_C2S_${i}`)),
+    adminPort: Number(need(`LAB_ADMIN_PORT_${i}`)),
+  }))
   return {
     domain: need('LAB_DOMAIN'),
     adminJid: need('LAB_ADMIN_JID'),
@@ -95,8 +103,12 @@ interface UserSession {
 
 /** A user logged in with @xmpp/client (PLAIN, reconnect off); without stream management if asked. */
 async function login(name: string, node: LabNode, {resource = 'companion', streamManagement = true} = {}): Promise<UserSession> {
-  const c = createClient({service: `xmpp://127.0.0.1:${node.port}`, domain: lab.domain, resource,
-    credentials: (auth) => auth({username: name, password: lab.userPassword}, 'PLAIN')})
+  const c = createClient({
+    service: `xmpp://127.0.0.1:${node.port}`,
+    domain: lab.domain,
+    resource,
+    credentials: (auth) => auth({username: name, password: lab.userPassword}, 'PLAIN'),
+  })
   c.reconnect.stop()
   const session: UserSession = {client: c, jid: `${name}@${lab.domain}/${resource}`, streamErrors: [], errors: []}
   c.on('error', (error: Error & {condition?: string}) => session.errors.push(error.condition ?? (error as NodeJS.ErrnoException).code ?? error.message))
@@ -144,7 +156,7 @@ function iqRequestOn(c: XmppClient): IqRequest {
 
 async function ping(session: UserSession): Promise<string> {
   const answer = await iqRequestOn(session.client)(xml('iq', {type: 'get', to: lab.domain}, xml('ping', {xmlns: NS_PING})))
-  return answer.attrs.type ?? ""
+  return answer.attrs.type ?? ''
 }
 
 async function usersOn(companion: ProsodyCompanion): Promise<CompanionSession[]> {
@@ -161,8 +173,13 @@ async function waitUntil(probe: () => Promise<boolean> | boolean, ms: number, wh
 
 /** One more admin session on the node's admin port (a resource of its own: the same one would replace the other). */
 async function adminOn(node: LabNode): Promise<AdminSession> {
-  const session = await connectAdmin({jid: lab.adminJid, password: lab.adminPassword, service: `xmpp://127.0.0.1:${node.adminPort}`,
-    insecurePlain: true, resource: `companion-test-${process.pid}-${admins.length}`})
+  const session = await connectAdmin({
+    jid: lab.adminJid,
+    password: lab.adminPassword,
+    service: `xmpp://127.0.0.1:${node.adminPort}`,
+    insecurePlain: true,
+    resource: `companion-test-${process.pid}-${admins.length}`,
+  })
   admins.push(session)
   return session
 }
@@ -171,8 +188,11 @@ const companionOf = (session: AdminSession) => new ProsodyCompanion(new AdHocCom
 
 /** The unmodified @xmpp/client app as a child process, its JSON lines as events. */
 function startApp(name: string, node: LabNode, resource: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('unmodified-client-app.ts', import.meta.url).pathname,
-    `xmpp://127.0.0.1:${node.port}`, lab.domain, name, resource], {stdio: ['pipe', 'pipe', 'pipe']})
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('unmodified-client-app.ts', import.meta.url).pathname, `xmpp://127.0.0.1:${node.port}`, lab.domain, name, resource],
+    {stdio: ['pipe', 'pipe', 'pipe']},
+  )
   const events: Array<Record<string, unknown>> = []
   let stderr = ''
   child.stderr.on('data', (chunk) => (stderr += String(chunk)))
@@ -200,7 +220,8 @@ before(async () => {
   lab = readLab()
   ;[p1, p2] = lab.nodes
   for (const node of lab.nodes) {
-    if ((await tcpConnect(node.adminPort)) !== 'open') throw new Error(`${NOT_RUNNING} (${node.name}: nothing listens on its admin port 127.0.0.1:${node.adminPort})`)
+    if ((await tcpConnect(node.adminPort)) !== 'open')
+      throw new Error(`${NOT_RUNNING} (${node.name}: nothing listens on its admin port 127.0.0.1:${node.adminPort})`)
   }
   on1 = companionOf(await adminOn(p1))
   on2 = companionOf(await adminOn(p2))
@@ -232,13 +253,24 @@ describe('status and list-sessions', () => {
     const withoutSm = await login(user(2), p1, {streamManagement: false})
     const elsewhere = await login(user(3), p2)
     try {
-      await withSm.client.send(xml('presence', {}, xml('c', {xmlns: 'http://jabber.org/protocol/caps', hash: 'sha-1', node: 'https://xtransfer.test/companion-test', ver: 'q07IKJEyjvHSyhy//CH0CxmKi8w='})))
+      await withSm.client.send(
+        xml(
+          'presence',
+          {},
+          xml('c', {
+            xmlns: 'http://jabber.org/protocol/caps',
+            hash: 'sha-1',
+            node: 'https://xtransfer.test/companion-test',
+            ver: 'q07IKJEyjvHSyhy//CH0CxmKi8w=',
+          }),
+        ),
+      )
       await sleep(1100) // ages are whole seconds; the presence must have been processed
       const listed = await on1.listSessions()
       const mine = listed.find((session) => session.jid.startsWith(`${lab.adminJid}/companion-test-`))
       assert.ok(mine, `the admin's own session is listed too: ${JSON.stringify(listed)}`)
       const users = new Map(listed.filter((session) => session !== mine).map((session) => [session.jid, session]))
-      assert.deepEqual([...users.keys()].sort(), [withSm.jid, withoutSm.jid].sort(), 'p-1 lists its own sessions, not p-2\'s')
+      assert.deepEqual([...users.keys()].sort(), [withSm.jid, withoutSm.jid].sort(), "p-1 lists its own sessions, not p-2's")
       const sm = users.get(withSm.jid)!
       assert.equal(sm.ip, '127.0.0.1')
       assert.ok(sm.ageSeconds !== undefined && sm.ageSeconds >= 1 && sm.ageSeconds < 60, String(sm.ageSeconds))
@@ -250,7 +282,10 @@ describe('status and list-sessions', () => {
       assert.equal(plain.streamManagement, false)
       assert.equal(plain.resumable, false)
       assert.equal(plain.capsNode, undefined, 'no presence, no caps')
-      assert.deepEqual((await usersOn(on2)).map((session) => session.jid), [elsewhere.jid])
+      assert.deepEqual(
+        (await usersOn(on2)).map((session) => session.jid),
+        [elsewhere.jid],
+      )
     } finally {
       await Promise.all([logout(withSm), logout(withoutSm), logout(elsewhere)])
     }
@@ -275,19 +310,32 @@ describe('redirect-session and close-session', () => {
     try {
       await app.waitFor((event) => event.event === 'online', 20_000, 'the app online on p-1')
       const jid = `${user(5)}@${lab.domain}/app`
-      assert.deepEqual((await usersOn(on1)).map((session) => session.jid), [jid])
+      assert.deepEqual(
+        (await usersOn(on1)).map((session) => session.jid),
+        [jid],
+      )
       const host = `127.0.0.1:${p2.port}`
       const ended = await on1.redirectSession(jid, host)
       assert.deepEqual(ended, {jid, condition: 'see-other-host', host, delivered: true})
       await app.waitFor((event) => event.event === 'online' && event.port === p2.port, 20_000, 'the app online on p-2')
       const [streamError] = app.events.filter((event) => event.event === 'stream-error')
       assert.equal(streamError?.xml, `<stream:error><see-other-host xmlns="${NS_STREAMS}">${host}</see-other-host></stream:error>`)
-      assert.deepEqual(app.events.filter((event) => event.event === 'error'), [], 'no error event: it followed, nothing failed')
-      assert.deepEqual((await usersOn(on2)).map((session) => session.jid), [jid])
+      assert.deepEqual(
+        app.events.filter((event) => event.event === 'error'),
+        [],
+        'no error event: it followed, nothing failed',
+      )
+      assert.deepEqual(
+        (await usersOn(on2)).map((session) => session.jid),
+        [jid],
+      )
       assert.deepEqual(await usersOn(on1), [])
       await sleep(1500) // past @xmpp/client's 1 s reconnect delay: still there, still alive
       assert.ok(app.alive(), `the app died: ${app.stderr()}`)
-      assert.deepEqual((await usersOn(on2)).map((session) => session.jid), [jid])
+      assert.deepEqual(
+        (await usersOn(on2)).map((session) => session.jid),
+        [jid],
+      )
     } finally {
       assert.equal(await app.stop(), 0, `the app's exit: ${app.stderr()}`)
     }
@@ -299,7 +347,9 @@ describe('redirect-session and close-session', () => {
     const ended = await on1.closeSession(session.jid, 'system-shutdown', 'maintenance of p-1')
     assert.deepEqual(ended, {jid: session.jid, condition: 'system-shutdown', delivered: true})
     await waitUntil(() => session.streamErrors.length > 0, 5000, 'the stream error')
-    assert.deepEqual(session.streamErrors, [`<stream:error><system-shutdown xmlns="${NS_STREAMS}"/><text xmlns="${NS_STREAMS}">maintenance of p-1</text></stream:error>`])
+    assert.deepEqual(session.streamErrors, [
+      `<stream:error><system-shutdown xmlns="${NS_STREAMS}"/><text xmlns="${NS_STREAMS}">maintenance of p-1</text></stream:error>`,
+    ])
     assert.ok(session.errors.includes('system-shutdown'), JSON.stringify(session.errors))
     await waitUntil(() => session.client.status === 'disconnect' || session.client.status === 'offline', 5000, 'the client disconnected')
     assert.deepEqual(await usersOn(on1), [])
@@ -318,13 +368,20 @@ describe('cordon and uncordon', () => {
       assert.equal(await tcpConnect(p1.port), 'ECONNREFUSED')
       assert.equal(await tcpConnect(p2.port), 'open', 'p-2 is not cordoned')
       assert.equal(await ping(staying), 'result')
-      assert.deepEqual((await usersOn(on1)).map((session) => session.jid), [staying.jid])
+      assert.deepEqual(
+        (await usersOn(on1)).map((session) => session.jid),
+        [staying.jid],
+      )
       assert.deepEqual((await on1.cordon({mode: 'refuse'})).closed, [`[127.0.0.1]:${p1.port}`], 'a second cordon changes nothing')
       // A fresh admin login on the admin port sees the cordon (and could lift it).
       const fresh = companionOf(await adminOn(p1))
       assert.deepEqual((await fresh.status()).cordon, {mode: 'refuse'})
-      const intruder = createClient({service: `xmpp://127.0.0.1:${p1.adminPort}`, domain: lab.domain, resource: 'x',
-        credentials: (auth) => auth({username: user(8), password: lab.userPassword}, 'PLAIN')})
+      const intruder = createClient({
+        service: `xmpp://127.0.0.1:${p1.adminPort}`,
+        domain: lab.domain,
+        resource: 'x',
+        credentials: (auth) => auth({username: user(8), password: lab.userPassword}, 'PLAIN'),
+      })
       intruder.reconnect.stop()
       const intruderErrors: string[] = []
       intruder.on('error', (error: {condition?: string}) => intruderErrors.push(error.condition ?? ''))
@@ -363,8 +420,14 @@ describe('cordon and uncordon', () => {
       const newcomer = await login(user(11), p1)
       assert.deepEqual(newcomer.streamErrors, [`<stream:error><see-other-host xmlns="${NS_STREAMS}">${target}</see-other-host></stream:error>`])
       assert.equal((newcomer.client as unknown as {socket: {remotePort: number}}).socket.remotePort, p2.port)
-      assert.deepEqual((await usersOn(on2)).map((session) => session.jid), [newcomer.jid])
-      assert.deepEqual((await usersOn(on1)).map((session) => session.jid), [staying.jid])
+      assert.deepEqual(
+        (await usersOn(on2)).map((session) => session.jid),
+        [newcomer.jid],
+      )
+      assert.deepEqual(
+        (await usersOn(on1)).map((session) => session.jid),
+        [staying.jid],
+      )
       assert.equal(await ping(staying), 'result')
       await logout(newcomer)
     } finally {
@@ -377,20 +440,48 @@ describe('cordon and uncordon', () => {
 describe('errors: a refusal a program can read, never a crash', () => {
   test('redirect-session: unknown session, bare JID, another domain', async () => {
     const host = `127.0.0.1:${p2.port}`
-    await assert.rejects(on1.redirectSession(`nobody@${lab.domain}/x`, host), (error: CompanionRefused) =>
-      error instanceof CompanionRefused && error.condition === 'item-not-found' && error.node === COMPANION_NODES.redirectSession)
-    await assert.rejects(on1.redirectSession(`${user(12)}@${lab.domain}`, host), (error: CompanionRefused) => error.condition === 'bad-request' && /full JID/.test(error.text))
+    await assert.rejects(
+      on1.redirectSession(`nobody@${lab.domain}/x`, host),
+      (error: CompanionRefused) => error instanceof CompanionRefused && error.condition === 'item-not-found' && error.node === COMPANION_NODES.redirectSession,
+    )
+    await assert.rejects(
+      on1.redirectSession(`${user(12)}@${lab.domain}`, host),
+      (error: CompanionRefused) => error.condition === 'bad-request' && /full JID/.test(error.text),
+    )
     await assert.rejects(on1.redirectSession('someone@elsewhere.test/x', host), (error: CompanionRefused) => error.condition === 'bad-request')
   })
 
   test('redirect-session: hosts are validated (brackets for IPv6, ports 1-65535, DNS labels, IPv4)', async () => {
-    for (const bad of ['', 'bad host', '::1', '::1:5222', '[::1', '[not-v6]:5222', '[::1]5222', 'example.org:0', 'example.org:65536', 'example.org:x', 'a..b', '-a.example', 'a_b.example', '999.1.1.1', 'xmpp://example.org']) {
-      await assert.rejects(on1.redirectSession(`nobody@${lab.domain}/x`, bad), (error: CompanionRefused) =>
-        error instanceof CompanionRefused && error.condition === 'bad-request' && /host/.test(error.text), `accepted ${JSON.stringify(bad)}`)
+    for (const bad of [
+      '',
+      'bad host',
+      '::1',
+      '::1:5222',
+      '[::1',
+      '[not-v6]:5222',
+      '[::1]5222',
+      'example.org:0',
+      'example.org:65536',
+      'example.org:x',
+      'a..b',
+      '-a.example',
+      'a_b.example',
+      '999.1.1.1',
+      'xmpp://example.org',
+    ]) {
+      await assert.rejects(
+        on1.redirectSession(`nobody@${lab.domain}/x`, bad),
+        (error: CompanionRefused) => error instanceof CompanionRefused && error.condition === 'bad-request' && /host/.test(error.text),
+        `accepted ${JSON.stringify(bad)}`,
+      )
     }
     // Good hosts pass validation and reach the session lookup (which finds nobody).
     for (const good of ['example.org', 'xmpp-2.example.org:5222', '10.0.0.4:5222', '[::1]:5222', '[2001:db8::1]']) {
-      await assert.rejects(on1.redirectSession(`nobody@${lab.domain}/x`, good), (error: CompanionRefused) => error.condition === 'item-not-found', `refused ${good}`)
+      await assert.rejects(
+        on1.redirectSession(`nobody@${lab.domain}/x`, good),
+        (error: CompanionRefused) => error.condition === 'item-not-found',
+        `refused ${good}`,
+      )
     }
   })
 
@@ -398,7 +489,11 @@ describe('errors: a refusal a program can read, never a crash', () => {
     const session = await login(user(13), p1)
     try {
       for (const bad of ['nonsense', 'see-other-host', '', 'SYSTEM-SHUTDOWN']) {
-        await assert.rejects(on1.closeSession(session.jid, bad as 'reset'), (error: CompanionRefused) => error.condition === 'bad-request', `accepted ${JSON.stringify(bad)}`)
+        await assert.rejects(
+          on1.closeSession(session.jid, bad as 'reset'),
+          (error: CompanionRefused) => error.condition === 'bad-request',
+          `accepted ${JSON.stringify(bad)}`,
+        )
       }
       assert.equal(await ping(session), 'result', 'a refused close leaves the session alone')
       assert.equal(CLOSE_CONDITIONS.length, 24)
@@ -412,9 +507,15 @@ describe('errors: a refusal a program can read, never a crash', () => {
     const commands = new AdHocCommands((iq, ms) => admins[0].request(iq, ms), lab.domain, 10_000)
     const answer = await commands.run(COMPANION_NODES.cordon, {mode: 'drain'})
     assert.equal(answer.status, 'completed')
-    assert.deepEqual(answer.notes.map((note) => note.type), ['error'])
+    assert.deepEqual(
+      answer.notes.map((note) => note.type),
+      ['error'],
+    )
     assert.equal(answer.form?.fields.get('error')?.values[0], 'bad-request')
-    await assert.rejects(on1.cordon({mode: 'redirect', to: ''}), (error: CompanionRefused) => error.condition === 'bad-request' && /redirect-to/.test(error.text))
+    await assert.rejects(
+      on1.cordon({mode: 'redirect', to: ''}),
+      (error: CompanionRefused) => error.condition === 'bad-request' && /redirect-to/.test(error.text),
+    )
     await assert.rejects(on1.cordon({mode: 'redirect', to: 'no port:x'}), (error: CompanionRefused) => error.condition === 'bad-request')
     assert.deepEqual((await on1.status()).cordon, {mode: 'none'}, 'nothing was cordoned')
     assert.equal(await tcpConnect(p1.port), 'open')
@@ -425,8 +526,11 @@ describe('errors: a refusal a program can read, never a crash', () => {
     try {
       const commands = new AdHocCommands(iqRequestOn(session.client), lab.domain, 10_000)
       for (const node of Object.values(COMPANION_NODES)) {
-        await assert.rejects(commands.run(node, {mode: 'refuse', accountjid: session.jid, host: 'example.org', condition: 'reset'}),
-          (error: CommandRefused) => error instanceof CommandRefused && error.forbidden, node)
+        await assert.rejects(
+          commands.run(node, {mode: 'refuse', accountjid: session.jid, host: 'example.org', condition: 'reset'}),
+          (error: CommandRefused) => error instanceof CommandRefused && error.forbidden,
+          node,
+        )
       }
       assert.deepEqual((await on1.status()).cordon, {mode: 'none'})
       assert.equal(await ping(session), 'result')
@@ -437,6 +541,9 @@ describe('errors: a refusal a program can read, never a crash', () => {
 
   test('a command node the instance does not have reads as unavailable (what an instance without the companion answers)', async () => {
     const commands = new AdHocCommands((iq, ms) => admins[0].request(iq, ms), lab.domain, 10_000)
-    await assert.rejects(commands.run('urn:xtransfer:companion:1#no-such-command', {}), (error: CommandRefused) => error instanceof CommandRefused && error.unavailable)
+    await assert.rejects(
+      commands.run('urn:xtransfer:companion:1#no-such-command', {}),
+      (error: CommandRefused) => error instanceof CommandRefused && error.unavailable,
+    )
   })
 })

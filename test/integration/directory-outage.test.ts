@@ -30,7 +30,11 @@ before(async () => {
       request.on('data', (chunk) => (text += chunk))
       request.on('end', () => resolve(text))
     })
-    const upstream = await fetch(`${lab.nodes[0].api}${request.url!.replace(/^\/api/, '')}`, {method: 'POST', headers: {authorization: request.headers.authorization ?? '', 'content-type': 'application/json'}, body})
+    const upstream = await fetch(`${lab.nodes[0].api}${request.url!.replace(/^\/api/, '')}`, {
+      method: 'POST',
+      headers: {authorization: request.headers.authorization ?? '', 'content-type': 'application/json'},
+      body,
+    })
     response.writeHead(upstream.status, {'content-type': 'application/json'}).end(await upstream.text())
   })
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))

@@ -26,8 +26,14 @@ function oneErrorLine(stderr: string): string {
 test('help, help COMMAND and -h show usage and exit 0', async () => {
   const root = await runCli(['help'])
   assert.equal(root.code, 0, root.stderr)
-  for (const command of ['drain', 'move', 'nodes', 'init', 'resume', 'version', 'autocomplete']) assert.match(root.stdout, new RegExp(`^  ${command}\\b`, 'm'), command)
-  for (const args of [['help', 'drain'], ['drain', '-h'], ['drain', '--help'], ['drain', 'node-1', '-h']]) {
+  for (const command of ['drain', 'move', 'nodes', 'init', 'resume', 'version', 'autocomplete'])
+    assert.match(root.stdout, new RegExp(`^  ${command}\\b`, 'm'), command)
+  for (const args of [
+    ['help', 'drain'],
+    ['drain', '-h'],
+    ['drain', '--help'],
+    ['drain', 'node-1', '-h'],
+  ]) {
     const run = await runCli(args)
     assert.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`)
     assert.match(run.stdout, /^USAGE\n {2}\$ xtransfer drain \[NODE\]/m, args.join(' '))
@@ -102,8 +108,17 @@ test('shell completion (bash): the generated script completes commands and their
   const script = await runCli(['autocomplete', 'script', 'bash'], {env})
   const setup = /XTRANSFER_AC_BASH_SETUP_PATH=(\S+)/.exec(script.stdout)?.[1]
   assert.ok(setup, script.stdout)
-  const complete = (words: string[]) => execFileSync('bash', ['-c',
-    `source ${setup}; COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _xtransfer_autocomplete; printf '%s\\n' "\${COMPREPLY[@]}"`], {encoding: 'utf8'}).trim().split('\n')
+  const complete = (words: string[]) =>
+    execFileSync(
+      'bash',
+      [
+        '-c',
+        `source ${setup}; COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _xtransfer_autocomplete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+      {encoding: 'utf8'},
+    )
+      .trim()
+      .split('\n')
   assert.deepEqual(complete(['xtransfer', 'dra']), ['drain'])
   assert.deepEqual(complete(['xtransfer', 're']).sort(), ['rebalance', 'rehome', 'report', 'resume'])
   assert.deepEqual(complete(['xtransfer', 'drain', '--dry']), ['--dry-run'])
@@ -114,8 +129,10 @@ test('shell completion (bash): the generated script completes commands and their
   assert.match(zshFunctions, /--dry-run/)
 })
 
-test('help speaks the operator\'s language: every command has a one-line summary and no project jargon', () => {
-  const manifest = JSON.parse(readFileSync(new URL('../../oclif.manifest.json', import.meta.url), 'utf8')) as {commands: Record<string, {summary?: string; description?: string; flags: Record<string, {description?: string}>}>}
+test("help speaks the operator's language: every command has a one-line summary and no project jargon", () => {
+  const manifest = JSON.parse(readFileSync(new URL('../../oclif.manifest.json', import.meta.url), 'utf8')) as {
+    commands: Record<string, {summary?: string; description?: string; flags: Record<string, {description?: string}>}>
+  }
   assert.ok(Object.keys(manifest.commands).length >= 12)
   for (const [id, command] of Object.entries(manifest.commands)) {
     assert.ok(command.summary && command.summary.length <= 60 && !command.summary.includes('\n'), `${id}: summary "${command.summary}"`)

@@ -87,7 +87,20 @@ test('packets only (--methods packet): clients that refuse or ignore the packet 
   const behaviour = (user: string): Behaviour => (user === names[0] || user === names[1] ? 'refuse' : user === names[2] ? 'ignore' : 'follow')
   const fleet = await fleetOn(lab, 1, names, {behaviour})
   try {
-    const run = await runCli(['drain', 'node-1', '--methods', 'packet', '--yes', '--json', '--config', labConfigPath(lab), '--wait', '4s', '--ack-timeout', '2s'])
+    const run = await runCli([
+      'drain',
+      'node-1',
+      '--methods',
+      'packet',
+      '--yes',
+      '--json',
+      '--config',
+      labConfigPath(lab),
+      '--wait',
+      '4s',
+      '--ack-timeout',
+      '2s',
+    ])
     assert.equal(run.code, 1, run.stderr)
     const byUser = new Map(run.json.sessions.map((row: {jid: string}) => [row.jid.split('@')[0], row]))
     for (const user of names.slice(0, 2)) {

@@ -29,8 +29,8 @@ function oneLine(stderr: string) {
   assert.match(lines[0], /^xtransfer: /)
 }
 
-const serviceVariant = (service: string, insecurePlain = true) => variantConfig(lab, (yaml) =>
-  yaml.replace(/service: .*/, `service: ${service}`).replace(/insecurePlain: true/, `insecurePlain: ${insecurePlain}`))
+const serviceVariant = (service: string, insecurePlain = true) =>
+  variantConfig(lab, (yaml) => yaml.replace(/service: .*/, `service: ${service}`).replace(/insecurePlain: true/, `insecurePlain: ${insecurePlain}`))
 
 const drain = (config: string, extra: string[] = []) => runCli(['drain', 'node-1', '--yes', '--config', config, '--wait', '2s', ...extra])
 
@@ -65,7 +65,9 @@ test('TLS is the default: a server that offers no TLS is refused before the pass
 
 test('a wrong password: exit 3, one line, the password never printed', async () => {
   const secret = 'not-the-password-xyzzy'
-  const run = await runCli(['drain', 'node-1', '--yes', '--config', variantConfig(lab, (yaml) => yaml.replace(/\s*passwordFile: .*/, ''))], {env: {XTRANSFER_PASSWORD: secret}})
+  const run = await runCli(['drain', 'node-1', '--yes', '--config', variantConfig(lab, (yaml) => yaml.replace(/\s*passwordFile: .*/, ''))], {
+    env: {XTRANSFER_PASSWORD: secret},
+  })
   assert.equal(run.code, 3, run.stderr)
   oneLine(run.stderr)
   assert.ok(!run.stdout.includes(secret) && !run.stderr.includes(secret))
@@ -110,13 +112,36 @@ test('a config that is not YAML, and a password file others can read: exit 2', a
 })
 
 test('the directory API: each failure says what to fix, one line (ejabberd 23.01 answers)', async () => {
-  const apiVariant = (api: string, edit: (yaml: string) => string = (yaml) => yaml) => variantConfig(lab, (yaml) => edit(yaml.replace(/api: .*/, `api: ${api}`)))
+  const apiVariant = (api: string, edit: (yaml: string) => string = (yaml) => yaml) =>
+    variantConfig(lab, (yaml) => edit(yaml.replace(/api: .*/, `api: ${api}`)))
   const withoutPasswordFile = (yaml: string) => yaml.replace(/\s*passwordFile: .*/, '')
   const cases: Array<{what: string; config: string; env?: Record<string, string>; code: number; message: RegExp}> = [
-    {what: 'a c2s port', config: apiVariant(`http://127.0.0.1:${lab.nodes[0].c2sPort}/api`), code: 3, message: /not HTTP \(HPE_INVALID_CONSTANT\): is that an XMPP \(c2s\) port\?/},
-    {what: 'a wrong path', config: apiVariant(lab.nodes[0].api.replace(/\/api$/, '/nothere')), code: 3, message: /no ejabberd API at http:\/\/127\.0\.0\.1:\d+\/nothere \(HTTP 404; is mod_http_api on that listener/},
-    {what: 'a wrong password', config: apiVariant(lab.nodes[0].api, withoutPasswordFile), env: {XTRANSFER_PASSWORD: 'not-the-password'}, code: 3, message: /wrong admin password or JID \(admin@example\.test\), HTTP 401/},
-    {what: 'a JID that is no admin', config: apiVariant(lab.nodes[0].api, (yaml) => withoutPasswordFile(yaml).replace(/jid: admin@/, 'jid: user0001@')), env: {XTRANSFER_PASSWORD: lab.userPassword}, code: 3, message: /HTTP 403\): allow the admin JID in ejabberd's api_permissions/},
+    {
+      what: 'a c2s port',
+      config: apiVariant(`http://127.0.0.1:${lab.nodes[0].c2sPort}/api`),
+      code: 3,
+      message: /not HTTP \(HPE_INVALID_CONSTANT\): is that an XMPP \(c2s\) port\?/,
+    },
+    {
+      what: 'a wrong path',
+      config: apiVariant(lab.nodes[0].api.replace(/\/api$/, '/nothere')),
+      code: 3,
+      message: /no ejabberd API at http:\/\/127\.0\.0\.1:\d+\/nothere \(HTTP 404; is mod_http_api on that listener/,
+    },
+    {
+      what: 'a wrong password',
+      config: apiVariant(lab.nodes[0].api, withoutPasswordFile),
+      env: {XTRANSFER_PASSWORD: 'not-the-password'},
+      code: 3,
+      message: /wrong admin password or JID \(admin@example\.test\), HTTP 401/,
+    },
+    {
+      what: 'a JID that is no admin',
+      config: apiVariant(lab.nodes[0].api, (yaml) => withoutPasswordFile(yaml).replace(/jid: admin@/, 'jid: user0001@')),
+      env: {XTRANSFER_PASSWORD: lab.userPassword},
+      code: 3,
+      message: /HTTP 403\): allow the admin JID in ejabberd's api_permissions/,
+    },
     {what: 'an unknown host', config: apiVariant('https://no-such-host.invalid:5443/api'), code: 5, message: /unknown host in directory\.api/},
   ]
   for (const {what, config, env, code, message} of cases) {

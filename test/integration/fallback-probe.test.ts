@@ -41,14 +41,36 @@ test('packets only: --fallback kick closes the sessions that refused or ignored 
   const fleet = await fleetOn(lab, 1, names, {behaviour})
   // A plain client with its own reconnect logic, whose service now points elsewhere (as DNS would once node-1 leaves it).
   const [reconnecting] = users(326, 1)
-  const legacy = client({service: lab.nodes[0].service, domain: lab.domain, resource: 'legacy',
-    credentials: (auth) => auth({username: reconnecting, password: lab.userPassword}, 'PLAIN')})
+  const legacy = client({
+    service: lab.nodes[0].service,
+    domain: lab.domain,
+    resource: 'legacy',
+    credentials: (auth) => auth({username: reconnecting, password: lab.userPassword}, 'PLAIN'),
+  })
   legacy.on('error', () => {})
   await legacy.start()
   legacy.options.service = lab.nodes[2].service
   try {
-    const run = await runCli(['drain', 'node-1', '--methods', 'packet', '--fallback', 'kick', '--yes', '--json', '--config', labConfigPath(lab), '--wait', '5s', '--ack-timeout', '2s'])
-    const byUser = new Map(run.json.sessions.map((row: {jid: string}) => [row.jid.split('@')[0], row])) as Map<string, {outcome: string; reconnectedTo: string | null; ack: string}>
+    const run = await runCli([
+      'drain',
+      'node-1',
+      '--methods',
+      'packet',
+      '--fallback',
+      'kick',
+      '--yes',
+      '--json',
+      '--config',
+      labConfigPath(lab),
+      '--wait',
+      '5s',
+      '--ack-timeout',
+      '2s',
+    ])
+    const byUser = new Map(run.json.sessions.map((row: {jid: string}) => [row.jid.split('@')[0], row])) as Map<
+      string,
+      {outcome: string; reconnectedTo: string | null; ack: string}
+    >
     assert.equal(run.json.options.fallback, 'kick')
     assert.equal(byUser.get(names[0])!.outcome, 'kicked')
     assert.equal(byUser.get(names[0])!.ack, 'error:service-unavailable')
@@ -61,7 +83,10 @@ test('packets only: --fallback kick closes the sessions that refused or ignored 
     assert.equal(run.json.summary.kicked, 3)
     assert.equal(run.code, 1, 'two kicked sessions did not come back')
     const left = (await allSessions(lab)).filter((s) => nodeNameOf(lab, s.node) === 'node-1' && !String(s.jid).startsWith('admin@'))
-    assert.deepEqual(left.map((s) => s.jid), [])
+    assert.deepEqual(
+      left.map((s) => s.jid),
+      [],
+    )
   } finally {
     await legacy.stop().catch(() => {})
     await fleet.stop()

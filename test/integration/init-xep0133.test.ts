@@ -18,7 +18,12 @@ function prosodyLab() {
   } catch {
     throw new Error(`prosody lab not running: run test/lab/prosody-start.sh (no ${LAB_DIR}/lab.env)`)
   }
-  const env = new Map(text.split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]))
+  const env = new Map(
+    text
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]),
+  )
   const need = (key: string) => env.get(key) || assert.fail(`${LAB_DIR}/lab.env has no ${key}`)
   return {
     domain: need('LAB_DOMAIN'),
@@ -66,7 +71,13 @@ test('init with the xep0133 directory: asks each node (address and admin service
     assert.doesNotMatch(written, /api:/)
     const nodes = await runCli(['nodes', '--json', '--config', path], {env: {XTRANSFER_PASSWORD: lab.adminPassword}})
     assert.equal(nodes.code, 0, nodes.stderr)
-    assert.deepEqual(nodes.json.nodes.map((node: {name: string; seen: boolean}) => [node.name, node.seen]), [['p-1', true], ['p-2', true]])
+    assert.deepEqual(
+      nodes.json.nodes.map((node: {name: string; seen: boolean}) => [node.name, node.seen]),
+      [
+        ['p-1', true],
+        ['p-2', true],
+      ],
+    )
   } finally {
     term.close()
   }

@@ -219,7 +219,10 @@ test('init writes a working config by asking: a wrong password is typed again, a
     const nodes = await runCli(['nodes', '--json', '--config', path])
     assert.equal(nodes.code, 0, nodes.stderr)
     assert.equal(nodes.json.nodes.filter((node: {seen: boolean}) => node.seen).length, 3)
-    assert.deepEqual(nodes.json.nodes.map((node: {address: string}) => node.address), lab.nodes.map((node) => `127.0.0.1:${node.c2sPort}`))
+    assert.deepEqual(
+      nodes.json.nodes.map((node: {address: string}) => node.address),
+      lab.nodes.map((node) => `127.0.0.1:${node.c2sPort}`),
+    )
   } finally {
     term.close()
   }

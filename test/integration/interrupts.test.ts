@@ -31,7 +31,14 @@ const INTERRUPTED = /^interrupted: stopping, watching (\d+) in flight for 5 s \(
 
 function sendingLines(stateDir: string): number {
   try {
-    return readdirSync(join(stateDir, 'runs')).reduce((n, file) => n + readFileSync(join(stateDir, 'runs', file), 'utf8').split('\n').filter((line) => line.includes('"type":"sending"')).length, 0)
+    return readdirSync(join(stateDir, 'runs')).reduce(
+      (n, file) =>
+        n +
+        readFileSync(join(stateDir, 'runs', file), 'utf8')
+          .split('\n')
+          .filter((line) => line.includes('"type":"sending"')).length,
+      0,
+    )
   } catch {
     return 0
   }
@@ -39,7 +46,9 @@ function sendingLines(stateDir: string): number {
 
 /** A drain of node-1 at 5/s, with its stderr kept as it arrives. */
 async function startDrain(stateDir: string, extra: string[] = []) {
-  const child = spawnCli(['drain', 'node-1', '--yes', '--config', labConfigPath(lab), '--rate', '5', '--ack-timeout', '2s', '--wait', '30s', ...extra], {XTRANSFER_STATE_DIR: stateDir})
+  const child = spawnCli(['drain', 'node-1', '--yes', '--config', labConfigPath(lab), '--rate', '5', '--ack-timeout', '2s', '--wait', '30s', ...extra], {
+    XTRANSFER_STATE_DIR: stateDir,
+  })
   const output = {stdout: '', stderr: ''}
   child.stdout.on('data', (chunk) => (output.stdout += chunk))
   child.stderr.on('data', (chunk) => (output.stderr += chunk))

@@ -47,9 +47,12 @@ export function readLabEnv(dir = LAB_DIR): LabEnv {
   } catch {
     throw new Error(`${NOT_RUNNING} (no ${dir}/lab.env)`)
   }
-  const env = Object.fromEntries(text.split('\n')
-    .filter((line) => /^[A-Z0-9_]+=/.test(line))
-    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]))
+  const env = Object.fromEntries(
+    text
+      .split('\n')
+      .filter((line) => /^[A-Z0-9_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]),
+  )
   const need = (key: string) => {
     const value = env[key]
     if (!value) throw new Error(`${NOT_RUNNING} (${dir}/lab.env has no ${key})`)
@@ -62,8 +65,13 @@ export function readLabEnv(dir = LAB_DIR): LabEnv {
     const c2sPort = Number(need(`LAB_C2S_${index}`))
     const plainPort = Number(need(`LAB_PLAIN_${index}`))
     nodes.push({
-      index, name: need(`LAB_NODE_${index}`), c2sPort, service: `xmpp://${host}:${c2sPort}`,
-      plainPort, plainService: `xmpp://${host}:${plainPort}`, api: need(`LAB_API_${index}`),
+      index,
+      name: need(`LAB_NODE_${index}`),
+      c2sPort,
+      service: `xmpp://${host}:${c2sPort}`,
+      plainPort,
+      plainService: `xmpp://${host}:${plainPort}`,
+      api: need(`LAB_API_${index}`),
     })
   }
   let adminPassword: string

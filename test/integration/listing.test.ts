@@ -26,7 +26,8 @@ test('--version prints the package version; --help lists the commands', async ()
   assert.equal(version.code, 0)
   assert.match(version.stdout, new RegExp(`^xtransfer/${pkg.version.replace(/\./g, '\\.')} `))
   const help = await runCli(['--help'])
-  for (const command of ['drain', 'move', 'nodes', 'sessions', 'simulate', 'runs', 'report', 'resume']) assert.match(help.stdout, new RegExp(`\\b${command}\\b`))
+  for (const command of ['drain', 'move', 'nodes', 'sessions', 'simulate', 'runs', 'report', 'resume'])
+    assert.match(help.stdout, new RegExp(`\\b${command}\\b`))
 })
 
 test('nodes: the three lab nodes form one cluster, with their live session counts', async () => {
@@ -44,7 +45,10 @@ test('sessions: filter by node and by user, table or --json', async () => {
   const config = labConfigPath(lab)
   const onNode2 = await runCli(['sessions', '--node', 'node-2', '--json', '--config', config])
   assert.equal(onNode2.code, 0, onNode2.stderr)
-  assert.deepEqual(onNode2.json.sessions.map((s: {jid: string}) => s.jid), users(274, 2).map((u) => `${u}@${lab.domain}/rehearsal`))
+  assert.deepEqual(
+    onNode2.json.sessions.map((s: {jid: string}) => s.jid),
+    users(274, 2).map((u) => `${u}@${lab.domain}/rehearsal`),
+  )
   for (const session of onNode2.json.sessions) {
     assert.equal(session.node, 'node-2')
     assert.equal(session.ip, '127.0.0.1')
@@ -66,7 +70,10 @@ test('nodes can be named as the cluster names them (drain xtlab1@localhost, sess
   const config = labConfigPath(lab)
   const onNode2 = await runCli(['sessions', '--node', lab.nodes[1].name, '--json', '--config', config])
   assert.equal(onNode2.code, 0, onNode2.stderr)
-  assert.deepEqual(onNode2.json.sessions.map((s: {node: string}) => s.node), ['node-2', 'node-2'])
+  assert.deepEqual(
+    onNode2.json.sessions.map((s: {node: string}) => s.node),
+    ['node-2', 'node-2'],
+  )
   const drain = await runCli(['drain', lab.nodes[0].name, '--to', lab.nodes[2].name, '--dry-run', '--json', '--config', config])
   assert.equal(drain.code, 0, drain.stderr)
   assert.equal(drain.json.source, 'node-1')

@@ -22,7 +22,10 @@ test("move a bare JID with two resources to node-3's address: both sessions end 
     assert.equal(run.json.summary.moved, 2)
     assert.deepEqual(run.json.targets, ['node-3'])
     const sessions = await userSessions(lab, user)
-    assert.deepEqual(sessions.map((s) => [s.resource, s.node]).sort(), [['laptop', lab.nodes[2].name], ['phone', lab.nodes[2].name]])
+    assert.deepEqual(sessions.map((s) => [s.resource, s.node]).sort(), [
+      ['laptop', lab.nodes[2].name],
+      ['phone', lab.nodes[2].name],
+    ])
   } finally {
     await Promise.all([phone.stop(), laptop.stop()])
     await waitForEmptyCluster(lab)
@@ -40,7 +43,10 @@ test('move a full JID: only that session moves; table output on a non-TTY has no
     // eslint-disable-next-line no-control-regex -- an ANSI escape is exactly what must not be there
     assert.doesNotMatch(run.stdout, /\x1b\[/)
     const sessions = await userSessions(lab, user)
-    assert.deepEqual(sessions.map((s) => [s.resource, s.node]).sort(), [['laptop', lab.nodes[0].name], ['phone', lab.nodes[1].name]])
+    assert.deepEqual(sessions.map((s) => [s.resource, s.node]).sort(), [
+      ['laptop', lab.nodes[0].name],
+      ['phone', lab.nodes[1].name],
+    ])
   } finally {
     await Promise.all([phone.stop(), laptop.stop()])
     await waitForEmptyCluster(lab)
@@ -63,7 +69,10 @@ test('a move to an address nobody listens on: the user stays online on its node 
     assert.equal(run.json.sessions[0].ack, 'result', 'the client agreed, then could not connect')
     assert.equal(run.json.sessions[0].outcome, 'not-moved')
     const sessions = await userSessions(lab, user)
-    assert.deepEqual(sessions.map((s) => s.node), [lab.nodes[0].name])
+    assert.deepEqual(
+      sessions.map((s) => s.node),
+      [lab.nodes[0].name],
+    )
     const stats = fleet.stats()[0]
     assert.equal(stats.online, true)
     assert.equal(stats.failedTransfers, 1)

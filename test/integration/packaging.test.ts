@@ -10,9 +10,22 @@ import {test} from 'node:test'
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 test('npm pack ships the built CLI, its manifest, docs and LICENSE, and not bin/dev.js (it needs tsx) nor sources or tests', () => {
-  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']})) as Array<{files: Array<{path: string}>}>
+  const [pack] = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}),
+  ) as Array<{files: Array<{path: string}>}>
   const files = new Set(pack.files.map((file) => file.path))
-  for (const needed of ['bin/run.js', 'LICENSE', 'README.md', 'package.json', 'oclif.manifest.json', 'dist/commands/drain.js', 'dist/hooks/command-not-found.js', 'dist/cli/help.js', 'docs/report.schema.json', 'docs/deploy/kubernetes.md']) {
+  for (const needed of [
+    'bin/run.js',
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'oclif.manifest.json',
+    'dist/commands/drain.js',
+    'dist/hooks/command-not-found.js',
+    'dist/cli/help.js',
+    'docs/report.schema.json',
+    'docs/deploy/kubernetes.md',
+  ]) {
     assert.ok(files.has(needed), `${needed} is not in the package`)
   }
   assert.ok(!files.has('bin/dev.js'), 'bin/dev.js is in the package')
@@ -23,13 +36,27 @@ test('npm pack ships the built CLI, its manifest, docs and LICENSE, and not bin/
 
 test('the packed CLI runs from the tarball alone (with its dependencies): help, a command, the not-found hook', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xt-pack-'))
-  const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], {cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim().split('\n').at(-1)!
+  const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+    .trim()
+    .split('\n')
+    .at(-1)!
   execFileSync('tar', ['-xzf', join(dir, tarball), '-C', dir])
   // The dependencies as npm would install them; the package's own files come from the tarball only.
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'package', 'node_modules'))
   const run = (...args: string[]) => {
     try {
-      return {code: 0, out: execFileSync(process.execPath, [join(dir, 'package', 'bin', 'run.js'), ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})}
+      return {
+        code: 0,
+        out: execFileSync(process.execPath, [join(dir, 'package', 'bin', 'run.js'), ...args], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: {...process.env, NO_COLOR: '1'},
+        }),
+      }
     } catch (error) {
       const failed = error as {status: number; stderr: string}
       return {code: failed.status, out: failed.stderr}

@@ -46,8 +46,12 @@ function readProsodyLab(dir = LAB_DIR): ProsodyLab {
   } catch {
     throw new Error(`${NOT_RUNNING} (no ${dir}/lab.env)`)
   }
-  const env = Object.fromEntries(text.split('\n').filter((line) => /^[A-Z0-9_]+=/.test(line))
-    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]))
+  const env = Object.fromEntries(
+    text
+      .split('\n')
+      .filter((line) => /^[A-Z0-9_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]),
+  )
   const need = (key: string) => env[key] || assert.fail(`${NOT_RUNNING} (${dir}/lab.env has no ${key})`)
   assert.equal(env.LAB_SERVER, 'prosody', `${dir}/lab.env is not a Prosody lab's`)
   const nodes = Array.from({length: Number(need('LAB_NODE_COUNT'))}, (_, i) => {
@@ -106,14 +110,33 @@ function ask(client: XmppClient, iq: Element, ms = 5000): Promise<Element> {
 
 /** Full JIDs one instance lists (get-online-users-list with details, the admin's own left out). */
 async function listedOn(name: string): Promise<string[]> {
-  const answer = await ask(watchers.get(name)!, xml('iq', {type: 'set', to: lab.domain},
-    xml('command', {xmlns: 'http://jabber.org/protocol/commands', node: 'http://jabber.org/protocol/admin#get-online-users-list', action: 'execute'},
-      xml('x', {xmlns: 'jabber:x:data', type: 'submit'},
-        xml('field', {var: 'FORM_TYPE'}, xml('value', {}, 'http://jabber.org/protocol/admin')),
-        xml('field', {var: 'max_items'}, xml('value', {}, 'all')),
-        xml('field', {var: 'details'}, xml('value', {}, '1'))))))
+  const answer = await ask(
+    watchers.get(name)!,
+    xml(
+      'iq',
+      {type: 'set', to: lab.domain},
+      xml(
+        'command',
+        {xmlns: 'http://jabber.org/protocol/commands', node: 'http://jabber.org/protocol/admin#get-online-users-list', action: 'execute'},
+        xml(
+          'x',
+          {xmlns: 'jabber:x:data', type: 'submit'},
+          xml('field', {var: 'FORM_TYPE'}, xml('value', {}, 'http://jabber.org/protocol/admin')),
+          xml('field', {var: 'max_items'}, xml('value', {}, 'all')),
+          xml('field', {var: 'details'}, xml('value', {}, '1')),
+        ),
+      ),
+    ),
+  )
   assert.equal(answer.attrs.type, 'result', answer.toString())
-  const lines = answer.getChild('command')?.getChild('x')?.getChildren('field').find((field) => field.attrs.var === 'onlineuserjids')?.getChildren('value').map((value) => value.text()) ?? []
+  const lines =
+    answer
+      .getChild('command')
+      ?.getChild('x')
+      ?.getChildren('field')
+      .find((field) => field.attrs.var === 'onlineuserjids')
+      ?.getChildren('value')
+      .map((value) => value.text()) ?? []
   const jids: string[] = []
   let bare = ''
   for (const line of lines) {
@@ -134,7 +157,11 @@ async function waitUntil(probe: () => Promise<boolean>, ms: number, what: string
 
 /** No user session left on either instance (what a test leaves behind spoils the next). */
 async function waitForEmptyLab(): Promise<void> {
-  await waitUntil(async () => (await Promise.all(lab.nodes.map((n) => listedOn(n.name)))).every((jids) => jids.length === 0), 15_000, 'sessions left in the Prosody lab')
+  await waitUntil(
+    async () => (await Promise.all(lab.nodes.map((n) => listedOn(n.name)))).every((jids) => jids.length === 0),
+    15_000,
+    'sessions left in the Prosody lab',
+  )
 }
 
 function users(from: number, count: number): string[] {
@@ -151,7 +178,13 @@ before(async () => {
     if (!(await portOpen(n.port))) throw new Error(`${NOT_RUNNING} (${n.name}: nothing listens on 127.0.0.1:${n.port})`)
   }
   for (const n of lab.nodes) {
-    const watcher = createClient({service: n.service, domain: lab.domain, resource: `prosody-test-${process.pid}`, username: lab.adminJid.split('@')[0], credentials: plain(lab.adminJid.split('@')[0], lab.adminPassword)})
+    const watcher = createClient({
+      service: n.service,
+      domain: lab.domain,
+      resource: `prosody-test-${process.pid}`,
+      username: lab.adminJid.split('@')[0],
+      credentials: plain(lab.adminJid.split('@')[0], lab.adminPassword),
+    })
     watcher.reconnect.stop()
     watcher.on('error', () => {})
     await watcher.start()
@@ -173,9 +206,13 @@ test('nodes: both instances are seen; sessions: full JIDs with their node', asyn
     for (const name of ['p-1', 'p-2']) assert.equal(rows.find((row: {name: string}) => row.name === name)?.seen, true, JSON.stringify(rows))
     const sessions = await runCli(['sessions', '--node', 'p-1', '--json', '--config', lab.config])
     assert.equal(sessions.code, 0, sessions.stderr)
-    const listed = (sessions.json.sessions as Array<{jid: string; node: string; resource: string; ip: string}>).filter((row) => !row.jid.startsWith(lab.adminJid))
-    assert.deepEqual(listed.map((row) => [row.jid, row.node, row.resource, row.ip]),
-      users(1, 2).map((user) => [`${user}@${lab.domain}/rehearsal`, 'p-1', 'rehearsal', '127.0.0.1']))
+    const listed = (sessions.json.sessions as Array<{jid: string; node: string; resource: string; ip: string}>).filter(
+      (row) => !row.jid.startsWith(lab.adminJid),
+    )
+    assert.deepEqual(
+      listed.map((row) => [row.jid, row.node, row.resource, row.ip]),
+      users(1, 2).map((user) => [`${user}@${lab.domain}/rehearsal`, 'p-1', 'rehearsal', '127.0.0.1']),
+    )
   } finally {
     await fleet.stop()
     await waitForEmptyLab()
@@ -243,7 +280,7 @@ test('drain p-1: 20 users all moved to p-2, as both instances confirm', async ()
   }
 })
 
-test('independent servers: a session on p-2 is sent its packet on the admin\'s session with p-2, and moves to p-1', async () => {
+test("independent servers: a session on p-2 is sent its packet on the admin's session with p-2, and moves to p-1", async () => {
   const [user] = users(151, 1)
   const fleet = await fleetOn('p-2', [user])
   try {

@@ -16,8 +16,12 @@ const seen = new Map<string, Element[]>()
 
 /** A plain client on a node that answers disco#info gets with `answer`. */
 async function peer(user: string, node: number, answer: (iq: Element) => Element) {
-  const xmpp = client({service: lab.nodes[node - 1].service, domain: lab.domain, resource: 'redir',
-    credentials: (auth) => auth({username: user, password: lab.userPassword}, 'PLAIN')})
+  const xmpp = client({
+    service: lab.nodes[node - 1].service,
+    domain: lab.domain,
+    resource: 'redir',
+    credentials: (auth) => auth({username: user, password: lab.userPassword}, 'PLAIN'),
+  })
   xmpp.reconnect.stop()
   xmpp.on('error', () => {})
   const jid = `${user}@${lab.domain}/redir`
@@ -35,11 +39,19 @@ async function peer(user: string, node: number, answer: (iq: Element) => Element
 
 const result = (iq: Element) => xml('iq', {type: 'result', to: iq.attrs.from, id: iq.attrs.id}, xml('query', {xmlns: NS_DISCO_INFO}))
 /** The seed's 302: the original payload, and the complete redirected iq inside <error>. */
-const redirect = (to: string, tamper: Record<string, string> = {}) => (iq: Element) =>
-  xml('iq', {type: 'error', to: iq.attrs.from, id: iq.attrs.id},
-    xml('query', {xmlns: NS_DISCO_INFO}),
-    xml('error', {code: '302', type: 'modify'},
-      xml('iq', {type: 'get', from: iq.attrs.from, id: iq.attrs.id, to, ...tamper}, xml('query', {xmlns: NS_DISCO_INFO}))))
+const redirect =
+  (to: string, tamper: Record<string, string> = {}) =>
+  (iq: Element) =>
+    xml(
+      'iq',
+      {type: 'error', to: iq.attrs.from, id: iq.attrs.id},
+      xml('query', {xmlns: NS_DISCO_INFO}),
+      xml(
+        'error',
+        {code: '302', type: 'modify'},
+        xml('iq', {type: 'get', from: iq.attrs.from, id: iq.attrs.id, to, ...tamper}, xml('query', {xmlns: NS_DISCO_INFO})),
+      ),
+    )
 
 before(async () => {
   lab = await requireLab()

@@ -26,7 +26,14 @@ function sendingLines(stateDir: string): number {
   } catch {
     return 0
   }
-  return files.reduce((n, file) => n + readFileSync(join(runs, file), 'utf8').split('\n').filter((line) => line.includes('"type":"sending"')).length, 0)
+  return files.reduce(
+    (n, file) =>
+      n +
+      readFileSync(join(runs, file), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('"type":"sending"')).length,
+    0,
+  )
 }
 
 test('kill -9 half way through a drain of 300, then resume: every user moved, none received two packets', async () => {
@@ -34,7 +41,9 @@ test('kill -9 half way through a drain of 300, then resume: every user moved, no
   const fleet = await fleetOn(lab, 1, names)
   const stateDir = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
   try {
-    const child = spawnCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '40', '--wait', '20s'], {XTRANSFER_STATE_DIR: stateDir})
+    const child = spawnCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '40', '--wait', '20s'], {
+      XTRANSFER_STATE_DIR: stateDir,
+    })
     const exited = new Promise((resolve) => child.on('exit', resolve))
     const deadline = Date.now() + 30_000
     while (sendingLines(stateDir) < 150 && Date.now() < deadline) await sleep(50)
@@ -48,7 +57,10 @@ test('kill -9 half way through a drain of 300, then resume: every user moved, no
     const [run] = listed.json.runs
     assert.equal(run.state, 'unfinished')
 
-    const resumed = await runCli(['resume', run.id, '--yes', '--json', '--config', labConfigPath(lab)], {env: {XTRANSFER_STATE_DIR: stateDir}, timeoutMs: 120_000})
+    const resumed = await runCli(['resume', run.id, '--yes', '--json', '--config', labConfigPath(lab)], {
+      env: {XTRANSFER_STATE_DIR: stateDir},
+      timeoutMs: 120_000,
+    })
     assert.equal(resumed.code, 0, resumed.stderr + JSON.stringify(resumed.json?.summary))
     assert.equal(resumed.json.summary.total, 300)
     assert.equal(resumed.json.summary.moved, 300)
@@ -56,7 +68,10 @@ test('kill -9 half way through a drain of 300, then resume: every user moved, no
 
     // The simulated clients' own count: nobody got a second packet.
     const twice = fleet.stats().filter((stats) => stats.packetsReceived !== 1)
-    assert.deepEqual(twice.map((s) => `${s.user}:${s.packetsReceived}`), [])
+    assert.deepEqual(
+      twice.map((s) => `${s.user}:${s.packetsReceived}`),
+      [],
+    )
     const where = await allSessions(lab)
     assert.equal(where.filter((s) => nodeNameOf(lab, s.node) === 'node-1' && String(s.jid).startsWith('user')).length, 0)
 
@@ -78,7 +93,9 @@ test("the admin's connection is closed mid-run: it logs in again and the run com
   const fleet = await fleetOn(lab, 1, names)
   const stateDir = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
   try {
-    const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '20', '--wait', '20s'], {env: {XTRANSFER_STATE_DIR: stateDir}})
+    const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '20', '--wait', '20s'], {
+      env: {XTRANSFER_STATE_DIR: stateDir},
+    })
     const deadline = Date.now() + 20_000
     while (sendingLines(stateDir) < 30 && Date.now() < deadline) await sleep(25)
     const [user, host] = lab.adminJid.split('@')
@@ -90,7 +107,13 @@ test("the admin's connection is closed mid-run: it logs in again and the run com
     assert.equal(run.code, 0, `${run.stderr} ${run.json?.error} ${JSON.stringify(run.json?.summary)}`)
     assert.equal(run.json.summary.moved, 80)
     assert.match(run.json.message, /admin link dropped and was restored 1 time/)
-    assert.deepEqual(fleet.stats().filter((s) => s.packetsReceived !== 1).map((s) => s.user), [])
+    assert.deepEqual(
+      fleet
+        .stats()
+        .filter((s) => s.packetsReceived !== 1)
+        .map((s) => s.user),
+      [],
+    )
   } finally {
     await fleet.stop()
     await waitForEmptyCluster(lab, 30_000)
@@ -102,7 +125,9 @@ test('Ctrl-C stops sending, reports what was done with the rest unsent, exits 13
   const fleet = await fleetOn(lab, 1, names)
   const stateDir = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
   try {
-    const child = spawnCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '10', '--wait', '20s'], {XTRANSFER_STATE_DIR: stateDir})
+    const child = spawnCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '10', '--wait', '20s'], {
+      XTRANSFER_STATE_DIR: stateDir,
+    })
     let stdout = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
@@ -118,10 +143,18 @@ test('Ctrl-C stops sending, reports what was done with the rest unsent, exits 13
     assert.equal(report.summary.moved + report.summary.unsent + report.summary.notMoved, 40)
     const runs = await runCli(['runs', '--json'], {env: {XTRANSFER_STATE_DIR: stateDir}})
     assert.equal(runs.json.runs[0].state, 'unfinished')
-    const resumed = await runCli(['drain', 'node-1', '--resume', runs.json.runs[0].id, '--yes', '--json', '--config', labConfigPath(lab)], {env: {XTRANSFER_STATE_DIR: stateDir}})
+    const resumed = await runCli(['drain', 'node-1', '--resume', runs.json.runs[0].id, '--yes', '--json', '--config', labConfigPath(lab)], {
+      env: {XTRANSFER_STATE_DIR: stateDir},
+    })
     assert.equal(resumed.code, 0, resumed.stderr)
     assert.equal(resumed.json.summary.moved, 40)
-    assert.deepEqual(fleet.stats().filter((s) => s.packetsReceived !== 1).map((s) => s.user), [])
+    assert.deepEqual(
+      fleet
+        .stats()
+        .filter((s) => s.packetsReceived !== 1)
+        .map((s) => s.user),
+      [],
+    )
   } finally {
     await fleet.stop()
     await waitForEmptyCluster(lab, 30_000)

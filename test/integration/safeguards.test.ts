@@ -28,7 +28,14 @@ function journalLines(dir: string, type: string): number {
   } catch {
     return 0
   }
-  return files.reduce((n, file) => n + readFileSync(join(runs, file), 'utf8').split('\n').filter((line) => line.includes(`"type":"${type}"`)).length, 0)
+  return files.reduce(
+    (n, file) =>
+      n +
+      readFileSync(join(runs, file), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(`"type":"${type}"`)).length,
+    0,
+  )
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
@@ -64,7 +71,13 @@ test('item 1: --dry-run with --resume prints the plan and sends nothing; the rea
     const real = await runCli(['resume', runId, '--yes', '--json', '--config', labConfigPath(lab)], {env, timeoutMs: 90_000})
     assert.equal(real.code, 0, real.stderr + JSON.stringify(real.json?.summary))
     assert.equal(real.json.summary.moved, 20)
-    assert.deepEqual(fleet.stats().filter((s) => s.packetsReceived !== 1).map((s) => s.user), [])
+    assert.deepEqual(
+      fleet
+        .stats()
+        .filter((s) => s.packetsReceived !== 1)
+        .map((s) => s.user),
+      [],
+    )
   } finally {
     await fleet.stop()
     await waitForEmptyCluster(lab, 30_000)
@@ -108,7 +121,13 @@ test('item 4: a second drain of the same node refuses (exit 2, naming the first 
     const done = await first
     assert.equal(done.code, 0, done.stderr)
     assert.equal(done.json.summary.moved, 30)
-    assert.deepEqual(fleet.stats().filter((s) => s.packetsReceived !== 1).map((s) => `${s.user}:${s.packetsReceived}`), [])
+    assert.deepEqual(
+      fleet
+        .stats()
+        .filter((s) => s.packetsReceived !== 1)
+        .map((s) => `${s.user}:${s.packetsReceived}`),
+      [],
+    )
     // The lock went with the run: a third drain (of an empty node now) just runs.
     const third = await runCli(['drain', 'node-1', '--yes', '--config', labConfigPath(lab)], {env})
     assert.equal(third.code, 0, third.stderr)
@@ -122,9 +141,9 @@ test('item 8: a list of API URLs and admin services fails over in order, at once
   const fleet = await fleetOn(lab, 3, users(461, 1))
   try {
     const api = lab.nodes[1].api
-    const config = variantConfig(lab, (yaml) => yaml
-      .replace(/api: .*/, `api: [http://127.0.0.1:1/api, ${api}]`)
-      .replace(/service: \[(.*)\]/, 'service: [xmpp://127.0.0.1:1, $1]'))
+    const config = variantConfig(lab, (yaml) =>
+      yaml.replace(/api: .*/, `api: [http://127.0.0.1:1/api, ${api}]`).replace(/service: \[(.*)\]/, 'service: [xmpp://127.0.0.1:1, $1]'),
+    )
     const started = Date.now()
     const run = await runCli(['drain', 'node-3', '--dry-run', '--preflight', '--json', '--debug', '--config', config])
     assert.equal(run.code, 0, run.stderr)

@@ -13,11 +13,14 @@ before(async () => {
 })
 
 test('rehome: sessions away from their home node go home; the second run moves nothing', async () => {
-  const config = variantConfig(lab, (yaml) => `${yaml}placement:
+  const config = variantConfig(
+    lab,
+    (yaml) => `${yaml}placement:
   rules:
     - {regex: "^user006[0-4]@", node: node-2}
     - {match: "user007*@example.test", node: node-3}
-`)
+`,
+  )
   const fleet = await fleetOn(lab, 1, [...users(60, 5), ...users(70, 5), ...users(80, 3)])
   try {
     const first = await runCli(['rehome', '--yes', '--json', '--config', config])
@@ -55,7 +58,10 @@ test('rebalance --to a new node takes its fair share from the most loaded; then 
     assert.deepEqual(toThree.json.balance.before, {'node-1': 12, 'node-2': 3, 'node-3': 0})
     assert.deepEqual(toThree.json.balance.planned, {'node-1': 7, 'node-2': 3, 'node-3': 5})
     assert.deepEqual(toThree.json.balance.after, {'node-1': 7, 'node-2': 3, 'node-3': 5})
-    assert.ok(toThree.json.sessions.every((row: {from: string}) => row.from === 'node-1'), 'the most loaded gives')
+    assert.ok(
+      toThree.json.sessions.every((row: {from: string}) => row.from === 'node-1'),
+      'the most loaded gives',
+    )
 
     const even = await runCli(['rebalance', '--yes', '--json', '--config', labConfigPath(lab)])
     assert.equal(even.code, 0, even.stderr)

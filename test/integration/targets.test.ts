@@ -30,7 +30,7 @@ async function clusterSize(): Promise<number> {
 
 after(async () => {
   // Whatever happened, the lab leaves this file with its three nodes.
-  if (await clusterSize().catch(() => 0) < 3) await node3('start')
+  if ((await clusterSize().catch(() => 0)) < 3) await node3('start')
 })
 
 test('a configured node that is not in the cluster is not a target; the plan says so', async () => {

@@ -10,7 +10,9 @@ export class Terminal {
 
   static start(args: string[], env: Record<string, string> = {}): Terminal {
     const name = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
-    const exports = Object.entries({NO_COLOR: '1', XTRANSFER_PASSWORD: '', ...env}).map(([key, value]) => `${key}=${shellQuote(value)}`).join(' ')
+    const exports = Object.entries({NO_COLOR: '1', XTRANSFER_PASSWORD: '', ...env})
+      .map(([key, value]) => `${key}=${shellQuote(value)}`)
+      .join(' ')
     const command = `env ${exports} ${shellQuote(process.execPath)} ${shellQuote(BIN)} ${args.map(shellQuote).join(' ')}; echo "[exit $?]"; sleep 600`
     tmux('new-session', '-d', '-s', name, '-x', '200', '-y', '50', command)
     return new Terminal(name)

@@ -42,7 +42,8 @@ async function waitListed(jids: string[], present: boolean, ms: number): Promise
   for (;;) {
     const seen = await listed(jids)
     if (present ? seen.size === jids.length : seen.size === 0) return seen
-    if (Date.now() > end) throw new Error(`expected ${jids.length} sessions ${present ? 'listed' : 'gone'}, the server lists ${[...seen.keys()].join(', ') || 'none'}`)
+    if (Date.now() > end)
+      throw new Error(`expected ${jids.length} sessions ${present ? 'listed' : 'gone'}, the server lists ${[...seen.keys()].join(', ') || 'none'}`)
     await sleep(100)
   }
 }
@@ -66,7 +67,15 @@ for (const library of Object.values(LIBRARIES)) {
 
     before(() => {
       jids = names.map((name) => `${name}@${lab.domain}/${resource}`)
-      harness = new Harness(library, {domain: lab.domain, dnsPort: lab.dnsPort, ca: lab.caCert, users: names, password: lab.userPassword, resource, reconnectDelayMs: 1000})
+      harness = new Harness(library, {
+        domain: lab.domain,
+        dnsPort: lab.dnsPort,
+        ca: lab.caCert,
+        users: names,
+        password: lab.userPassword,
+        resource,
+        reconnectDelayMs: 1000,
+      })
     })
 
     after(async () => {
@@ -95,11 +104,22 @@ for (const library of Object.values(LIBRARIES)) {
       for (let n = 1; n <= MESSAGES; n++) {
         for (const jid of jids) await sender.send(xml('message', {to: jid, type: 'chat', id: `n${n}`}, xml('body', {}, `${library.name} #${n}`)))
       }
-      await harness.waitFor(() => (harness.events.slice(since).filter((e) => e.event === 'message').length >= MESSAGES * names.length ? true : undefined), 10_000, 'all messages')
+      await harness.waitFor(
+        () => (harness.events.slice(since).filter((e) => e.event === 'message').length >= MESSAGES * names.length ? true : undefined),
+        10_000,
+        'all messages',
+      )
       await sleep(300) // a duplicate would arrive about now
       for (const name of names) {
-        const bodies = harness.events.slice(since).filter((e) => e.event === 'message' && e.user === name).map((e) => (e as {body: string}).body)
-        assert.deepEqual(bodies, Array.from({length: MESSAGES}, (_, i) => `${library.name} #${i + 1}`), name)
+        const bodies = harness.events
+          .slice(since)
+          .filter((e) => e.event === 'message' && e.user === name)
+          .map((e) => (e as {body: string}).body)
+        assert.deepEqual(
+          bodies,
+          Array.from({length: MESSAGES}, (_, i) => `${library.name} #${i + 1}`),
+          name,
+        )
       }
     })
 

@@ -44,7 +44,13 @@ export async function waitForEmptyCluster(lab: LabEnv, timeoutMs = 15_000): Prom
   for (;;) {
     const left = (await allSessions(lab)).filter((session) => !String(session.jid).startsWith(`${lab.adminJid}/`))
     if (left.length === 0) return
-    if (Date.now() > deadline) throw new Error(`sessions left in the lab: ${left.slice(0, 5).map((s) => s.jid).join(', ')}…`)
+    if (Date.now() > deadline)
+      throw new Error(
+        `sessions left in the lab: ${left
+          .slice(0, 5)
+          .map((s) => s.jid)
+          .join(', ')}…`,
+      )
     await new Promise((resolve) => setTimeout(resolve, 250))
   }
 }
@@ -59,7 +65,9 @@ export function nodeNameOf(lab: LabEnv, erlangNode: string): string | undefined 
 export async function uncordonAll(lab: LabEnv): Promise<void> {
   if (!lab.companion) return
   for (const node of lab.nodes) {
-    const answer = await labApi<{result: string; reason: string}>(lab, lab.nodes.find((other) => other !== node) ?? node, 'xtransfer_uncordon', {node: node.name}).catch(() => undefined)
+    const answer = await labApi<{result: string; reason: string}>(lab, lab.nodes.find((other) => other !== node) ?? node, 'xtransfer_uncordon', {
+      node: node.name,
+    }).catch(() => undefined)
     if (answer && answer.result !== 'ok' && answer.reason !== 'node-down') throw new Error(`uncordon ${node.name}: ${JSON.stringify(answer)}`)
   }
 }

@@ -26,10 +26,13 @@ xmpp.on('online', (address: {toString(): string}) => {
 xmpp.on('offline', () => say({event: 'offline'}))
 
 process.once('SIGTERM', () => {
-  xmpp.stop().catch(() => {}).finally(() => {
-    say({event: 'stopped'})
-    process.exit(0)
-  })
+  xmpp
+    .stop()
+    .catch(() => {})
+    .finally(() => {
+      say({event: 'stopped'})
+      process.exit(0)
+    })
 })
 
 await xmpp.start()

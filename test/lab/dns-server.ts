@@ -61,7 +61,10 @@ export function answerFor(zone: Zone, question: Question): Answer[] | null {
     const live = zone.nodes().filter((node) => node.inService)
     // TTL 0: a node taken out of the records must stop being handed out at once.
     return shuffled(live, zone.random).map((node) => ({
-      type: 'SRV', class: 'IN', name: question.name, ttl: 0,
+      type: 'SRV',
+      class: 'IN',
+      name: question.name,
+      ttl: 0,
       data: {priority: PRIORITY, weight: WEIGHT, port: node.port, target: TARGET},
     }))
   }
@@ -99,10 +102,15 @@ export function respond(zone: Zone, query: Packet): Packet {
 }
 
 function main(): void {
-  const {values} = parseArgs({options: {
-    port: {type: 'string'}, domain: {type: 'string'}, records: {type: 'string'}, ready: {type: 'string'},
-    host: {type: 'string', default: '127.0.0.1'},
-  }})
+  const {values} = parseArgs({
+    options: {
+      port: {type: 'string'},
+      domain: {type: 'string'},
+      records: {type: 'string'},
+      ready: {type: 'string'},
+      host: {type: 'string', default: '127.0.0.1'},
+    },
+  })
   const port = Number(values.port)
   if (!values.domain || !values.records || !Number.isInteger(port) || port <= 0 || port > 65535) {
     console.error('usage: dns-server.ts --port P --domain D --records FILE [--ready FILE]')

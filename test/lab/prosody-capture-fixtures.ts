@@ -10,7 +10,12 @@ import type {Element} from '@xmpp/xml'
 
 const dir = process.env.XTRANSFER_PROSODY_DIR ?? '/tmp/xtransfer-prosody'
 const out = process.argv[2] ?? new URL('../unit/xep0133-fixtures/', import.meta.url).pathname
-const env = Object.fromEntries(readFileSync(join(dir, 'lab.env'), 'utf8').split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]))
+const env = Object.fromEntries(
+  readFileSync(join(dir, 'lab.env'), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('='))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+)
 const service = `xmpp://127.0.0.1:${env.LAB_C2S_1}`
 const domain = env.LAB_DOMAIN
 const adminPassword = readFileSync(env.LAB_ADMIN_PASSWORD_FILE, 'utf8').trim()
@@ -40,9 +45,13 @@ function ask(c: XmppClient, child: Element): Promise<Element> {
 
 const command = (name: string, attrs: Record<string, string>, ...children: Element[]) =>
   xml('command', {xmlns: 'http://jabber.org/protocol/commands', node: `${ADMIN}#${name}`, ...attrs}, ...children)
-const form = (values: Record<string, string | string[]>) => xml('x', {xmlns: 'jabber:x:data', type: 'submit'},
-  xml('field', {var: 'FORM_TYPE'}, xml('value', {}, ADMIN)),
-  ...Object.entries(values).map(([name, value]) => xml('field', {var: name}, ...[value].flat().map((v) => xml('value', {}, v)))))
+const form = (values: Record<string, string | string[]>) =>
+  xml(
+    'x',
+    {xmlns: 'jabber:x:data', type: 'submit'},
+    xml('field', {var: 'FORM_TYPE'}, xml('value', {}, ADMIN)),
+    ...Object.entries(values).map(([name, value]) => xml('field', {var: name}, ...[value].flat().map((v) => xml('value', {}, v)))),
+  )
 
 // The server's stanzas carry our ids and the admin's full JID: keep them as they came.
 const save = (name: string, stanza: Element) => writeFileSync(join(out, `${name}.xml`), `${stanza.toString()}\n`)

@@ -22,9 +22,11 @@ function serve(socket: Socket, domain: string, pem: string): void {
     seen += chunk.toString('utf8')
     if (!header && /<(stream:)?stream[\s>]/.test(seen) && seen.includes('>', seen.search(/<(stream:)?stream/))) {
       header = true
-      socket.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' ` +
-        `from='${domain}' id='untrusted-${Date.now()}' version='1.0' xml:lang='en'>` +
-        `<stream:features><starttls xmlns='${NS_TLS}'><required/></starttls></stream:features>`)
+      socket.write(
+        `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' ` +
+          `from='${domain}' id='untrusted-${Date.now()}' version='1.0' xml:lang='en'>` +
+          `<stream:features><starttls xmlns='${NS_TLS}'><required/></starttls></stream:features>`,
+      )
     }
     if (header && /<starttls[\s/>]/.test(seen)) {
       socket.off('data', onData)
@@ -41,9 +43,14 @@ function serve(socket: Socket, domain: string, pem: string): void {
 }
 
 function main(): void {
-  const {values} = parseArgs({options: {
-    port: {type: 'string'}, domain: {type: 'string'}, pem: {type: 'string'}, ready: {type: 'string'},
-  }})
+  const {values} = parseArgs({
+    options: {
+      port: {type: 'string'},
+      domain: {type: 'string'},
+      pem: {type: 'string'},
+      ready: {type: 'string'},
+    },
+  })
   const port = Number(values.port)
   if (!values.domain || !values.pem || !Number.isInteger(port) || port <= 0 || port > 65535) {
     console.error('usage: untrusted-tls.ts --port P --domain D --pem FILE [--ready FILE]')

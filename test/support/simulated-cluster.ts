@@ -32,8 +32,7 @@ export interface SimulatedClusterOptions {
 /** What the engine learns about one move, and when. */
 export type SimulatedMoveResult =
   /** `polledAt`: when the listing that saw it began; `seenAt`: when it answered. */
-  | {kind: 'landed'; boundAt: number; polledAt: number; seenAt: number}
-  | {kind: 'failed'; gaveUpAt: number; seenAt: number}
+  {kind: 'landed'; boundAt: number; polledAt: number; seenAt: number} | {kind: 'failed'; gaveUpAt: number; seenAt: number}
 
 interface Login {
   arrivedAt: number

@@ -12,8 +12,26 @@ import type {TransferReport} from '../../src/engine/report.js'
 import {openJournal} from '../../src/journal/journal-writer.js'
 import {runsDir} from '../../src/journal/runs-dir.js'
 
-const settings = {namespace: 'srvxfr' as const, from: 'admin' as const, rate: 50, concurrency: 10, waitMs: 5000, ackTimeoutMs: 1000, pollMs: 250, fallback: 'none' as const}
-const planned = (n: number) => ({type: 'planned' as const, jid: `u${n}@d/r`, bare: `u${n}@d`, resource: 'r', from: 'node-1', target: 'node-2', address: '127.0.0.1:5222', isNode: true})
+const settings = {
+  namespace: 'srvxfr' as const,
+  from: 'admin' as const,
+  rate: 50,
+  concurrency: 10,
+  waitMs: 5000,
+  ackTimeoutMs: 1000,
+  pollMs: 250,
+  fallback: 'none' as const,
+}
+const planned = (n: number) => ({
+  type: 'planned' as const,
+  jid: `u${n}@d/r`,
+  bare: `u${n}@d`,
+  resource: 'r',
+  from: 'node-1',
+  target: 'node-2',
+  address: '127.0.0.1:5222',
+  isNode: true,
+})
 
 /** A drain journal as xtransfer writes it into the state dir the bench gives the CLI: u1, u2 answered, u3's answer never written. */
 function writeDrainJournal(stateDir: string): void {
@@ -29,12 +47,18 @@ function writeDrainJournal(stateDir: string): void {
   journal.close()
 }
 
-test('the CLI\'s journal, read with xtransfer\'s own reader: every packet that started, and those answered', () => {
+test("the CLI's journal, read with xtransfer's own reader: every packet that started, and those answered", () => {
   const state = mkdtempSync(join(tmpdir(), 'xtbench-journal-'))
   writeDrainJournal(state)
   const journal = readCliJournal(state)
   assert.deepEqual(journal.sendingAt.sort(), [1100, 1200, 1300])
-  assert.deepEqual(journal.sent.sort((a, b) => a.at - b.at), [{jid: 'u1@d/r', at: 1100}, {jid: 'u2@d/r', at: 1200}])
+  assert.deepEqual(
+    journal.sent.sort((a, b) => a.at - b.at),
+    [
+      {jid: 'u1@d/r', at: 1100},
+      {jid: 'u2@d/r', at: 1200},
+    ],
+  )
 })
 
 test('no journal (the CLI never got to write one): nothing sent', () => {
@@ -42,30 +66,57 @@ test('no journal (the CLI never got to write one): nothing sent', () => {
 })
 
 test('directory calls are set against the sessions pending when each was made', () => {
-  const journal = {sendingAt: [1000, 1100, 1200], sent: [{jid: 'a', at: 1000}, {jid: 'b', at: 1100}, {jid: 'c', at: 1200}]}
-  const report = {sessions: [
-    {jid: 'a', outcome: 'moved', latencyMs: 500},
-    {jid: 'b', outcome: 'moved', latencyMs: 1400},
-    {jid: 'c', outcome: 'not-moved', latencyMs: null},
-  ]} as unknown as TransferReport
+  const journal = {
+    sendingAt: [1000, 1100, 1200],
+    sent: [
+      {jid: 'a', at: 1000},
+      {jid: 'b', at: 1100},
+      {jid: 'c', at: 1200},
+    ],
+  }
+  const report = {
+    sessions: [
+      {jid: 'a', outcome: 'moved', latencyMs: 500},
+      {jid: 'b', outcome: 'moved', latencyMs: 1400},
+      {jid: 'c', outcome: 'not-moved', latencyMs: null},
+    ],
+  } as unknown as TransferReport
   const call = (command: string, at: number, bytes: number) => ({command, at, ms: 10, bytes, status: 200})
-  const directory: DirectoryLog = {pid: 1, exitedAt: 0, hwmMb: null, userCpuS: 0, systemCpuS: 0, maxRssMb: 0, calls: [
-    call('connected_users_info', 900, 100), // before any packet: 0 pending
-    call('connected_users_info', 1250, 400), // a, b, c sent; none settled: 3
-    call('connected_users_info', 1600, 300), // a settled at 1500: 2
-    call('user_sessions_info', 2600, 50), // b settled at 2500: 1 (c never settles)
-  ]}
+  const directory: DirectoryLog = {
+    pid: 1,
+    exitedAt: 0,
+    hwmMb: null,
+    userCpuS: 0,
+    systemCpuS: 0,
+    maxRssMb: 0,
+    calls: [
+      call('connected_users_info', 900, 100), // before any packet: 0 pending
+      call('connected_users_info', 1250, 400), // a, b, c sent; none settled: 3
+      call('connected_users_info', 1600, 300), // a settled at 1500: 2
+      call('user_sessions_info', 2600, 50), // b settled at 2500: 1 (c never settles)
+    ],
+  }
   const polls = directoryPolls(directory, journal, report)
-  assert.deepEqual(polls.map((p) => p.pending), [0, 3, 2, 1])
+  assert.deepEqual(
+    polls.map((p) => p.pending),
+    [0, 3, 2, 1],
+  )
   const summary = directorySummary(directory, polls)
   assert.equal(summary?.calls, 4)
   assert.equal(summary?.bytes, 850)
   assert.deepEqual(summary?.byCommand.connected_users_info, {calls: 3, bytes: 800, ms: 30})
-  assert.deepEqual(summary?.whileWatching, {listings: 2, listingBytesPerCall: 350, listingMsPerCall: 10, pendingAtListings: {max: 3, min: 2}, bytesPerPendingAtLastListing: 150, perUserCalls: 1})
+  assert.deepEqual(summary?.whileWatching, {
+    listings: 2,
+    listingBytesPerCall: 350,
+    listingMsPerCall: 10,
+    pendingAtListings: {max: 3, min: 2},
+    bytesPerPendingAtLastListing: 150,
+    perUserCalls: 1,
+  })
   assert.equal(directorySummary(null, []), null)
 })
 
-test('statistics: xtransfer\'s own nearest-rank percentile, time to a share, peak rate', () => {
+test("statistics: xtransfer's own nearest-rank percentile, time to a share, peak rate", () => {
   assert.deepEqual(spread([]), {p50: null, p95: null, p99: null, max: null})
   assert.deepEqual(spread([10.4, 20.6, 30, 40]), {p50: 21, p95: 40, p99: 40, max: 40})
   assert.equal(timeToShare([3000, 1000, 2000], 3, 1, 0), 3)
@@ -84,8 +135,14 @@ test('settings: the defaults, and a bad value is one clear error', () => {
   assert.equal(s.updateDocsPicture, true)
   assert.equal(readSettings({BENCH_OUT: '/tmp/elsewhere'}, '/repo').updateDocsPicture, false)
   assert.deepEqual(readSettings({BENCH_PHASES: 'floor, kick'}, '/repo').phases, ['floor', 'kick'])
-  assert.throws(() => readSettings({BENCH_USERS: '2e3'}, '/repo'), (error) => error instanceof SettingsError && /BENCH_USERS must be a whole number/.test(error.message))
-  assert.throws(() => readSettings({BENCH_PHASES: 'floor,drian'}, '/repo'), (error) => error instanceof SettingsError && /unknown phase\(s\) drian/.test(error.message))
+  assert.throws(
+    () => readSettings({BENCH_USERS: '2e3'}, '/repo'),
+    (error) => error instanceof SettingsError && /BENCH_USERS must be a whole number/.test(error.message),
+  )
+  assert.throws(
+    () => readSettings({BENCH_PHASES: 'floor,drian'}, '/repo'),
+    (error) => error instanceof SettingsError && /unknown phase\(s\) drian/.test(error.message),
+  )
   assert.throws(() => readSettings({BENCH_SAMPLER: 'listing'}, '/repo'), SettingsError)
   assert.throws(() => readSettings({BENCH_RATE_FACTOR: 'fast'}, '/repo'), SettingsError)
 })

@@ -33,7 +33,15 @@ test('the terminal table: one column per phase that ran, every row as wide as th
   const result = read(RUNS[0])
   const lines = renderTable(result).split('\n')
   const header = lines[3]
-  for (const title of ['floor (fresh logins)', 'drain --rate 87', 'drain --rate 50 (default)', 'drain --rate 50 (default), break-before-make', 'kick-all', 'stop node-1']) assert.ok(header.includes(title), title)
+  for (const title of [
+    'floor (fresh logins)',
+    'drain --rate 87',
+    'drain --rate 50 (default)',
+    'drain --rate 50 (default), break-before-make',
+    'kick-all',
+    'stop node-1',
+  ])
+    assert.ok(header.includes(title), title)
   const rows = lines.slice(5)
   assert.equal(rows.length, 24)
   assert.equal(new Set(lines.slice(3).map((line) => line.length)).size, 1)

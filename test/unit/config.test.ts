@@ -67,7 +67,11 @@ describe('parseConfig: a valid config', () => {
   })
 
   test('optional keys are kept when given', () => {
-    const text = edit(edit(VALID, '  insecurePlain: true\n', '  passwordFile: /run/secrets/xt\n  resource: ops\n'), '  api: http://127.0.0.1:25281/api\n', '  api: https://xmpp.example.test/api\n  timeout: 3s\n')
+    const text = edit(
+      edit(VALID, '  insecurePlain: true\n', '  passwordFile: /run/secrets/xt\n  resource: ops\n'),
+      '  api: http://127.0.0.1:25281/api\n',
+      '  api: https://xmpp.example.test/api\n  timeout: 3s\n',
+    )
     const config = parseConfig(text, PATH)
     assert.equal(config.admin.passwordFile, '/run/secrets/xt')
     assert.equal(config.admin.resource, 'ops')
@@ -77,7 +81,11 @@ describe('parseConfig: a valid config', () => {
   })
 
   test('xmpps:, IPv6 and host-name addresses, and one node are fine', () => {
-    const text = edit(edit(VALID, 'xmpp://127.0.0.1:25221', 'xmpps://xmpp.example.test:5223'), /nodes:[\s\S]*/, 'nodes:\n  a_1.b: { address: "[2001:db8::1]:5222", server: n@h }\n  b: { address: node-b.example.test, server: n@h }\n')
+    const text = edit(
+      edit(VALID, 'xmpp://127.0.0.1:25221', 'xmpps://xmpp.example.test:5223'),
+      /nodes:[\s\S]*/,
+      'nodes:\n  a_1.b: { address: "[2001:db8::1]:5222", server: n@h }\n  b: { address: node-b.example.test, server: n@h }\n',
+    )
     const config = parseConfig(text, PATH)
     assert.deepEqual(Object.keys(config.nodes), ['a_1.b', 'b'])
   })
@@ -161,7 +169,10 @@ describe('parseConfig: refusals name the key and the problem', () => {
   })
 
   test('the default file name in messages is "config"', () => {
-    assert.throws(() => parseConfig('- a\n'), (error: Error) => error instanceof ConfigError && error.message.startsWith('config must be'))
+    assert.throws(
+      () => parseConfig('- a\n'),
+      (error: Error) => error instanceof ConfigError && error.message.startsWith('config must be'),
+    )
   })
 })
 
@@ -238,7 +249,10 @@ describe('loadConfig', () => {
       const locked = join(dir, 'locked.yaml')
       await writeFile(locked, VALID)
       await chmod(locked, 0o000)
-      await assert.rejects(loadConfig({flag: locked}), (error: Error) => error instanceof ConfigError && error.message === `cannot read config ${locked}: EACCES`)
+      await assert.rejects(
+        loadConfig({flag: locked}),
+        (error: Error) => error instanceof ConfigError && error.message === `cannot read config ${locked}: EACCES`,
+      )
     }
   })
 
@@ -252,7 +266,11 @@ describe('loadConfig', () => {
 test('directory durations need a unit', () => {
   for (const bad of ['timeout: 10', 'timeout: soon', 'retryFor: 0s']) {
     const text = edit(VALID, '  api: http://127.0.0.1:25281/api\n', `  api: http://127.0.0.1:25281/api\n  ${bad}\n`)
-    assert.throws(() => parseConfig(text, PATH), (error: unknown) => error instanceof ConfigError && /directory\.(timeout|retryFor): .*not a duration/.test((error as Error).message), bad)
+    assert.throws(
+      () => parseConfig(text, PATH),
+      (error: unknown) => error instanceof ConfigError && /directory\.(timeout|retryFor): .*not a duration/.test((error as Error).message),
+      bad,
+    )
   }
   const ok = parseConfig(edit(VALID, '  api: http://127.0.0.1:25281/api\n', '  api: http://127.0.0.1:25281/api\n  retryFor: 2m\n'), PATH)
   assert.equal(ok.directory.retryFor, '2m')
@@ -263,13 +281,22 @@ describe('config errors: every problem at once, unknown keys with a suggestion',
     let text = edit(VALID, '  service: xmpp://127.0.0.1:25221\n', '')
     text = edit(text, '127.0.0.1:25222', 'host:0')
     text = edit(text, 'directory:\n', 'directory:\n  timout: 5s\n')
-    const message = assertRefused(text, /3 problems/, /admin\.service is missing/, /nodes\.node-2\.address: .*port "0"/, /directory: unknown key "timout" \(did you mean "timeout"\?\)/)
+    const message = assertRefused(
+      text,
+      /3 problems/,
+      /admin\.service is missing/,
+      /nodes\.node-2\.address: .*port "0"/,
+      /directory: unknown key "timout" \(did you mean "timeout"\?\)/,
+    )
     assert.equal(message.split('; ').length, 3, message)
   })
 
   test('unknown keys get the nearest known key of their own section', () => {
     assertRefused(edit(VALID, 'domain: example.test', 'domian: example.test'), /^[^;]*\(top level\): unknown key "domian" \(did you mean "domain"\?\)$/)
-    assertRefused(edit(VALID, '  insecurePlain: true\n', '  insecurePlain: true\n  password: hunter2\n'), /admin: unknown key "password" \(did you mean "passwordFile"\?\)/)
+    assertRefused(
+      edit(VALID, '  insecurePlain: true\n', '  insecurePlain: true\n  password: hunter2\n'),
+      /admin: unknown key "password" \(did you mean "passwordFile"\?\)/,
+    )
     assertRefused(edit(VALID, '{ address: 127.0.0.1:25222', '{ adress: 127.0.0.1:25222'), /nodes\.node-2: unknown key "adress" \(did you mean "address"\?\)/)
     assertRefused(edit(VALID, '  type: ejabberd\n', '  type: ejabberd\n  apiUrl: x\n'), /directory: unknown key "apiUrl" \(did you mean "api"\?\)/)
     // Nothing near: no suggestion.
@@ -301,6 +328,9 @@ describe('a missing config file says how to get one', () => {
     const fromEnv = await messageFor({env: {XTRANSFER_CONFIG: missing}})
     assert.equal(fromEnv, `no config file at ${missing} (XTRANSFER_CONFIG): write one with xtransfer init, or point XTRANSFER_CONFIG at yours`)
     const fromDefault = await messageFor({env: {XDG_CONFIG_HOME: dir}})
-    assert.equal(fromDefault, `no config file at ${join(dir, 'xtransfer', 'config.yaml')}: write one with xtransfer init, or give --config PATH or set XTRANSFER_CONFIG`)
+    assert.equal(
+      fromDefault,
+      `no config file at ${join(dir, 'xtransfer', 'config.yaml')}: write one with xtransfer init, or give --config PATH or set XTRANSFER_CONFIG`,
+    )
   })
 })

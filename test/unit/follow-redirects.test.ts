@@ -13,10 +13,7 @@ function copy(element: Element): Element {
 }
 
 /** What an entity of the fake network does with an iq it receives. */
-type Behaviour =
-  | {answer: 'result'}
-  | {answer: 'error'; code: string}
-  | {answer: 'redirect'; to: string; tamper?: (redirected: Element) => void}
+type Behaviour = {answer: 'result'} | {answer: 'error'; code: string} | {answer: 'redirect'; to: string; tamper?: (redirected: Element) => void}
 
 /**
  * A tiny network of entities keyed by JID. It answers each iq as its `to`
@@ -93,7 +90,10 @@ describe('followRedirects', () => {
       assert.equal(answer.attrs.type, 'result')
       assert.equal(answer.getChild('answer')?.attrs.from, jids.at(-1))
       assert.deepEqual(peer.targets(), jids)
-      assert.deepEqual(peer.received.map((iq) => iq.attrs.id), jids.map(() => 'q1'))
+      assert.deepEqual(
+        peer.received.map((iq) => iq.attrs.id),
+        jids.map(() => 'q1'),
+      )
       for (const iq of peer.received) {
         assert.equal(iq.attrs.type, 'get')
         assert.equal(iq.attrs.xmlns, undefined, 'the namespace the redirector declared is not re-sent')
@@ -111,9 +111,13 @@ describe('followRedirects', () => {
 
   it('sends the redirected payload, which may differ from the original', async () => {
     const peer = fakePeer({
-      'a@x': {answer: 'redirect', to: 'b@x', tamper: (iq) => {
-        iq.children = [xml('query', {xmlns: 'storage:client:app-specific'})]
-      }},
+      'a@x': {
+        answer: 'redirect',
+        to: 'b@x',
+        tamper: (iq) => {
+          iq.children = [xml('query', {xmlns: 'storage:client:app-specific'})]
+        },
+      },
       'b@x': {answer: 'result'},
     })
     await followRedirects(peer.exchange, query())
@@ -153,12 +157,48 @@ describe('followRedirects', () => {
   })
 
   const tampered: Array<[string, (iq: Element) => void, RegExp]> = [
-    ['the id changed', (iq) => { iq.attrs.id = 'q2' }, /changed 'id'/],
-    ['the id removed', (iq) => { delete iq.attrs.id }, /changed 'id'/],
-    ['from added', (iq) => { iq.attrs.from = 'admin@x/evil' }, /changed 'from'/],
-    ['an attribute added', (iq) => { iq.attrs['xml:lang'] = 'fr' }, /changed 'xml:lang'/],
-    ['the type turned into set', (iq) => { iq.attrs.type = 'set' }, /is 'set', not get/],
-    ['the destination removed', (iq) => { delete iq.attrs.to }, /names no destination/],
+    [
+      'the id changed',
+      (iq) => {
+        iq.attrs.id = 'q2'
+      },
+      /changed 'id'/,
+    ],
+    [
+      'the id removed',
+      (iq) => {
+        delete iq.attrs.id
+      },
+      /changed 'id'/,
+    ],
+    [
+      'from added',
+      (iq) => {
+        iq.attrs.from = 'admin@x/evil'
+      },
+      /changed 'from'/,
+    ],
+    [
+      'an attribute added',
+      (iq) => {
+        iq.attrs['xml:lang'] = 'fr'
+      },
+      /changed 'xml:lang'/,
+    ],
+    [
+      'the type turned into set',
+      (iq) => {
+        iq.attrs.type = 'set'
+      },
+      /is 'set', not get/,
+    ],
+    [
+      'the destination removed',
+      (iq) => {
+        delete iq.attrs.to
+      },
+      /names no destination/,
+    ],
   ]
   for (const [what, tamper, reason] of tampered) {
     it(`does not follow a redirect with ${what}`, async () => {
@@ -174,7 +214,13 @@ describe('followRedirects', () => {
   it('does not follow an invalid redirect further down the chain', async () => {
     const peer = fakePeer({
       'a@x': {answer: 'redirect', to: 'b@x'},
-      'b@x': {answer: 'redirect', to: 'c@x', tamper: (iq) => { iq.attrs.id = 'other' }},
+      'b@x': {
+        answer: 'redirect',
+        to: 'c@x',
+        tamper: (iq) => {
+          iq.attrs.id = 'other'
+        },
+      },
       'c@x': {answer: 'result'},
     })
     const error = await redirectError(followRedirects(peer.exchange, query()))
@@ -187,7 +233,13 @@ describe('followRedirects', () => {
     // The original carries xml:lang; b's redirect drops it: refused although a's redirect was fine.
     const peer = fakePeer({
       'a@x': {answer: 'redirect', to: 'b@x'},
-      'b@x': {answer: 'redirect', to: 'c@x', tamper: (iq) => { delete iq.attrs['xml:lang'] }},
+      'b@x': {
+        answer: 'redirect',
+        to: 'c@x',
+        tamper: (iq) => {
+          delete iq.attrs['xml:lang']
+        },
+      },
       'c@x': {answer: 'result'},
     })
     const iq = query()
@@ -215,7 +267,9 @@ describe('followRedirects', () => {
   })
 
   it('passes on a failure of the exchange itself', async () => {
-    const failing = async (): Promise<Element> => { throw new Error('timeout') }
+    const failing = async (): Promise<Element> => {
+      throw new Error('timeout')
+    }
     await assert.rejects(followRedirects(failing, query()), /timeout/)
   })
 })

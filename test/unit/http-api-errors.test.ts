@@ -36,7 +36,14 @@ async function answering(status: number, body: string, type = 'application/json'
 
 /** The call's error, and how long it took to come. */
 async function failure(url: string, options: {retryForMs?: number} = {}): Promise<{error: XtransferError; ms: number}> {
-  const api = new EjabberdApi({urls: [url], user: 'admin@example.test', password: 'pw', timeoutMs: 2_000, retryForMs: options.retryForMs ?? 5_000, backoffMs: 100})
+  const api = new EjabberdApi({
+    urls: [url],
+    user: 'admin@example.test',
+    password: 'pw',
+    timeoutMs: 2_000,
+    retryForMs: options.retryForMs ?? 5_000,
+    backoffMs: 100,
+  })
   const started = Date.now()
   try {
     await api.call('connected_users_info')
@@ -84,10 +91,14 @@ test('HTTP 404 "Endpoint not found" from the API itself: the command is missing,
 })
 
 test('a c2s (XMPP) port given as the API URL: said so, at once', async () => {
-  const port = await listen(createTcpServer((socket) => {
-    socket.on('error', () => {})
-    socket.end(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='1' version='1.0'><stream:error><not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`)
-  }))
+  const port = await listen(
+    createTcpServer((socket) => {
+      socket.on('error', () => {})
+      socket.end(
+        `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='1' version='1.0'><stream:error><not-well-formed xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`,
+      )
+    }),
+  )
   const {error, ms} = await failure(`http://127.0.0.1:${port}/api`)
   assert.ok(error instanceof DirectoryError)
   assert.match(error.message, /not HTTP/)
@@ -105,8 +116,29 @@ test('an unknown API host: exit 5 at once, not after the retries', async () => {
 
 test('a certificate that does not verify: exit 6 at once, with the NODE_EXTRA_CA_CERTS hint, one connection', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'xt-api-tls-'))
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], {stdio: 'ignore'})
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    {stdio: 'ignore'},
+  )
   let connections = 0
   const server = createHttpsServer({key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem'))}, (_, response) => response.end('[]'))
   server.on('connection', () => connections++)

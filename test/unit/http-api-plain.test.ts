@@ -20,14 +20,18 @@ nodes:
 
 test('HTTP Basic over plain http:// to a host that is not loopback is refused before any request (exit 6), naming the switch', () => {
   for (const url of ['http://192.0.2.10:5281/api', 'http://ejabberd.example.test:5280/api', 'http://[2001:db8::1]:5280/api']) {
-    assert.throws(() => new EjabberdApi({...base, urls: [url]}), (error: unknown) => {
-      assert.ok(error instanceof TlsError, String(error))
-      assert.equal(error.exitCode, EXIT.tls)
-      assert.match(error.message, /plain http:\/\//)
-      assert.match(error.message, /https:\/\//)
-      assert.match(error.message, /admin\.insecurePlain/)
-      return true
-    }, url)
+    assert.throws(
+      () => new EjabberdApi({...base, urls: [url]}),
+      (error: unknown) => {
+        assert.ok(error instanceof TlsError, String(error))
+        assert.equal(error.exitCode, EXIT.tls)
+        assert.match(error.message, /plain http:\/\//)
+        assert.match(error.message, /https:\/\//)
+        assert.match(error.message, /admin\.insecurePlain/)
+        return true
+      },
+      url,
+    )
   }
   // The config's own switch is what allows it, through openCluster.
   assert.throws(() => openCluster({config: configWith('http://192.0.2.10:5281/api', false), password: 'pw'}), TlsError)
@@ -35,7 +39,13 @@ test('HTTP Basic over plain http:// to a host that is not loopback is refused be
 })
 
 test('loopback over http://, and anything over https://, needs no switch', async () => {
-  for (const url of ['http://127.0.0.1:5281/api', 'http://localhost:5281/api', 'http://[::1]:5281/api', 'http://127.8.9.10/api', 'https://192.0.2.10:5443/api']) {
+  for (const url of [
+    'http://127.0.0.1:5281/api',
+    'http://localhost:5281/api',
+    'http://[::1]:5281/api',
+    'http://127.8.9.10/api',
+    'https://192.0.2.10:5443/api',
+  ]) {
     new EjabberdApi({...base, urls: [url]}).close()
   }
   new EjabberdApi({...base, urls: ['http://192.0.2.10:5281/api'], insecurePlain: true}).close()

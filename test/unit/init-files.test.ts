@@ -37,7 +37,7 @@ test('a new password file is 0600 from the start', async () => {
   assert.equal(statSync(passwordFile).mode & 0o777, 0o600)
 })
 
-test('proposed addresses: the admin\'s own node is where its service points; others, their host at the same port', () => {
+test("proposed addresses: the admin's own node is where its service points; others, their host at the same port", () => {
   assert.equal(serviceAddress('xmpp://10.0.0.3:5222'), '10.0.0.3:5222')
   assert.equal(serviceAddress('xmpps://xmpp.example.org'), 'xmpp.example.org:5222')
   assert.equal(proposeAddress('ejabberd@node1.example.org', 'xmpp://10.0.0.3:5222', 'ejabberd@node1.example.org'), '10.0.0.3:5222')
@@ -52,7 +52,10 @@ test('an xep0133 config: no api, each node with its own admin service only when 
     service: 'xmpp://127.0.0.1:27221',
     insecurePlain: true,
     directory: {type: 'xep0133'},
-    nodes: [{name: 'p-1', address: '127.0.0.1:27221', service: 'xmpp://127.0.0.1:27231'}, {name: 'p-2', address: '127.0.0.1:27222', service: 'xmpp://127.0.0.1:27222'}],
+    nodes: [
+      {name: 'p-1', address: '127.0.0.1:27221', service: 'xmpp://127.0.0.1:27231'},
+      {name: 'p-2', address: '127.0.0.1:27222', service: 'xmpp://127.0.0.1:27222'},
+    ],
   })
   const config = parseConfig(yaml)
   assert.deepEqual(config.directory, {type: 'xep0133', timeout: '10s', retryFor: '20s'})

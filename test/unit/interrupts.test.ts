@@ -5,7 +5,11 @@ import {test} from 'node:test'
 import {resumeHint, watchInterrupts} from '../../src/cli/interrupts.js'
 
 test('SIGINT and SIGTERM alike: the first stops sending, any later one stops now; stop() lets go', () => {
-  for (const [first, second] of [['SIGINT', 'SIGINT'], ['SIGTERM', 'SIGINT'], ['SIGINT', 'SIGTERM']] as const) {
+  for (const [first, second] of [
+    ['SIGINT', 'SIGINT'],
+    ['SIGTERM', 'SIGINT'],
+    ['SIGINT', 'SIGTERM'],
+  ] as const) {
     const target = new EventEmitter()
     const calls: string[] = []
     const watch = watchInterrupts({first: (signal) => calls.push(`first ${signal}`), again: (signal) => calls.push(`again ${signal}`)}, target)

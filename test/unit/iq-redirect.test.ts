@@ -50,7 +50,9 @@ describe('checkRedirect accepts', () => {
   })
 
   it('the error as the first child, before the original payload', () => {
-    const answer = parse(`<iq type='error' id='5'><error code='302'><iq id='5' type='get' from='user@server-A' to='user@server-C'/></error><query xmlns='jabber:iq:browse'/></iq>`)
+    const answer = parse(
+      `<iq type='error' id='5'><error code='302'><iq id='5' type='get' from='user@server-A' to='user@server-C'/></error><query xmlns='jabber:iq:browse'/></iq>`,
+    )
     assert.equal(checkRedirect(original, answer).ok, true)
   })
 })
@@ -114,7 +116,10 @@ describe('checkRedirect refuses', () => {
   })
 
   it('a 302 error whose iq is nested deeper', () => {
-    assert.match(refusal(original, redirectAnswer(`<text><iq id='5' type='get' from='user@server-A' to='user@server-C'/></text>`)), /carries no redirected <iq>/)
+    assert.match(
+      refusal(original, redirectAnswer(`<text><iq id='5' type='get' from='user@server-A' to='user@server-C'/></text>`)),
+      /carries no redirected <iq>/,
+    )
   })
 
   it('an error of another code', () => {

@@ -6,7 +6,7 @@ import {UsageError} from '../../src/errors.js'
 import {parseUserJid} from '../../src/operations/jids.js'
 
 describe('parseUserJid', () => {
-  test('a bare JID: all of the user\'s sessions', () => {
+  test("a bare JID: all of the user's sessions", () => {
     assert.deepEqual(parseUserJid('alice@example.org'), {bare: 'alice@example.org', resource: undefined})
   })
 
@@ -37,13 +37,16 @@ describe('parseUserJid', () => {
   }
   for (const [name, text] of Object.entries(malformed)) {
     test(`malformed: ${name} → UsageError (exit 2) quoting it`, () => {
-      assert.throws(() => parseUserJid(text), (error: Error) => {
-        assert.ok(error instanceof UsageError, `got ${String(error)}`)
-        assert.equal(error.exitCode, 2)
-        assert.ok(error.message.startsWith(`malformed JID "${text}"`), error.message)
-        assert.doesNotMatch(error.message.replace(text, ''), /\n/)
-        return true
-      })
+      assert.throws(
+        () => parseUserJid(text),
+        (error: Error) => {
+          assert.ok(error instanceof UsageError, `got ${String(error)}`)
+          assert.equal(error.exitCode, 2)
+          assert.ok(error.message.startsWith(`malformed JID "${text}"`), error.message)
+          assert.doesNotMatch(error.message.replace(text, ''), /\n/)
+          return true
+        },
+      )
     })
   }
 })
@@ -70,6 +73,9 @@ describe('parseDurationOrThrow', () => {
   })
 
   test('the message quotes the input', () => {
-    assert.throws(() => parseDurationOrThrow('abc'), (error: Error) => error.message.startsWith('"abc"'))
+    assert.throws(
+      () => parseDurationOrThrow('abc'),
+      (error: Error) => error.message.startsWith('"abc"'),
+    )
   })
 })

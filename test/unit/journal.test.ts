@@ -9,8 +9,26 @@ import {newRunId, openJournal} from '../../src/journal/journal-writer.js'
 import {ackToText} from '../../src/model/ack.js'
 import {reportFromJournal} from '../../src/operations/run-report.js'
 
-const settings = {namespace: 'srvxfr' as const, from: 'admin' as const, rate: 50, concurrency: 10, waitMs: 5000, ackTimeoutMs: 1000, pollMs: 250, fallback: 'none' as const}
-const planned = (n: number) => ({type: 'planned' as const, jid: `u${n}@d/r`, bare: `u${n}@d`, resource: 'r', from: 'node-1', target: 'node-2', address: '127.0.0.1:5222', isNode: true})
+const settings = {
+  namespace: 'srvxfr' as const,
+  from: 'admin' as const,
+  rate: 50,
+  concurrency: 10,
+  waitMs: 5000,
+  ackTimeoutMs: 1000,
+  pollMs: 250,
+  fallback: 'none' as const,
+}
+const planned = (n: number) => ({
+  type: 'planned' as const,
+  jid: `u${n}@d/r`,
+  bare: `u${n}@d`,
+  resource: 'r',
+  from: 'node-1',
+  target: 'node-2',
+  address: '127.0.0.1:5222',
+  isNode: true,
+})
 
 function writeRun(dir: string) {
   const id = newRunId(Date.UTC(2026, 10, 26, 1, 2, 3), 'drain')

@@ -63,7 +63,11 @@ describe('answerFor', () => {
   it('resolves localhost and the domain to 127.0.0.1 for A only (the lab has no IPv6 listener)', () => {
     for (const name of ['localhost', 'example.test']) {
       const a = answerFor(zone(), {type: 'A', name})!
-      assert.deepEqual(a.map((x) => (x.type === 'A' ? x.data : x.type)), ['127.0.0.1'], name)
+      assert.deepEqual(
+        a.map((x) => (x.type === 'A' ? x.data : x.type)),
+        ['127.0.0.1'],
+        name,
+      )
       assert.deepEqual(answerFor(zone(), {type: 'AAAA', name}), [], name)
     }
   })

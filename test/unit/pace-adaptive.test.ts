@@ -95,7 +95,10 @@ describe('adaptivePacer against a simulated cluster', () => {
       ['N = 3,000 at 100/s, 0.8 s listings', {moves: 3000, capacity: 100, cluster: {listingMs: 800}}],
       ['N = 2,000 at 90/s, clients 20-200 ms', {moves: 2000, capacity: 90, cluster: {listingMs: 150, clientDelayMs: [20, 200]}}],
     ]
-    const lines = ['| scenario | pacer | drain (s) | ideal N / capacity (s) | ratio | failed logins | peak queue | longest wait (ms) |', '|---|---|---:|---:|---:|---:|---:|---:|']
+    const lines = [
+      '| scenario | pacer | drain (s) | ideal N / capacity (s) | ratio | failed logins | peak queue | longest wait (ms) |',
+      '|---|---|---:|---:|---:|---:|---:|---:|',
+    ]
     for (const [name, scenario] of scenarios) {
       const runs: Array<[string, DrainFigures]> = [
         ['auto', await auto(scenario)],
@@ -103,7 +106,9 @@ describe('adaptivePacer against a simulated cluster', () => {
       ]
       for (const [pacer, figures] of runs) {
         const moved = figures.failed === 0 ? (figures.drainMs / 1000).toFixed(1) : `${(figures.drainMs / 1000).toFixed(1)} (${figures.failed} not moved)`
-        lines.push(`| ${name} | ${pacer} | ${moved} | ${(figures.idealMs / 1000).toFixed(1)} | ${(figures.drainMs / figures.idealMs).toFixed(2)} | ${figures.failed} | ${figures.peakQueue} | ${figures.peakWaitMs.toFixed(0)} |`)
+        lines.push(
+          `| ${name} | ${pacer} | ${moved} | ${(figures.idealMs / 1000).toFixed(1)} | ${(figures.drainMs / figures.idealMs).toFixed(2)} | ${figures.failed} | ${figures.peakQueue} | ${figures.peakWaitMs.toFixed(0)} |`,
+        )
       }
     }
     console.log(lines.join('\n'))

@@ -34,7 +34,13 @@ function gaps(starts: number[]): number[] {
 }
 
 describe('fixedPacer', () => {
-  for (const [rate, count] of [[50, 200], [1, 5], [7.3, 40], [1000, 500], [130, 2_000]] as const) {
+  for (const [rate, count] of [
+    [50, 200],
+    [1, 5],
+    [7.3, 40],
+    [1000, 500],
+    [130, 2_000],
+  ] as const) {
     test(`${count} moves at ${rate}/s take (N - 1) / R s, never two closer than 1 / R`, async () => {
       const clock = new VirtualClock(5_000)
       const pacer = fixedPacer(clock, {rate, concurrency: 10_000})

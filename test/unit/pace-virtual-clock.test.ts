@@ -18,7 +18,13 @@ describe('VirtualClock', () => {
     }
     const all = Promise.all([sleeper('c', 30), sleeper('a', 10), sleeper('b1', 20), sleeper('b2', 20), sleeper('now', 0)])
     await clock.run(all)
-    assert.deepEqual(woke, [['now', 1_000], ['a', 1_010], ['b1', 1_020], ['b2', 1_020], ['c', 1_030]])
+    assert.deepEqual(woke, [
+      ['now', 1_000],
+      ['a', 1_010],
+      ['b1', 1_020],
+      ['b2', 1_020],
+      ['c', 1_030],
+    ])
   })
 
   test('time moves only once every runnable task has yielded', async () => {
@@ -37,7 +43,11 @@ describe('VirtualClock', () => {
       seen.push(['other', clock.now()])
     }
     await clock.run(Promise.all([busy(), other()]))
-    assert.deepEqual(seen, [['busy done', 10], ['other', 10.5], ['busy slept 1', 11]])
+    assert.deepEqual(seen, [
+      ['busy done', 10],
+      ['other', 10.5],
+      ['busy slept 1', 11],
+    ])
   })
 
   test('a timer set while others wake at the same instant wakes after them, at that instant', async () => {
@@ -76,16 +86,23 @@ describe('VirtualClock', () => {
 
   test('run returns the value, passes a rejection through, and names a deadlock or a runaway', async () => {
     const clock = new VirtualClock()
-    const value = clock.run((async () => {
-      await clock.sleep(7)
-      return 'done'
-    })())
+    const value = clock.run(
+      (async () => {
+        await clock.sleep(7)
+        return 'done'
+      })(),
+    )
     assert.equal(await value, 'done')
 
-    await assert.rejects(clock.run((async () => {
-      await clock.sleep(1)
-      throw new RangeError('inside')
-    })()), RangeError)
+    await assert.rejects(
+      clock.run(
+        (async () => {
+          await clock.sleep(1)
+          throw new RangeError('inside')
+        })(),
+      ),
+      RangeError,
+    )
 
     const never = new Promise<void>(() => undefined)
     await assert.rejects(clock.run(never), VirtualClockDeadlock)
@@ -118,12 +135,14 @@ describe('VirtualClock', () => {
     for (let i = 0; i < 100_000; i++) {
       // Whole milliseconds over 60 s: many ties, which must still come out in time order.
       const due = Math.floor(random() * 60_000)
-      sleepers.push(clock.sleep(due).then(() => {
-        if (clock.now() < last) outOfOrder++
-        if (clock.now() !== due) late++
-        last = clock.now()
-        woken++
-      }))
+      sleepers.push(
+        clock.sleep(due).then(() => {
+          if (clock.now() < last) outOfOrder++
+          if (clock.now() !== due) late++
+          last = clock.now()
+          woken++
+        }),
+      )
     }
     assert.equal(clock.pendingTimers, 100_000)
     await clock.run(Promise.all(sleepers))

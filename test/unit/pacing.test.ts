@@ -47,14 +47,16 @@ test("--rate 20: one packet every 50 ms on the run's clock, the first at once, h
   const clock = new VirtualClock(1_000_000)
   const start = clock.now()
   const packets = sender(clock)
-  await clock.run(runTransfers({
-    plan: plan(8),
-    sender: packets,
-    directory: noDirectory,
-    clock,
-    options: {rate: 20, concurrency: 100, waitMs: 1000, pollMs: 250},
-    knownJids: new Set(),
-  }))
+  await clock.run(
+    runTransfers({
+      plan: plan(8),
+      sender: packets,
+      directory: noDirectory,
+      clock,
+      options: {rate: 20, concurrency: 100, waitMs: 1000, pollMs: 250},
+      knownJids: new Set(),
+    }),
+  )
   assert.equal(packets.sentAt[0], start)
   assert.deepEqual(gaps(packets.sentAt), [50, 50, 50, 50, 50, 50, 50])
 })
@@ -62,27 +64,31 @@ test("--rate 20: one packet every 50 ms on the run's clock, the first at once, h
 test('--rate 1000 with --concurrency 2 and answers taking 200 ms: the concurrency is the limit', async () => {
   const clock = new VirtualClock(1_000_000)
   const packets = sender(clock, 200)
-  await clock.run(runTransfers({
-    plan: plan(6),
-    sender: packets,
-    directory: noDirectory,
-    clock,
-    options: {rate: 1000, concurrency: 2, waitMs: 1000, pollMs: 250},
-    knownJids: new Set(),
-  }))
+  await clock.run(
+    runTransfers({
+      plan: plan(6),
+      sender: packets,
+      directory: noDirectory,
+      clock,
+      options: {rate: 1000, concurrency: 2, waitMs: 1000, pollMs: 250},
+      knownJids: new Set(),
+    }),
+  )
   assert.deepEqual(gaps(packets.sentAt), [1, 199, 1, 199, 1])
 })
 
 test('--rate 3: a third of a second apart', async () => {
   const clock = new VirtualClock(1_000_000)
   const packets = sender(clock)
-  await clock.run(runTransfers({
-    plan: plan(4),
-    sender: packets,
-    directory: noDirectory,
-    clock,
-    options: {rate: 3, concurrency: 10, waitMs: 1000, pollMs: 250},
-    knownJids: new Set(),
-  }))
+  await clock.run(
+    runTransfers({
+      plan: plan(4),
+      sender: packets,
+      directory: noDirectory,
+      clock,
+      options: {rate: 3, concurrency: 10, waitMs: 1000, pollMs: 250},
+      knownJids: new Set(),
+    }),
+  )
   assert.deepEqual(gaps(packets.sentAt).map(Math.round), [333, 333, 333])
 })

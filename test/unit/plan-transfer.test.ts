@@ -59,17 +59,24 @@ describe('targets the cluster does not list are never planned', () => {
   })
 
   test('drain --to a node that is down: refused before anything is sent', async () => {
-    await assert.rejects(plan({command: 'drain', source: 'node-1', to: ['node-4']}, cluster([session('a', 'node-1')])), (error: Error) =>
-      error instanceof UsageError && /no node to drain node-1 to: node-4 is not in the cluster/.test(error.message))
+    await assert.rejects(
+      plan({command: 'drain', source: 'node-1', to: ['node-4']}, cluster([session('a', 'node-1')])),
+      (error: Error) => error instanceof UsageError && /no node to drain node-1 to: node-4 is not in the cluster/.test(error.message),
+    )
   })
 
   test('move to a node that is down: refused', async () => {
-    await assert.rejects(plan({command: 'move', jids: ['a@example.test'], to: 'node-3'}, cluster([session('a', 'node-1')], ['e1@h', 'e2@h'])), /node-3 is not in the cluster now/)
+    await assert.rejects(
+      plan({command: 'move', jids: ['a@example.test'], to: 'node-3'}, cluster([session('a', 'node-1')], ['e1@h', 'e2@h'])),
+      /node-3 is not in the cluster now/,
+    )
   })
 
   test('--to that is not a node needs a port, with the nearest node name', () => {
-    assert.throws(() => checkRequest(config, {command: 'move', jids: ['a@example.test'], to: 'node-9'}, {stateDir: '/nonexistent'}),
-      /--to "node-9" is not a configured node \(did you mean "node-1"\?\).*give its port: node-9:5222/)
+    assert.throws(
+      () => checkRequest(config, {command: 'move', jids: ['a@example.test'], to: 'node-9'}, {stateDir: '/nonexistent'}),
+      /--to "node-9" is not a configured node \(did you mean "node-1"\?\).*give its port: node-9:5222/,
+    )
     assert.doesNotThrow(() => checkRequest(config, {command: 'move', jids: ['a@example.test'], to: 'xmpp.example.net:5222'}, {stateDir: '/nonexistent'}))
   })
 })
@@ -78,10 +85,27 @@ describe('resume plans again from what the directory says now', () => {
   /** A drain of node-2 to node-3 that was killed: u1 settled, u2 sent (not settled), u3..u5 never sent. */
   function killedDrain(stateDir: string, startedAt = 1_000) {
     const journal = openJournal(runsIn(stateDir), 'RUN-A')
-    journal.append({type: 'run', v: 1, id: 'RUN-A', command: 'drain', source: 'node-2', targets: ['node-3'], startedAt,
-      settings: {namespace: 'srvxfr', from: 'admin', rate: 50, concurrency: 10, waitMs: 5000, ackTimeoutMs: 1000, pollMs: 250, fallback: 'none'}})
+    journal.append({
+      type: 'run',
+      v: 1,
+      id: 'RUN-A',
+      command: 'drain',
+      source: 'node-2',
+      targets: ['node-3'],
+      startedAt,
+      settings: {namespace: 'srvxfr', from: 'admin', rate: 50, concurrency: 10, waitMs: 5000, ackTimeoutMs: 1000, pollMs: 250, fallback: 'none'},
+    })
     for (const n of [1, 2, 3, 4, 5]) {
-      journal.append({type: 'planned', jid: `u${n}@example.test/r`, bare: `u${n}@example.test`, resource: 'r', from: 'node-2', target: 'node-3', address: '10.0.0.3:5222', isNode: true})
+      journal.append({
+        type: 'planned',
+        jid: `u${n}@example.test/r`,
+        bare: `u${n}@example.test`,
+        resource: 'r',
+        from: 'node-2',
+        target: 'node-3',
+        address: '10.0.0.3:5222',
+        isNode: true,
+      })
     }
     journal.append({type: 'sending', jid: 'u1@example.test/r', at: startedAt + 10})
     journal.append({type: 'sent', jid: 'u1@example.test/r', at: startedAt + 10, ack: 'result', ackMs: 3})
@@ -90,23 +114,31 @@ describe('resume plans again from what the directory says now', () => {
     journal.close()
   }
 
-  test('only sessions still on the drained node are sent, to the run\'s own targets; the rest are left alone and said so', async () => {
+  test("only sessions still on the drained node are sent, to the run's own targets; the rest are left alone and said so", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'xt-resume-'))
     killedDrain(stateDir)
     // Since: u3 went to node-1 by itself, u4 went offline, u5 is still on node-2; u6 appeared on node-2.
     const now = [session('u1', 'node-3'), session('u2', 'node-2'), session('u3', 'node-1'), session('u5', 'node-2'), session('u6', 'node-2')]
     const resumed = await plan({command: 'resume', runId: 'RUN-A'}, cluster(now), stateDir)
-    assert.deepEqual(resumed.items.map((item) => `${item.bare} ${item.from}->${item.target.name}`).sort(),
-      ['u5@example.test node-2->node-3', 'u6@example.test node-2->node-3'])
-    assert.deepEqual(resumed.resumed!.carriedOver.inFlight.map(({record}) => record.jid), ['u2@example.test/r'])
-    assert.deepEqual(resumed.resumed!.resendable.map((item) => item.jid), ['u2@example.test/r'])
+    assert.deepEqual(resumed.items.map((item) => `${item.bare} ${item.from}->${item.target.name}`).sort(), [
+      'u5@example.test node-2->node-3',
+      'u6@example.test node-2->node-3',
+    ])
+    assert.deepEqual(
+      resumed.resumed!.carriedOver.inFlight.map(({record}) => record.jid),
+      ['u2@example.test/r'],
+    )
+    assert.deepEqual(
+      resumed.resumed!.resendable.map((item) => item.jid),
+      ['u2@example.test/r'],
+    )
     const notes = resumed.notes.join('; ')
     assert.match(notes, /1 session\(s\) planned by the run are on another node now: left alone/)
     assert.match(notes, /1 session\(s\) planned by the run are not online now: left out/)
     assert.match(notes, /1 session\(s\) appeared on node-2 since/)
   })
 
-  test('the run\'s targets are checked again: a target that is down now gets nothing', async () => {
+  test("the run's targets are checked again: a target that is down now gets nothing", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'xt-resume-'))
     killedDrain(stateDir)
     const now = [session('u3', 'node-2'), session('u4', 'node-2'), session('u5', 'node-2')]
@@ -119,16 +151,39 @@ describe('resume plans again from what the directory says now', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'xt-resume-'))
     killedDrain(stateDir)
     const later = openJournal(runsIn(stateDir), 'RUN-B')
-    later.append({type: 'run', v: 1, id: 'RUN-B', command: 'drain', source: 'node-2', targets: ['node-1'], startedAt: 5_000,
-      settings: {namespace: 'srvxfr', from: 'admin', rate: 50, concurrency: 10, waitMs: 5000, ackTimeoutMs: 1000, pollMs: 250, fallback: 'none'}})
-    later.append({type: 'planned', jid: 'u4@example.test/r', bare: 'u4@example.test', resource: 'r', from: 'node-2', target: 'node-1', address: '10.0.0.1:5222', isNode: true})
+    later.append({
+      type: 'run',
+      v: 1,
+      id: 'RUN-B',
+      command: 'drain',
+      source: 'node-2',
+      targets: ['node-1'],
+      startedAt: 5_000,
+      settings: {namespace: 'srvxfr', from: 'admin', rate: 50, concurrency: 10, waitMs: 5000, ackTimeoutMs: 1000, pollMs: 250, fallback: 'none'},
+    })
+    later.append({
+      type: 'planned',
+      jid: 'u4@example.test/r',
+      bare: 'u4@example.test',
+      resource: 'r',
+      from: 'node-2',
+      target: 'node-1',
+      address: '10.0.0.1:5222',
+      isNode: true,
+    })
     later.append({type: 'finished', at: 6_000, exitCode: 0})
     later.close()
     const untouchable: SessionDirectory = {
-      listSessions: async () => assert.fail('listed'), sessionsOf: async () => assert.fail('looked up'), listServers: async () => assert.fail('listed servers'),
+      listSessions: async () => assert.fail('listed'),
+      sessionsOf: async () => assert.fail('looked up'),
+      listServers: async () => assert.fail('listed servers'),
     }
-    await assert.rejects(plan({command: 'resume', runId: 'RUN-A'}, untouchable, stateDir), (error: Error) =>
-      error instanceof UsageError && /run RUN-A was superseded by run RUN-B \(a drain started .*\) which took 1 of its sessions: start a new run instead/.test(error.message))
+    await assert.rejects(
+      plan({command: 'resume', runId: 'RUN-A'}, untouchable, stateDir),
+      (error: Error) =>
+        error instanceof UsageError &&
+        /run RUN-A was superseded by run RUN-B \(a drain started .*\) which took 1 of its sessions: start a new run instead/.test(error.message),
+    )
   })
 
   test('a run that failed before sending is finished: not resumable, with its exit code', () => {

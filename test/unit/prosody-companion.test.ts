@@ -16,12 +16,14 @@ function fixture(name: string) {
 /** A companion whose every command is answered with one captured iq; records what was asked. */
 function answeredWith(name: string) {
   const asked: string[] = []
-  const companion = new ProsodyCompanion(new AdHocCommands(async (iq) => {
-    asked.push(iq.toString())
-    const answer = fixture(name)
-    answer.attrs.id = iq.attrs.id
-    return answer
-  }, 'example.test'))
+  const companion = new ProsodyCompanion(
+    new AdHocCommands(async (iq) => {
+      asked.push(iq.toString())
+      const answer = fixture(name)
+      answer.attrs.id = iq.attrs.id
+      return answer
+    }, 'example.test'),
+  )
   return {companion, asked}
 }
 
@@ -36,7 +38,15 @@ describe("mod_xtransfer's answers, read", () => {
   test('list-sessions: one JSON line per session; an empty caps node is no caps node', async () => {
     const sessions = await answeredWith('list-sessions').companion.listSessions()
     assert.deepEqual(sessions, [
-      {jid: 'user0001@example.test/fixture', ip: '127.0.0.1', ageSeconds: 0, streamManagement: true, resumable: true, hibernating: false, capsNode: 'https://xtransfer.test/fixture'},
+      {
+        jid: 'user0001@example.test/fixture',
+        ip: '127.0.0.1',
+        ageSeconds: 0,
+        streamManagement: true,
+        resumable: true,
+        hibernating: false,
+        capsNode: 'https://xtransfer.test/fixture',
+      },
       {jid: 'admin@example.test/fixtures', ip: '127.0.0.1', ageSeconds: 2, streamManagement: true, resumable: true, hibernating: false, capsNode: undefined},
     ])
   })
@@ -67,9 +77,24 @@ describe("mod_xtransfer's answers, read", () => {
 
   test('failures: CompanionRefused with the condition of the error field and the note as text', async () => {
     const cases: Array<[string, () => Promise<unknown>, string, RegExp]> = [
-      ['redirect-unknown', () => answeredWith('redirect-unknown').companion.redirectSession('nobody@example.test/x', 'example.org'), 'item-not-found', /no session nobody@example\.test\/x/],
-      ['redirect-bad-host', () => answeredWith('redirect-bad-host').companion.redirectSession('user0001@example.test/fixture', '::1'), 'bad-request', /IPv6 address needs brackets/],
-      ['close-missing-fields', () => answeredWith('close-missing-fields').companion.closeSession('', 'reset'), 'bad-request', /accountjid: Required value missing\ncondition: Required value missing/],
+      [
+        'redirect-unknown',
+        () => answeredWith('redirect-unknown').companion.redirectSession('nobody@example.test/x', 'example.org'),
+        'item-not-found',
+        /no session nobody@example\.test\/x/,
+      ],
+      [
+        'redirect-bad-host',
+        () => answeredWith('redirect-bad-host').companion.redirectSession('user0001@example.test/fixture', '::1'),
+        'bad-request',
+        /IPv6 address needs brackets/,
+      ],
+      [
+        'close-missing-fields',
+        () => answeredWith('close-missing-fields').companion.closeSession('', 'reset'),
+        'bad-request',
+        /accountjid: Required value missing\ncondition: Required value missing/,
+      ],
     ]
     for (const [name, run, condition, text] of cases) {
       await assert.rejects(run(), (error: CompanionRefused) => {

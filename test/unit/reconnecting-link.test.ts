@@ -32,11 +32,15 @@ class FakeSession extends EventEmitter implements AdminSession {
 /** The run's admin link (ReconnectingLink, policy `wait`) whose every login opens a new FakeSession, kept in order. */
 function adminOverFakeSessions() {
   const sessions: FakeSession[] = []
-  const admin = new ReconnectingLink(async () => {
-    const session = new FakeSession()
-    sessions.push(session)
-    return session
-  }, fakeClock(), {whileDown: 'wait', backoff: ADMIN_LINK_BACKOFF, label: 'admin'})
+  const admin = new ReconnectingLink(
+    async () => {
+      const session = new FakeSession()
+      sessions.push(session)
+      return session
+    },
+    fakeClock(),
+    {whileDown: 'wait', backoff: ADMIN_LINK_BACKOFF, label: 'admin'},
+  )
   return {sessions, admin}
 }
 
@@ -48,7 +52,10 @@ test('after the link drops, requests wait for a new login and go out on it', asy
   const answer = await admin.request(xml('iq', {type: 'set', id: '2'}))
   assert.equal(answer.attrs.id, '2')
   assert.equal(sessions.length, 2)
-  assert.deepEqual(sessions[1].sent.map((iq) => iq.attrs.id), ['2'])
+  assert.deepEqual(
+    sessions[1].sent.map((iq) => iq.attrs.id),
+    ['2'],
+  )
   assert.equal(admin.reconnects, 1)
 })
 
@@ -70,11 +77,15 @@ test('gives up when logging in keeps failing past the limit', async () => {
   let opens = 0
   const clock = fakeClock()
   let first: FakeSession | undefined
-  const admin = new ReconnectingLink(async () => {
-    opens++
-    if (opens === 1) return (first = new FakeSession())
-    throw new Error('refused')
-  }, clock, {whileDown: 'wait', backoff: {initialDelayMs: 500, maxDelayMs: 4000, giveUpAfterMs: 10_000}, label: 'admin'})
+  const admin = new ReconnectingLink(
+    async () => {
+      opens++
+      if (opens === 1) return (first = new FakeSession())
+      throw new Error('refused')
+    },
+    clock,
+    {whileDown: 'wait', backoff: {initialDelayMs: 500, maxDelayMs: 4000, giveUpAfterMs: 10_000}, label: 'admin'},
+  )
   await admin.start()
   first!.cut()
   await assert.rejects(admin.request(xml('iq', {type: 'set', id: 'x'})), /refused/)

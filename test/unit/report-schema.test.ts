@@ -8,7 +8,17 @@ import fc from 'fast-check'
 import {buildReport, type ReportInput, reportExitCode, type TransferReport} from '../../src/engine/report.js'
 import {ackFromText} from '../../src/model/ack.js'
 import type {Outcome, TransferRecord} from '../../src/model/transfer.js'
-import {AuthError, ConfigError, DeclinedError, DirectoryError, TlsError, UnknownHostError, UnreachableError, UsageError, XtransferError} from '../../src/errors.js'
+import {
+  AuthError,
+  ConfigError,
+  DeclinedError,
+  DirectoryError,
+  TlsError,
+  UnknownHostError,
+  UnreachableError,
+  UsageError,
+  XtransferError,
+} from '../../src/errors.js'
 
 const readSchema = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8'))
 
@@ -79,16 +89,28 @@ const mixedRecords = [
 ]
 
 const runReport = () => buildReport(input({records: mixedRecords, message: 'a note'}))
-const dryReport = () => buildReport(input({
-  dryRun: true,
-  finishedAt: START,
-  notSent: [{jid: 'zoe@example.test/r', from: 'node-1', target: 'node-3'}, {jid: 'amy@example.test/r', from: 'node-1', target: 'node-2'}],
-  message: 'dry run: nothing sent',
-}))
-const interruptedReport = () => buildReport(input({
-  records: mixedRecords.slice(0, 3),
-  notSent: [{jid: 'zed@example.test/r', from: 'node-1', target: 'node-2'}, {jid: 'yan@example.test/r', from: 'node-1', target: 'node-3'}],
-}))
+const dryReport = () =>
+  buildReport(
+    input({
+      dryRun: true,
+      finishedAt: START,
+      notSent: [
+        {jid: 'zoe@example.test/r', from: 'node-1', target: 'node-3'},
+        {jid: 'amy@example.test/r', from: 'node-1', target: 'node-2'},
+      ],
+      message: 'dry run: nothing sent',
+    }),
+  )
+const interruptedReport = () =>
+  buildReport(
+    input({
+      records: mixedRecords.slice(0, 3),
+      notSent: [
+        {jid: 'zed@example.test/r', from: 'node-1', target: 'node-2'},
+        {jid: 'yan@example.test/r', from: 'node-1', target: 'node-3'},
+      ],
+    }),
+  )
 
 /** A deep copy to break. */
 const copy = <T>(value: T): T => structuredClone(value)
@@ -97,13 +119,22 @@ describe('docs/report.schema.json accepts what buildReport builds', () => {
   test('a run with moved, not-moved, unsupported and went-offline sessions', () => {
     const report = runReport()
     assertValid(report)
-    assert.deepEqual(report.sessions.map((row) => row.outcome), ['moved', 'moved', 'not-moved', 'not-moved', 'unsupported', 'unsupported', 'went-offline'])
+    assert.deepEqual(
+      report.sessions.map((row) => row.outcome),
+      ['moved', 'moved', 'not-moved', 'not-moved', 'unsupported', 'unsupported', 'went-offline'],
+    )
   })
 
   test('a dry run: planned rows', () => {
     const report = dryReport()
     assertValid(report)
-    assert.deepEqual(report.sessions.map((row) => [row.jid, row.outcome]), [['amy@example.test/r', 'planned'], ['zoe@example.test/r', 'planned']])
+    assert.deepEqual(
+      report.sessions.map((row) => [row.jid, row.outcome]),
+      [
+        ['amy@example.test/r', 'planned'],
+        ['zoe@example.test/r', 'planned'],
+      ],
+    )
   })
 
   test('an interrupted run: unsent rows', () => {
@@ -113,12 +144,28 @@ describe('docs/report.schema.json accepts what buildReport builds', () => {
   })
 
   test('a run stopped by an error', () => {
-    assertValid(buildReport(input({records: mixedRecords.slice(0, 1), notSent: [{jid: 'x@example.test/r', from: 'node-1', target: 'node-2'}], error: 'directory unreachable'})))
+    assertValid(
+      buildReport(
+        input({records: mixedRecords.slice(0, 1), notSent: [{jid: 'x@example.test/r', from: 'node-1', target: 'node-2'}], error: 'directory unreachable'}),
+      ),
+    )
   })
 
   test('a move sent as the domain to an address: acks not observable', () => {
     const records = [record('alice', 'moved', 'not-observable', {to: 'node-2', latencyMs: 300}), record('bob', 'went-offline', 'not-observable')]
-    assertValid(buildReport(input({command: 'move', source: null, targets: ['10.0.0.5:5222'], acksObservable: false, options: {namespace: 'both', from: 'domain', rate: 0.5, concurrency: 1, waitMs: 500, fallback: 'kick'}, records, alreadyThere: 2})))
+    assertValid(
+      buildReport(
+        input({
+          command: 'move',
+          source: null,
+          targets: ['10.0.0.5:5222'],
+          acksObservable: false,
+          options: {namespace: 'both', from: 'domain', rate: 0.5, concurrency: 1, waitMs: 500, fallback: 'kick'},
+          records,
+          alreadyThere: 2,
+        }),
+      ),
+    )
   })
 
   test('nothing selected', () => {
@@ -210,7 +257,14 @@ describe('docs/report.schema.json refuses what is not a report', () => {
 describe('summary and exit code', () => {
   const outcomeCounts = (report: TransferReport) => {
     const count = (outcome: string) => report.sessions.filter((row) => row.outcome === outcome).length
-    return {moved: count('moved'), notMoved: count('not-moved'), unsupported: count('unsupported'), wentOffline: count('went-offline'), kicked: count('kicked'), unsent: count('unsent')}
+    return {
+      moved: count('moved'),
+      notMoved: count('not-moved'),
+      unsupported: count('unsupported'),
+      wentOffline: count('went-offline'),
+      kicked: count('kicked'),
+      unsent: count('unsent'),
+    }
   }
 
   test('a run: the counts add up to the total and match the rows', () => {
@@ -218,10 +272,28 @@ describe('summary and exit code', () => {
       const {summary} = report
       assert.equal(summary.moved + summary.notMoved + summary.unsupported + summary.wentOffline + summary.kicked + summary.unsent, summary.total)
       assert.equal(summary.total, report.sessions.length)
-      assert.deepEqual(outcomeCounts(report), {moved: summary.moved, notMoved: summary.notMoved, unsupported: summary.unsupported, wentOffline: summary.wentOffline, kicked: summary.kicked, unsent: summary.unsent})
+      assert.deepEqual(outcomeCounts(report), {
+        moved: summary.moved,
+        notMoved: summary.notMoved,
+        unsupported: summary.unsupported,
+        wentOffline: summary.wentOffline,
+        kicked: summary.kicked,
+        unsent: summary.unsent,
+      })
     }
     assert.deepEqual(runReport().summary, {
-      total: 7, moved: 2, notMoved: 2, unsupported: 2, wentOffline: 1, kicked: 0, unknown: 0, returned: 0, notBack: 0, perMethod: {packet: 2}, unsent: 0, alreadyThere: 0,
+      total: 7,
+      moved: 2,
+      notMoved: 2,
+      unsupported: 2,
+      wentOffline: 1,
+      kicked: 0,
+      unknown: 0,
+      returned: 0,
+      notBack: 0,
+      perMethod: {packet: 2},
+      unsent: 0,
+      alreadyThere: 0,
       perTarget: {'node-2': 1, 'node-3': 1},
       latencyMs: {p50: 850, p95: 1250, max: 1250},
     })
@@ -231,7 +303,10 @@ describe('summary and exit code', () => {
   test('a dry run: every row planned, nothing counted as sent', () => {
     const {summary} = dryReport()
     assert.equal(summary.total, 2)
-    assert.deepEqual({...outcomeCounts(dryReport()), total: summary.total}, {moved: 0, notMoved: 0, unsupported: 0, wentOffline: 0, kicked: 0, unsent: 0, total: 2})
+    assert.deepEqual(
+      {...outcomeCounts(dryReport()), total: summary.total},
+      {moved: 0, notMoved: 0, unsupported: 0, wentOffline: 0, kicked: 0, unsent: 0, total: 2},
+    )
     assert.equal(summary.unsent, 0)
     assert.deepEqual(summary.latencyMs, {p50: null, p95: null, max: null})
   })
@@ -244,7 +319,11 @@ describe('summary and exit code', () => {
     for (const outcome of ['not-moved', 'unsupported', 'went-offline'] as const) {
       assert.equal(reportExitCode(buildReport(input({records: [...mixedRecords.slice(0, 2), record('x', outcome, 'timeout')]}))), 1, outcome)
     }
-    assert.equal(reportExitCode(buildReport(input({records: mixedRecords.slice(0, 2), notSent: [{jid: 'x@example.test/r', from: 'node-1', target: 'node-2'}]}))), 1, 'unsent')
+    assert.equal(
+      reportExitCode(buildReport(input({records: mixedRecords.slice(0, 2), notSent: [{jid: 'x@example.test/r', from: 'node-1', target: 'node-2'}]}))),
+      1,
+      'unsent',
+    )
   })
 
   test('--fallback kick: a kicked session seen back elsewhere counts as landed, one that did not come back does not', () => {
@@ -268,34 +347,65 @@ describe('summary and exit code', () => {
   test('property: any mix of records gives a valid report whose counts add up', () => {
     const outcomeArb = fc.constantFrom<Outcome>('moved', 'not-moved', 'unsupported', 'went-offline', 'kicked')
     const rowArb = fc.record({outcome: outcomeArb, latencyMs: fc.nat(60_000), to: fc.constantFrom('node-2', 'node-3'), observable: fc.boolean()})
-    fc.assert(fc.property(fc.array(rowArb, {maxLength: 30}), fc.nat(5), fc.boolean(), (rows, unsentCount, dryRun) => {
-      const records = dryRun ? [] : rows.map((row, i) => {
-        const ack: AckText = row.outcome === 'unsupported' ? 'error:service-unavailable' : !row.observable ? 'not-observable' : row.outcome === 'not-moved' ? 'timeout' : 'result'
-        return record(`u${i}`, row.outcome, ack, row.outcome === 'moved' ? {to: row.to, latencyMs: row.latencyMs} : undefined)
-      })
-      const notSent = Array.from({length: unsentCount}, (_, i) => ({jid: `n${i}@example.test/r`, from: 'node-1', target: 'node-2'}))
-      const report = buildReport(input({records, notSent, dryRun}))
-      assertValid(report)
-      const {summary} = report
-      assert.equal(summary.total, records.length + notSent.length)
-      if (!dryRun) assert.equal(summary.moved + summary.notMoved + summary.unsupported + summary.wentOffline + summary.kicked + summary.unsent, summary.total)
-      assert.equal(Object.values(summary.perTarget).reduce((a, b) => a + b, 0), summary.moved)
-      if (summary.moved > 0) assert.ok(summary.latencyMs.p50! <= summary.latencyMs.p95! && summary.latencyMs.p95! <= summary.latencyMs.max!)
-      assert.equal(reportExitCode(report), dryRun || summary.moved === summary.total ? 0 : 1)
-    }))
+    fc.assert(
+      fc.property(fc.array(rowArb, {maxLength: 30}), fc.nat(5), fc.boolean(), (rows, unsentCount, dryRun) => {
+        const records = dryRun
+          ? []
+          : rows.map((row, i) => {
+              const ack: AckText =
+                row.outcome === 'unsupported'
+                  ? 'error:service-unavailable'
+                  : !row.observable
+                    ? 'not-observable'
+                    : row.outcome === 'not-moved'
+                      ? 'timeout'
+                      : 'result'
+              return record(`u${i}`, row.outcome, ack, row.outcome === 'moved' ? {to: row.to, latencyMs: row.latencyMs} : undefined)
+            })
+        const notSent = Array.from({length: unsentCount}, (_, i) => ({jid: `n${i}@example.test/r`, from: 'node-1', target: 'node-2'}))
+        const report = buildReport(input({records, notSent, dryRun}))
+        assertValid(report)
+        const {summary} = report
+        assert.equal(summary.total, records.length + notSent.length)
+        if (!dryRun) assert.equal(summary.moved + summary.notMoved + summary.unsupported + summary.wentOffline + summary.kicked + summary.unsent, summary.total)
+        assert.equal(
+          Object.values(summary.perTarget).reduce((a, b) => a + b, 0),
+          summary.moved,
+        )
+        if (summary.moved > 0) assert.ok(summary.latencyMs.p50! <= summary.latencyMs.p95! && summary.latencyMs.p95! <= summary.latencyMs.max!)
+        assert.equal(reportExitCode(report), dryRun || summary.moved === summary.total ? 0 : 1)
+      }),
+    )
   })
 })
 
 describe('docs/error.schema.json', () => {
   /** As ClusterCommand.catch prints it. */
   const errorJson = (error: Error) => ({
-    error: {message: error.message.split('\n')[0], exitCode: error instanceof XtransferError ? error.exitCode : 70, kind: error instanceof XtransferError ? error.name : 'Error'},
+    error: {
+      message: error.message.split('\n')[0],
+      exitCode: error instanceof XtransferError ? error.exitCode : 70,
+      kind: error instanceof XtransferError ? error.name : 'Error',
+    },
   })
 
   test('accepts every expected error and the internal one', () => {
-    const errors = [new UsageError('u'), new ConfigError('c'), new AuthError('a'), new DirectoryError('d'), new UnreachableError('r'), new UnknownHostError('h'), new TlsError('t'), new DeclinedError(), new Error('bug')]
+    const errors = [
+      new UsageError('u'),
+      new ConfigError('c'),
+      new AuthError('a'),
+      new DirectoryError('d'),
+      new UnreachableError('r'),
+      new UnknownHostError('h'),
+      new TlsError('t'),
+      new DeclinedError(),
+      new Error('bug'),
+    ]
     for (const error of errors) assert.ok(validateError(errorJson(error)), `${error.name}: ${ajv.errorsText(validateError.errors)}`)
-    assert.deepEqual(errors.map((error) => errorJson(error).error.kind), ['UsageError', 'ConfigError', 'AuthError', 'DirectoryError', 'UnreachableError', 'UnknownHostError', 'TlsError', 'DeclinedError', 'Error'])
+    assert.deepEqual(
+      errors.map((error) => errorJson(error).error.kind),
+      ['UsageError', 'ConfigError', 'AuthError', 'DirectoryError', 'UnreachableError', 'UnknownHostError', 'TlsError', 'DeclinedError', 'Error'],
+    )
   })
 
   test('refuses other shapes', () => {

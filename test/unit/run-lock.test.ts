@@ -13,12 +13,15 @@ const stateDir = () => mkdtempSync(join(tmpdir(), 'xtransfer-lock-'))
 test('a second run on the same node is refused (exit 2), naming the holder; released, it can go', () => {
   const dir = stateDir()
   const first = acquireRunLock({...base, stateDir: dir, nodes: ['node-1'], runId: 'A', pid: 101, isAlive: () => true})
-  assert.throws(() => acquireRunLock({...base, stateDir: dir, nodes: ['node-1'], runId: 'B', pid: 102, isAlive: () => true}), (error: Error) => {
-    assert.ok(error instanceof LockedError)
-    assert.equal(error.exitCode, EXIT.usage)
-    assert.match(error.message, /node-1 is being moved by run A \(drain, pid 101 on ops-1/)
-    return true
-  })
+  assert.throws(
+    () => acquireRunLock({...base, stateDir: dir, nodes: ['node-1'], runId: 'B', pid: 102, isAlive: () => true}),
+    (error: Error) => {
+      assert.ok(error instanceof LockedError)
+      assert.equal(error.exitCode, EXIT.usage)
+      assert.match(error.message, /node-1 is being moved by run A \(drain, pid 101 on ops-1/)
+      return true
+    },
+  )
   first.release()
   const second = acquireRunLock({...base, stateDir: dir, nodes: ['node-1'], runId: 'B', pid: 102, isAlive: () => true})
   assert.deepEqual(second.tookOver, [])
@@ -40,7 +43,10 @@ test('kill -9 leaves the lock behind: a dead pid on this host is taken over and 
   const dir = stateDir()
   acquireRunLock({...base, stateDir: dir, nodes: ['node-1'], runId: 'A', pid: 101, isAlive: () => true})
   const lock = acquireRunLock({...base, stateDir: dir, nodes: ['node-1'], runId: 'B', pid: 102, isAlive: (pid) => pid !== 101})
-  assert.deepEqual(lock.tookOver.map((holder) => [holder.runId, holder.pid]), [['A', 101]])
+  assert.deepEqual(
+    lock.tookOver.map((holder) => [holder.runId, holder.pid]),
+    [['A', 101]],
+  )
   const path = join(dir, 'locks', 'example.test', 'node-1.lock')
   assert.equal(JSON.parse(readFileSync(path, 'utf8')).runId, 'B')
   lock.release()
@@ -50,7 +56,10 @@ test('kill -9 leaves the lock behind: a dead pid on this host is taken over and 
 test("another host's lock cannot be checked: refused, even when its pid is not alive here", () => {
   const dir = stateDir()
   acquireRunLock({...base, stateDir: dir, nodes: ['node-1'], runId: 'A', pid: 101, host: 'ops-2', isAlive: () => true})
-  assert.throws(() => acquireRunLock({...base, stateDir: dir, nodes: ['node-1'], runId: 'B', pid: 102, isAlive: () => false}), /run A .*on ops-2.*remove .*node-1\.lock/)
+  assert.throws(
+    () => acquireRunLock({...base, stateDir: dir, nodes: ['node-1'], runId: 'B', pid: 102, isAlive: () => false}),
+    /run A .*on ops-2.*remove .*node-1\.lock/,
+  )
 })
 
 test('the real pid check: this process is alive, a pid that cannot exist is not', () => {

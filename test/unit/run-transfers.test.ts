@@ -18,7 +18,11 @@ const targets: TransferTarget[] = ['n2', 'n3'].map((name, i) => ({name, address:
  * An in-memory cluster: a packet answered `result` moves the session to its
  * target after `delayMs`, optionally under another resource.
  */
-function fakeCluster(clock: {now(): number}, users: string[], behaviour: (user: string) => {ack: AckText; moves: boolean; newResource?: string; delayMs?: number}) {
+function fakeCluster(
+  clock: {now(): number},
+  users: string[],
+  behaviour: (user: string) => {ack: AckText; moves: boolean; newResource?: string; delayMs?: number},
+) {
   const sessions = new Map<string, SessionInfo & {startedAt: number}>()
   const moves: Array<{at: number; apply(): void}> = []
   for (const user of users) {
@@ -30,12 +34,15 @@ function fakeCluster(clock: {now(): number}, users: string[], behaviour: (user: 
     async send(item) {
       const how = behaviour(item.bare.split('@')[0])
       if (how.moves) {
-        moves.push({at: clock.now() + (how.delayMs ?? 100), apply() {
-          sessions.delete(item.jid)
-          const resource = how.newResource ?? item.resource
-          const jid = `${item.bare}/${resource}`
-          sessions.set(jid, {jid, bare: item.bare, resource, node: item.target.name, server: item.target.name, uptimeSeconds: 0, startedAt: clock.now()})
-        }})
+        moves.push({
+          at: clock.now() + (how.delayMs ?? 100),
+          apply() {
+            sessions.delete(item.jid)
+            const resource = how.newResource ?? item.resource
+            const jid = `${item.bare}/${resource}`
+            sessions.set(jid, {jid, bare: item.bare, resource, node: item.target.name, server: item.target.name, uptimeSeconds: 0, startedAt: clock.now()})
+          },
+        })
       }
       return ackFromText(how.ack)
     },
@@ -49,7 +56,10 @@ function fakeCluster(clock: {now(): number}, users: string[], behaviour: (user: 
       }
       const found = new Map<string, SessionInfo[]>()
       for (const bare of bares) {
-        found.set(bare, [...sessions.values()].filter((s) => s.bare === bare).map((s) => ({...s, uptimeSeconds: Math.floor((clock.now() - s.startedAt) / 1000)})))
+        found.set(
+          bare,
+          [...sessions.values()].filter((s) => s.bare === bare).map((s) => ({...s, uptimeSeconds: Math.floor((clock.now() - s.startedAt) / 1000)})),
+        )
       }
       return found
     },
@@ -64,7 +74,14 @@ test('every session that follows the packet is reported moved to where it reappe
   const users = Array.from({length: 20}, (_, i) => `u${i}`)
   const cluster = fakeCluster(clock, users, () => ({ack: 'result', moves: true}))
   const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
-  const {records, unsent} = await runTransfers({plan, sender: cluster.sender, directory: cluster.directory, clock, options, knownJids: new Set(cluster.list().map((s) => s.jid))})
+  const {records, unsent} = await runTransfers({
+    plan,
+    sender: cluster.sender,
+    directory: cluster.directory,
+    clock,
+    options,
+    knownJids: new Set(cluster.list().map((s) => s.jid)),
+  })
   assert.equal(unsent.length, 0)
   assert.equal(records.length, 20)
   for (const record of records) {
@@ -77,13 +94,18 @@ test('every session that follows the packet is reported moved to where it reappe
 test('refusals settle at once; silent clients that stay are not moved; clients that vanish went offline', async () => {
   const clock = fakeClock()
   const users = ['refuse', 'forbid', 'silent', 'vanish', 'good']
-  const cluster = fakeCluster(clock, users, (user) => ({
-    refuse: {ack: 'error:service-unavailable' as AckText, moves: false},
-    forbid: {ack: 'error:forbidden' as AckText, moves: false},
-    silent: {ack: 'timeout' as AckText, moves: false},
-    vanish: {ack: 'result' as AckText, moves: false},
-    good: {ack: 'result' as AckText, moves: true},
-  })[user]!)
+  const cluster = fakeCluster(
+    clock,
+    users,
+    (user) =>
+      ({
+        refuse: {ack: 'error:service-unavailable' as AckText, moves: false},
+        forbid: {ack: 'error:forbidden' as AckText, moves: false},
+        silent: {ack: 'timeout' as AckText, moves: false},
+        vanish: {ack: 'result' as AckText, moves: false},
+        good: {ack: 'result' as AckText, moves: true},
+      })[user]!,
+  )
   cluster.sessions.delete('vanish@d/r')
   const sessions = [...users.map((u) => ({jid: `${u}@d/r`, bare: `${u}@d`, resource: 'r', node: 'n1', server: 'n1', uptimeSeconds: 0}))]
   const plan = planDrain({sessions, targets, loads: new Map()})
@@ -127,13 +149,24 @@ test('an aborted run sends nothing more and lists the rest as unsent', async () 
   const users = Array.from({length: 10}, (_, i) => `u${i}`)
   const abort = new AbortController()
   const cluster = fakeCluster(clock, users, () => ({ack: 'result', moves: true}))
-  const sender: PacketSender = {acksObservable: true, async send(item) {
-    const ack = await cluster.sender.send(item)
-    if (item.bare === 'u2@d') abort.abort()
-    return ack
-  }}
+  const sender: PacketSender = {
+    acksObservable: true,
+    async send(item) {
+      const ack = await cluster.sender.send(item)
+      if (item.bare === 'u2@d') abort.abort()
+      return ack
+    },
+  }
   const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
-  const {records, unsent} = await runTransfers({plan, sender, directory: cluster.directory, clock, options: {...options, concurrency: 1}, knownJids: new Set(), signal: abort.signal})
+  const {records, unsent} = await runTransfers({
+    plan,
+    sender,
+    directory: cluster.directory,
+    clock,
+    options: {...options, concurrency: 1},
+    knownJids: new Set(),
+    signal: abort.signal,
+  })
   assert.equal(records.length, 3)
   assert.equal(unsent.length, 7)
   assert.ok(records.every((record) => record.outcome === 'moved'))
@@ -142,7 +175,11 @@ test('an aborted run sends nothing more and lists the rest as unsent', async () 
 test('a directory that stays down stops the run with its error', async () => {
   const clock = fakeClock()
   const cluster = fakeCluster(clock, ['a', 'b'], () => ({ack: 'result', moves: true}))
-  const directory = {sessionsOf: async () => { throw new Error('directory down') }}
+  const directory = {
+    sessionsOf: async () => {
+      throw new Error('directory down')
+    },
+  }
   const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
   const result = await runTransfers({plan, sender: cluster.sender, directory, clock, options, knownJids: new Set()})
   assert.equal(result.error?.message, 'directory down')
@@ -192,15 +229,26 @@ test('an abort does not wait out the pace: transfers queued for their turn are u
   const users = Array.from({length: 10}, (_, i) => `u${i}`)
   const abort = new AbortController()
   const cluster = fakeCluster(clock, users, () => ({ack: 'result', moves: true}))
-  const sender: PacketSender = {acksObservable: true, async send(item) {
-    const ack = await cluster.sender.send(item)
-    abort.abort()
-    return ack
-  }}
+  const sender: PacketSender = {
+    acksObservable: true,
+    async send(item) {
+      const ack = await cluster.sender.send(item)
+      abort.abort()
+      return ack
+    },
+  }
   const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
   const started = Date.now()
   // 2 packets/s: the nine queued behind the first would take 4.5 s of real time to be let through one by one.
-  const {records, unsent} = await runTransfers({plan, sender, directory: cluster.directory, clock, options: {...options, rate: 2, concurrency: 10}, knownJids: new Set(), signal: abort.signal})
+  const {records, unsent} = await runTransfers({
+    plan,
+    sender,
+    directory: cluster.directory,
+    clock,
+    options: {...options, rate: 2, concurrency: 10},
+    knownJids: new Set(),
+    signal: abort.signal,
+  })
   assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`)
   assert.equal(records.length, 1)
   assert.equal(unsent.length, 9)
@@ -210,14 +258,25 @@ test('a session whose answer comes in after the abort is watched for the grace o
   const clock = fakeClock()
   const abort = new AbortController()
   const cluster = fakeCluster(clock, ['slow'], () => ({ack: 'result', moves: false}))
-  const sender: PacketSender = {acksObservable: true, async send(item) {
-    abort.abort() // Ctrl-C while the client's answer is awaited
-    await clock.sleep(2_000)
-    return cluster.sender.send(item)
-  }}
+  const sender: PacketSender = {
+    acksObservable: true,
+    async send(item) {
+      abort.abort() // Ctrl-C while the client's answer is awaited
+      await clock.sleep(2_000)
+      return cluster.sender.send(item)
+    },
+  }
   const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
   const started = clock.now()
-  const {records} = await runTransfers({plan, sender, directory: cluster.directory, clock, options: {...options, waitMs: 60_000}, knownJids: new Set(), signal: abort.signal})
+  const {records} = await runTransfers({
+    plan,
+    sender,
+    directory: cluster.directory,
+    clock,
+    options: {...options, waitMs: 60_000},
+    knownJids: new Set(),
+    signal: abort.signal,
+  })
   assert.equal(records[0].outcome, 'not-moved')
   assert.ok(clock.now() - started <= 5_000 + options.pollMs, `watched for ${clock.now() - started} ms`)
 })

@@ -14,7 +14,8 @@ const SIGNATURE = 'v=server-signature-proof'
 
 function secretsIn(text: string): string[] {
   const forms = [PASSWORD, SIGNATURE, `\0admin\0${PASSWORD}`, `\0${PASSWORD}`]
-  return forms.flatMap((form) => [form, Buffer.from(form).toString('base64'), Buffer.from(`${form}`).toString('base64').replace(/=+$/, '')])
+  return forms
+    .flatMap((form) => [form, Buffer.from(form).toString('base64'), Buffer.from(`${form}`).toString('base64').replace(/=+$/, '')])
     .filter((form) => text.includes(form))
 }
 
@@ -22,10 +23,15 @@ test('--debug trace of a SASL2 login (PLAIN in <initial-response>, <success> add
   const server = await startFakeSasl2Server(SIGNATURE)
   try {
     const {stdout, stderr} = await new Promise<{stdout: string; stderr: string}>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', CHILD, `xmpps://127.0.0.1:${server.port}`], {
-        env: {...process.env, NODE_EXTRA_CA_CERTS: server.caFile, CHILD_ADMIN_PASSWORD: PASSWORD},
-        timeout: 30_000,
-      }, (error, out, err) => (error ? reject(Object.assign(error, {stderr: err})) : resolve({stdout: out, stderr: err})))
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', CHILD, `xmpps://127.0.0.1:${server.port}`],
+        {
+          env: {...process.env, NODE_EXTRA_CA_CERTS: server.caFile, CHILD_ADMIN_PASSWORD: PASSWORD},
+          timeout: 30_000,
+        },
+        (error, out, err) => (error ? reject(Object.assign(error, {stderr: err})) : resolve({stdout: out, stderr: err})),
+      )
     })
     // The login really went through SASL2 with the password: otherwise this test proves nothing.
     assert.match(stdout, /online as admin@example\.test\/xtransfer/)
@@ -45,12 +51,20 @@ test('every SASL and SASL2 payload is redacted, with children or not; other stan
     xml('challenge', {xmlns: 'urn:ietf:params:xml:ns:xmpp-sasl'}, 'cj1ub25jZSxzPXNhbHQsaT00MDk2'),
     xml('response', {xmlns: 'urn:ietf:params:xml:ns:xmpp-sasl'}, 'Yz1iaXdzLHI9bm9uY2UscD1wcm9vZg=='),
     xml('success', {xmlns: 'urn:ietf:params:xml:ns:xmpp-sasl'}, 'dj1zaWduYXR1cmU='),
-    xml('authenticate', {xmlns: 'urn:xmpp:sasl:2', mechanism: 'SCRAM-SHA-1'},
-      xml('initial-response', {}, 'biwsbj1hZG1pbixyPW5vbmNl'), xml('user-agent', {id: 'u1'}, xml('software', {}, 'xtransfer'))),
+    xml(
+      'authenticate',
+      {xmlns: 'urn:xmpp:sasl:2', mechanism: 'SCRAM-SHA-1'},
+      xml('initial-response', {}, 'biwsbj1hZG1pbixyPW5vbmNl'),
+      xml('user-agent', {id: 'u1'}, xml('software', {}, 'xtransfer')),
+    ),
     xml('challenge', {xmlns: 'urn:xmpp:sasl:2'}, 'cj1ub25jZSxzPXNhbHQsaT00MDk2'),
     xml('response', {xmlns: 'urn:xmpp:sasl:2'}, 'Yz1iaXdzLHI9bm9uY2UscD1wcm9vZg=='),
-    xml('success', {xmlns: 'urn:xmpp:sasl:2'}, xml('additional-data', {}, 'dj1zaWduYXR1cmU='),
-      xml('token', {xmlns: 'urn:xmpp:fast:0', token: 'fast-token-secret', expiry: '2026-12-31T00:00:00Z'})),
+    xml(
+      'success',
+      {xmlns: 'urn:xmpp:sasl:2'},
+      xml('additional-data', {}, 'dj1zaWduYXR1cmU='),
+      xml('token', {xmlns: 'urn:xmpp:fast:0', token: 'fast-token-secret', expiry: '2026-12-31T00:00:00Z'}),
+    ),
   ]
   for (const element of cases) {
     const out = redactSasl(element)

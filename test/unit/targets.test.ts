@@ -25,7 +25,7 @@ function refused(action: () => unknown, pattern: RegExp): void {
   })
 }
 
-test('a node by its config name or by the cluster\'s own name', () => {
+test("a node by its config name or by the cluster's own name", () => {
   assert.equal(configuredNode(config, 'node-2'), 'node-2')
   assert.equal(configuredNode(config, 'xtlab2@localhost'), 'node-2')
   assert.equal(configuredNode(config, 'XTLAB3@localhost'), 'node-3')
@@ -49,13 +49,16 @@ test('checkRequest hands the plan config names, whichever name the operator type
   assert.deepEqual(checkRequest(config, {command: 'rebalance', to: 'xtlab2@localhost'}, context), {command: 'rebalance', to: 'node-2'})
 })
 
-test('sessions --node takes the cluster\'s name too', async () => {
+test("sessions --node takes the cluster's name too", async () => {
   const directory = {
     listSessions: async () => [
       {jid: 'a@example.test/r', bare: 'a@example.test', resource: 'r', node: 'node-1', server: 'xtlab1@localhost', uptimeSeconds: 1},
       {jid: 'b@example.test/r', bare: 'b@example.test', resource: 'r', node: 'node-2', server: 'xtlab2@localhost', uptimeSeconds: 1},
     ],
   } as unknown as SessionDirectory
-  assert.deepEqual((await listSessions(config, directory, {node: 'xtlab2@localhost'})).map((session) => session.jid), ['b@example.test/r'])
+  assert.deepEqual(
+    (await listSessions(config, directory, {node: 'xtlab2@localhost'})).map((session) => session.jid),
+    ['b@example.test/r'],
+  )
   await assert.rejects(listSessions(config, directory, {node: 'node-7'}), /unknown node "node-7"/)
 })

@@ -4,14 +4,7 @@ import {describe, it} from 'node:test'
 import xml, {type Element} from '@xmpp/xml'
 import parse from '@xmpp/xml/lib/parse.js'
 
-import {
-  buildTransferIq,
-  isTransferIq,
-  NS_CXFR,
-  NS_SRVXFR,
-  parseTransferIq,
-  type TransferRequest,
-} from '../../src/protocol/index.js'
+import {buildTransferIq, isTransferIq, NS_CXFR, NS_SRVXFR, parseTransferIq, type TransferRequest} from '../../src/protocol/index.js'
 
 function parsedOk(stanza: Element): TransferRequest {
   const parsed = parseTransferIq(stanza)
@@ -125,8 +118,10 @@ describe('buildTransferIq / parseTransferIq round trip', () => {
   }
 
   it('leaves from out when the envelope has none', () => {
-    const iq = buildTransferIq({to: 'alice@example.org/phone', id: 'abc'},
-      {namespace: NS_CXFR, domain: 'example.org', server: {kind: 'hostname', host: 'example.org'}})
+    const iq = buildTransferIq(
+      {to: 'alice@example.org/phone', id: 'abc'},
+      {namespace: NS_CXFR, domain: 'example.org', server: {kind: 'hostname', host: 'example.org'}},
+    )
     assert.deepEqual(iq.attrs, {type: 'set', to: 'alice@example.org/phone', id: 'abc'})
     assert.ok(!iq.toString().includes('from'))
   })
@@ -181,7 +176,10 @@ describe('parseTransferIq refuses', () => {
   })
 
   it('another element in the transfer namespace', () => {
-    assert.match(refusal(`<iq type='set'><transfer xmlns='${NS_SRVXFR}'>${good}</transfer></iq>`), /<transfer xmlns='jabber:iq:srvxfr'> is not a transfer query/)
+    assert.match(
+      refusal(`<iq type='set'><transfer xmlns='${NS_SRVXFR}'>${good}</transfer></iq>`),
+      /<transfer xmlns='jabber:iq:srvxfr'> is not a transfer query/,
+    )
   })
 
   const bodies: Array<[string, string, RegExp]> = [

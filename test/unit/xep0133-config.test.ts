@@ -47,7 +47,7 @@ describe('config: directory type xep0133', () => {
     assert.match(refused(XEP0133.replace('xmpps://xmpp-b.example.test:5223', 'https://xmpp-b.example.test')), /nodes\.p-2\.service: .*xmpp:\/\//)
   })
 
-  test('ejabberd still needs each node\'s server (its Erlang node name)', () => {
+  test("ejabberd still needs each node's server (its Erlang node name)", () => {
     const ejabberd = XEP0133.replace('  type: xep0133\n', '  type: ejabberd\n  api: http://127.0.0.1:25281/api\n')
     assert.match(refused(ejabberd), /nodes\.p-1\.server is missing$/)
   })

@@ -42,9 +42,17 @@ describe('XEP-0004 forms in Prosody answers', () => {
   })
 
   test('a form without "all" gets "none", else its largest number', () => {
-    const withNone = parseDataForm(parse(`<x xmlns='jabber:x:data' type='form'><field var='max_items' type='list-single'><option><value>25</value></option><option><value>none</value></option></field></x>`))
+    const withNone = parseDataForm(
+      parse(
+        `<x xmlns='jabber:x:data' type='form'><field var='max_items' type='list-single'><option><value>25</value></option><option><value>none</value></option></field></x>`,
+      ),
+    )
     assert.deepEqual(fitToForm(withNone, {max_items: 'all'}), {max_items: 'none'})
-    const numbers = parseDataForm(parse(`<x xmlns='jabber:x:data' type='form'><field var='max_items' type='list-single'><option><value>25</value></option><option><value>200</value></option><option><value>100</value></option></field></x>`))
+    const numbers = parseDataForm(
+      parse(
+        `<x xmlns='jabber:x:data' type='form'><field var='max_items' type='list-single'><option><value>25</value></option><option><value>200</value></option><option><value>100</value></option></field></x>`,
+      ),
+    )
     assert.deepEqual(fitToForm(numbers, {max_items: 'all'}), {max_items: '200'})
   })
 
@@ -80,7 +88,11 @@ describe('get-online-users-list (Prosody 0.12)', () => {
   })
 
   test('a server listing full JIDs, or values holding several lines, is read too', () => {
-    const form = parseDataForm(parse(`<x xmlns='jabber:x:data' type='result'><field var='onlineuserjids' type='text-multi'><value>a@x/one\nb@x</value><value>c@x/two/three</value></field></x>`))
+    const form = parseDataForm(
+      parse(
+        `<x xmlns='jabber:x:data' type='result'><field var='onlineuserjids' type='text-multi'><value>a@x/one\nb@x</value><value>c@x/two/three</value></field></x>`,
+      ),
+    )
     assert.deepEqual(parseOnlineUsers(form), {detailed: true, sessions: [{bare: 'a@x', resource: 'one'}, {bare: 'b@x'}, {bare: 'c@x', resource: 'two/three'}]})
   })
 

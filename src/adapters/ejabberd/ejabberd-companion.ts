@@ -35,7 +35,12 @@ export interface LocatedSession {
 
 /** The companion refused a whole request (a bad argument, a node down, the module missing there). */
 export class CompanionError extends Error {
-  constructor(readonly command: string, readonly result: string, readonly reason: string, text: string) {
+  constructor(
+    readonly command: string,
+    readonly result: string,
+    readonly reason: string,
+    text: string,
+  ) {
     super(`${command}: ${result} ${reason}${text ? ` (${text})` : ''}`)
     this.name = 'CompanionError'
   }
@@ -98,9 +103,16 @@ export class EjabberdCompanion {
   /** Each Erlang node's cordon (nodes that are down or lack the module are left out). */
   async cordons(): Promise<Map<string, CordonState>> {
     const rows = await this.api.call<Array<{node: string; cordoned: string; mode: string; redirect: string}>>('xtransfer_cordons')
-    return new Map(rows.filter((row) => row.cordoned !== 'unknown').map((row) => [row.node, row.cordoned === 'true'
-      ? {cordoned: true, mode: row.mode === 'redirect' ? 'redirect' : 'refuse', ...(row.redirect ? {redirect: row.redirect} : {})}
-      : {cordoned: false}]))
+    return new Map(
+      rows
+        .filter((row) => row.cordoned !== 'unknown')
+        .map((row) => [
+          row.node,
+          row.cordoned === 'true'
+            ? {cordoned: true, mode: row.mode === 'redirect' ? 'redirect' : 'refuse', ...(row.redirect ? {redirect: row.redirect} : {})}
+            : {cordoned: false},
+        ]),
+    )
   }
 
   /**

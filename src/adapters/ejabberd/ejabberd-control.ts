@@ -1,7 +1,15 @@
 import type {Element} from '@xmpp/xml'
 
 import type {ReconnectingLink} from '../../connection/reconnecting-link.js'
-import {type ActionResult, type ControlAbilities, type CordonState, NO_COMPANION, NotSupportedError, type SessionControl, type SessionRef} from '../../model/control.js'
+import {
+  type ActionResult,
+  type ControlAbilities,
+  type CordonState,
+  NO_COMPANION,
+  NotSupportedError,
+  type SessionControl,
+  type SessionRef,
+} from '../../model/control.js'
 import {formatServer, type ServerAddress, type StreamCondition} from '../../protocol/index.js'
 import {COMPANION_PROTOCOL, type EjabberdCompanion} from './ejabberd-companion.js'
 import {splitResource} from './ejabberd-directory.js'
@@ -96,7 +104,8 @@ export class EjabberdControl implements SessionControl {
   }
 
   private async require(ability: 'handover' | 'redirect' | 'close' | 'cordon'): Promise<void> {
-    if (!(await this.abilities())[ability]) throw new NotSupportedError(`${ability === 'close' ? 'a close with a chosen condition' : `a ${ability}`} (needs the server companion mod_xtransfer)`)
+    if (!(await this.abilities())[ability])
+      throw new NotSupportedError(`${ability === 'close' ? 'a close with a chosen condition' : `a ${ability}`} (needs the server companion mod_xtransfer)`)
   }
 
   private server(node: string): string {

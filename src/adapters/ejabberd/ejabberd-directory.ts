@@ -84,11 +84,18 @@ export class EjabberdDirectory implements SessionDirectory {
       for (const session of await this.listSessions()) found.get(session.bare)?.push(session)
       return found
     }
-    await Promise.all(wanted.map((bare) => this.limit(async () => {
-      const [user, host] = bare.split('@')
-      const rows = await this.options.api.call<UserSessionRow[]>('user_sessions_info', {user, host})
-      found.set(bare, rows.map((row) => this.toSession(`${bare}/${row.resource ?? ''}`, row)))
-    })))
+    await Promise.all(
+      wanted.map((bare) =>
+        this.limit(async () => {
+          const [user, host] = bare.split('@')
+          const rows = await this.options.api.call<UserSessionRow[]>('user_sessions_info', {user, host})
+          found.set(
+            bare,
+            rows.map((row) => this.toSession(`${bare}/${row.resource ?? ''}`, row)),
+          )
+        }),
+      ),
+    )
     return found
   }
 

@@ -83,7 +83,7 @@ export class EjabberdApi {
         if (error instanceof RetryableError) retryable = error
         else if (error instanceof EndpointError) broken ??= error.cause
         else throw error
-        this.options.debug?.(`api: ${(error instanceof EndpointError ? error.cause as Error : error as Error).message}`)
+        this.options.debug?.(`api: ${(error instanceof EndpointError ? (error.cause as Error) : (error as Error)).message}`)
       }
     }
     // Some URL may come back: back off and retry. Else every URL is wrong: say how, at once.
@@ -123,7 +123,9 @@ export class EjabberdApi {
     }
     // llhttp's parse errors: what answered is no HTTP server, most often ejabberd's c2s listener.
     if (code.startsWith('HPE_')) {
-      return new DirectoryError(`directory.api ${url} answered something that is not HTTP (${code}): is that an XMPP (c2s) port? Use the listener with mod_http_api, e.g. http://host:5280/api`)
+      return new DirectoryError(
+        `directory.api ${url} answered something that is not HTTP (${code}): is that an XMPP (c2s) port? Use the listener with mod_http_api, e.g. http://host:5280/api`,
+      )
     }
     return new RetryableError(`directory ${url} unreachable (${command}: ${code})`)
   }
@@ -132,7 +134,9 @@ export class EjabberdApi {
     const {user} = this.options
     if (status === 401) return new AuthError(`directory ${url} refused the login: wrong admin password or JID (${user}), HTTP 401`)
     if (status === 403) {
-      return new DirectoryError(`directory ${url} refused ${command} for ${user} (HTTP 403): allow the admin JID in ejabberd's api_permissions (see docs/servers.md)`)
+      return new DirectoryError(
+        `directory ${url} refused ${command} for ${user} (HTTP 403): allow the admin JID in ejabberd's api_permissions (see docs/servers.md)`,
+      )
     }
     if (status === 404) {
       // ejabberd's own API answers an unknown command with this JSON; anything else means no API there.
@@ -147,16 +151,20 @@ export class EjabberdApi {
   private post(url: URL, agent: HttpAgent, body: string, timeoutMs: number): Promise<{status: number; text: string}> {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest
     return new Promise((resolve, reject) => {
-      const request = send(url, {
-        method: 'POST',
-        agent,
-        headers: {authorization: this.authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body)},
-      }, (response) => {
-        const chunks: Buffer[] = []
-        response.on('data', (chunk: Buffer) => chunks.push(chunk))
-        response.on('end', () => resolve({status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8')}))
-        response.on('error', reject)
-      })
+      const request = send(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: {authorization: this.authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body)},
+        },
+        (response) => {
+          const chunks: Buffer[] = []
+          response.on('data', (chunk: Buffer) => chunks.push(chunk))
+          response.on('end', () => resolve({status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8')}))
+          response.on('error', reject)
+        },
+      )
       request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('timeout'), {code: 'TimeoutError'})))
       request.on('error', reject)
       request.end(body)
@@ -175,8 +183,14 @@ class EndpointError extends Error {
 
 /** The API has no such command: the module that provides it is not loaded (mod_admin_extra, mod_xtransfer). */
 export class UnknownCommandError extends DirectoryError {
-  constructor(readonly command: string, url: string, status: number) {
-    super(`the ejabberd API at ${url} has no command ${command} (HTTP ${status}): is ${command.startsWith('xtransfer_') ? 'the companion module mod_xtransfer' : 'the module that provides it (mod_admin_extra)'} enabled?`)
+  constructor(
+    readonly command: string,
+    url: string,
+    status: number,
+  ) {
+    super(
+      `the ejabberd API at ${url} has no command ${command} (HTTP ${status}): is ${command.startsWith('xtransfer_') ? 'the companion module mod_xtransfer' : 'the module that provides it (mod_admin_extra)'} enabled?`,
+    )
   }
 }
 
@@ -187,7 +201,9 @@ export class UnknownCommandError extends DirectoryError {
  */
 function refusePlainHttp(url: URL, insecurePlain: boolean): void {
   if (url.protocol !== 'http:' || insecurePlain || isLoopback(url.hostname)) return
-  throw new TlsError(`refusing to send the admin password over plain http:// to ${url.host} (not loopback): use an https:// directory.api, or set admin.insecurePlain: true (labs only)`)
+  throw new TlsError(
+    `refusing to send the admin password over plain http:// to ${url.host} (not loopback): use an https:// directory.api, or set admin.insecurePlain: true (labs only)`,
+  )
 }
 
 function isLoopback(hostname: string): boolean {

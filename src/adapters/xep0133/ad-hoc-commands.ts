@@ -21,7 +21,11 @@ export interface CommandAnswer {
 
 /** The server answered a command with an iq error. */
 export class CommandRefused extends Error {
-  constructor(readonly node: string, readonly condition: string, readonly text: string | undefined) {
+  constructor(
+    readonly node: string,
+    readonly condition: string,
+    readonly text: string | undefined,
+  ) {
     super(`${commandName(node)}: ${condition}${text ? ` (${text})` : ''}`)
     this.name = 'CommandRefused'
   }
@@ -84,7 +88,9 @@ export class AdHocCommands {
 
   private async submit(opened: CommandAnswer, values: Record<string, FieldValue>): Promise<CommandAnswer> {
     const form = opened.form!
-    const answer = await this.send(command(opened.node, {action: 'complete', sessionid: opened.sessionid}, submitForm(form.formType ?? NS_ADMIN, fitToForm(form, values))))
+    const answer = await this.send(
+      command(opened.node, {action: 'complete', sessionid: opened.sessionid}, submitForm(form.formType ?? NS_ADMIN, fitToForm(form, values))),
+    )
     if (answer instanceof CommandRefused) throw answer
     return answer
   }

@@ -18,12 +18,30 @@ export const COMPANION_NODES = {
 
 /** RFC 6120 §4.9.3, less see-other-host (which needs a host: `redirectSession`). */
 export const CLOSE_CONDITIONS = [
-  'bad-format', 'bad-namespace-prefix', 'conflict', 'connection-timeout', 'host-gone',
-  'host-unknown', 'improper-addressing', 'internal-server-error', 'invalid-from',
-  'invalid-namespace', 'invalid-xml', 'not-authorized', 'not-well-formed', 'policy-violation',
-  'remote-connection-failed', 'reset', 'resource-constraint', 'restricted-xml',
-  'system-shutdown', 'undefined-condition', 'unsupported-encoding', 'unsupported-feature',
-  'unsupported-stanza-type', 'unsupported-version',
+  'bad-format',
+  'bad-namespace-prefix',
+  'conflict',
+  'connection-timeout',
+  'host-gone',
+  'host-unknown',
+  'improper-addressing',
+  'internal-server-error',
+  'invalid-from',
+  'invalid-namespace',
+  'invalid-xml',
+  'not-authorized',
+  'not-well-formed',
+  'policy-violation',
+  'remote-connection-failed',
+  'reset',
+  'resource-constraint',
+  'restricted-xml',
+  'system-shutdown',
+  'undefined-condition',
+  'unsupported-encoding',
+  'unsupported-feature',
+  'unsupported-stanza-type',
+  'unsupported-version',
 ] as const
 
 export type CloseCondition = (typeof CLOSE_CONDITIONS)[number]

@@ -1,7 +1,15 @@
 import type {Element} from '@xmpp/xml'
 
 import {DirectoryError} from '../../errors.js'
-import {type ActionResult, type ControlAbilities, type CordonState, NO_COMPANION, NotSupportedError, type SessionControl, type SessionRef} from '../../model/control.js'
+import {
+  type ActionResult,
+  type ControlAbilities,
+  type CordonState,
+  NO_COMPANION,
+  NotSupportedError,
+  type SessionControl,
+  type SessionRef,
+} from '../../model/control.js'
 import type {SessionDirectory} from '../../model/directory.js'
 import {formatServer, type ServerAddress, type StreamCondition} from '../../protocol/index.js'
 import {adminCommand, CommandRefused} from './ad-hoc-commands.js'
@@ -20,21 +28,26 @@ import {throwIfFailed} from './xep0133-directory.js'
 export class Xep0133Control implements SessionControl {
   private detected: Promise<ControlAbilities> | undefined
 
-  constructor(private readonly links: NodeLink[], private readonly directory: Pick<SessionDirectory, 'sessionsOf'>) {}
+  constructor(
+    private readonly links: NodeLink[],
+    private readonly directory: Pick<SessionDirectory, 'sessionsOf'>,
+  ) {}
 
   /** The companion's actions when every node that answers has it (asked once). */
   abilities(): Promise<ControlAbilities> {
     this.detected ??= (async () => {
-      const present = await Promise.all(this.links.map(async (link) => {
-        try {
-          await new ProsodyCompanion(await link.commands()).status()
-          return true
-        } catch (error) {
-          if (error instanceof CommandRefused && error.unavailable) return false
-          // A node that cannot be reached now says nothing either way.
-          return undefined
-        }
-      }))
+      const present = await Promise.all(
+        this.links.map(async (link) => {
+          try {
+            await new ProsodyCompanion(await link.commands()).status()
+            return true
+          } catch (error) {
+            if (error instanceof CommandRefused && error.unavailable) return false
+            // A node that cannot be reached now says nothing either way.
+            return undefined
+          }
+        }),
+      )
       const answered = present.filter((has) => has !== undefined)
       const companion = answered.length > 0 && answered.every(Boolean)
       return {sendAsDomain: false, kick: true, ...NO_COMPANION, ...(companion ? {redirect: true, close: true, cordon: true} : {})}
@@ -65,9 +78,13 @@ export class Xep0133Control implements SessionControl {
     const bare = jid.split('/')[0]
     const sessions = (await this.directory.sessionsOf([bare])).get(bare) ?? []
     const nodes = new Set(sessions.filter((session) => session.jid === jid || jid === bare).map((session) => session.node))
-    await Promise.all(this.links.filter((link) => nodes.has(link.node.name)).map(async (link) => {
-      throwIfFailed(link, await (await link.commands()).run(adminCommand('end-user-session'), {accountjids: [jid]}))
-    }))
+    await Promise.all(
+      this.links
+        .filter((link) => nodes.has(link.node.name))
+        .map(async (link) => {
+          throwIfFailed(link, await (await link.commands()).run(adminCommand('end-user-session'), {accountjids: [jid]}))
+        }),
+    )
   }
 
   async handover(_session: SessionRef): Promise<ActionResult> {
@@ -93,14 +110,19 @@ export class Xep0133Control implements SessionControl {
   }
 
   async cordons(): Promise<Map<string, CordonState>> {
-    const states = await Promise.all(this.links.map(async (link): Promise<[string, CordonState] | undefined> => {
-      try {
-        const {cordon} = await new ProsodyCompanion(await link.commands()).status()
-        return [link.node.name, cordon.mode === 'none' ? {cordoned: false} : {cordoned: true, mode: cordon.mode, ...(cordon.mode === 'redirect' ? {redirect: cordon.to} : {})}]
-      } catch {
-        return undefined
-      }
-    }))
+    const states = await Promise.all(
+      this.links.map(async (link): Promise<[string, CordonState] | undefined> => {
+        try {
+          const {cordon} = await new ProsodyCompanion(await link.commands()).status()
+          return [
+            link.node.name,
+            cordon.mode === 'none' ? {cordoned: false} : {cordoned: true, mode: cordon.mode, ...(cordon.mode === 'redirect' ? {redirect: cordon.to} : {})},
+          ]
+        } catch {
+          return undefined
+        }
+      }),
+    )
     return new Map(states.filter((state) => state !== undefined))
   }
 
@@ -122,7 +144,8 @@ export class Xep0133Control implements SessionControl {
       await action(await this.companion(session.node))
       return {kind: 'done'}
     } catch (error) {
-      if (error instanceof CompanionRefused) return {kind: 'refused', reason: error.condition === 'item-not-found' ? 'no-session' : `${error.condition}: ${error.text}`}
+      if (error instanceof CompanionRefused)
+        return {kind: 'refused', reason: error.condition === 'item-not-found' ? 'no-session' : `${error.condition}: ${error.text}`}
       throw error
     }
   }

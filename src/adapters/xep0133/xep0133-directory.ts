@@ -63,10 +63,13 @@ export class Xep0133Directory implements SessionDirectory {
 
   /** The configured nodes whose service the admin can log in to and use now. */
   async listServers(): Promise<ServerView[]> {
-    const reachable = await this.eachNode(async (link) => {
-      await link.commands()
-      return [link.node]
-    }, {allowNone: true})
+    const reachable = await this.eachNode(
+      async (link) => {
+        await link.commands()
+        return [link.node]
+      },
+      {allowNone: true},
+    )
     return reachable.flat().map((node) => ({server: node.server, node: node.name}))
   }
 
@@ -78,7 +81,11 @@ export class Xep0133Directory implements SessionDirectory {
     let sessions = listed.sessions
     if (!listed.detailed && sessions.length > 0 && link.userStats !== false) {
       // Bare JIDs only: their resources, one call per user, if the server offers it.
-      sessions = (await this.userStats(link, sessions.map((session) => session.bare))) ?? sessions
+      sessions =
+        (await this.userStats(
+          link,
+          sessions.map((session) => session.bare),
+        )) ?? sessions
     }
     const infos = sessions.map((session) => this.toSession(link.node, session))
     this.forgetGone(link.node, infos)
@@ -90,11 +97,15 @@ export class Xep0133Directory implements SessionDirectory {
     const commands = await link.commands()
     const limit = pLimit(8)
     try {
-      const perUser = await Promise.all(bares.map((bare) => limit(async () => {
-        const answer = await commands.run(adminCommand('user-stats'), {accountjid: bare})
-        // Prosody: "User does not exist" is a completed command with an error note: nobody online.
-        return parseUserStats(bare, answer.form)
-      })))
+      const perUser = await Promise.all(
+        bares.map((bare) =>
+          limit(async () => {
+            const answer = await commands.run(adminCommand('user-stats'), {accountjid: bare})
+            // Prosody: "User does not exist" is a completed command with an error note: nobody online.
+            return parseUserStats(bare, answer.form)
+          }),
+        ),
+      )
       link.userStats = true
       return perUser.flat().map((session) => this.toSession(link.node, session))
     } catch (error) {
@@ -130,19 +141,25 @@ export class Xep0133Directory implements SessionDirectory {
    * no node answers, it retries with backoff for retryForMs, then fails with exit 3.
    */
   private async eachNode<T>(work: (link: NodeLink) => Promise<T[]>, {allowNone = false} = {}): Promise<T[][]> {
-    return retry(async () => {
-      const settled = await Promise.allSettled(this.links.map((link) => work(link)))
-      const fatal = settled.findIndex((result) => result.status === 'rejected' && !isUnreachable(result.reason))
-      if (fatal !== -1) throw asDirectoryError((settled[fatal] as PromiseRejectedResult).reason, this.links[fatal].node)
-      const answered = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
-      if (answered.length > 0 || allowNone) return answered
-      throw new NoNodeAnswered(settled.map((result, index) => `${this.links[index].node.name}: ${(result as PromiseRejectedResult).reason?.message}`))
-    }, {
-      clock: this.options.clock,
-      backoff: {initialDelayMs: 250, maxDelayMs: 4_000, giveUpAfterMs: this.options.retryForMs ?? 20_000},
-      retryable: (error) => error instanceof NoNodeAnswered,
-      giveUp: (error, tries) => new DirectoryError(`no node answered the admin commands (${(error as NoNodeAnswered).reasons.join('; ')}; ${tries} ${tries === 1 ? 'try' : 'tries'})`),
-    })
+    return retry(
+      async () => {
+        const settled = await Promise.allSettled(this.links.map((link) => work(link)))
+        const fatal = settled.findIndex((result) => result.status === 'rejected' && !isUnreachable(result.reason))
+        if (fatal !== -1) throw asDirectoryError((settled[fatal] as PromiseRejectedResult).reason, this.links[fatal].node)
+        const answered = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []))
+        if (answered.length > 0 || allowNone) return answered
+        throw new NoNodeAnswered(settled.map((result, index) => `${this.links[index].node.name}: ${(result as PromiseRejectedResult).reason?.message}`))
+      },
+      {
+        clock: this.options.clock,
+        backoff: {initialDelayMs: 250, maxDelayMs: 4_000, giveUpAfterMs: this.options.retryForMs ?? 20_000},
+        retryable: (error) => error instanceof NoNodeAnswered,
+        giveUp: (error, tries) =>
+          new DirectoryError(
+            `no node answered the admin commands (${(error as NoNodeAnswered).reasons.join('; ')}; ${tries} ${tries === 1 ? 'try' : 'tries'})`,
+          ),
+      },
+    )
   }
 }
 
@@ -165,9 +182,11 @@ function isUnreachable(error: unknown): boolean {
 
 function asDirectoryError(error: unknown, node: Xep0133Node): Error {
   if (error instanceof CommandRefused) {
-    return new DirectoryError(error.forbidden
-      ? `${node.name} (${node.service}): the admin JID may not run ${error.message} (is it in the server's admins list?)`
-      : `${node.name} (${node.service}) refused ${error.message}`)
+    return new DirectoryError(
+      error.forbidden
+        ? `${node.name} (${node.service}): the admin JID may not run ${error.message} (is it in the server's admins list?)`
+        : `${node.name} (${node.service}) refused ${error.message}`,
+    )
   }
   return error as Error
 }

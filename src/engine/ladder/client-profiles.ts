@@ -18,10 +18,30 @@ export interface ClientProfile {
 }
 
 export const CLIENT_PROFILES: readonly ClientProfile[] = [
-  {name: '@xmpp/client 0.14', capsNodes: ['https://xmpp.js.org'], afterHandover: 'resumes', measured: 'resumed on another node 2.0 s later (TLS lab, 2026-12-01); 1.1 s on plain TCP'},
-  {name: 'slixmpp 1.8.3', capsNodes: ['https://slixmpp.readthedocs.io', 'http://slixmpp.com/ver/1.8.3'], afterHandover: 'resumes', measured: 'resumed 3.1 s later with its xep_0198 plugin (TLS lab, 2026-12-01)'},
-  {name: 'aioxmpp 0.13.3', capsNodes: ['http://aioxmpp.zombofant.net/', 'https://github.com/horazont/aioxmpp'], afterHandover: 'resumes', measured: 'resumed 1.2 s later over TLS (2026-12-01); over plain TCP it did not notice the close within 20 s'},
-  {name: 'libstrophe 0.12.2', capsNodes: ['https://strophe.im/libstrophe'], afterHandover: 'resumes', measured: 'resumed 2.2 s later with an app reconnect delay of 2 s (TLS lab, 2026-12-01)'},
+  {
+    name: '@xmpp/client 0.14',
+    capsNodes: ['https://xmpp.js.org'],
+    afterHandover: 'resumes',
+    measured: 'resumed on another node 2.0 s later (TLS lab, 2026-12-01); 1.1 s on plain TCP',
+  },
+  {
+    name: 'slixmpp 1.8.3',
+    capsNodes: ['https://slixmpp.readthedocs.io', 'http://slixmpp.com/ver/1.8.3'],
+    afterHandover: 'resumes',
+    measured: 'resumed 3.1 s later with its xep_0198 plugin (TLS lab, 2026-12-01)',
+  },
+  {
+    name: 'aioxmpp 0.13.3',
+    capsNodes: ['http://aioxmpp.zombofant.net/', 'https://github.com/horazont/aioxmpp'],
+    afterHandover: 'resumes',
+    measured: 'resumed 1.2 s later over TLS (2026-12-01); over plain TCP it did not notice the close within 20 s',
+  },
+  {
+    name: 'libstrophe 0.12.2',
+    capsNodes: ['https://strophe.im/libstrophe'],
+    afterHandover: 'resumes',
+    measured: 'resumed 2.2 s later with an app reconnect delay of 2 s (TLS lab, 2026-12-01)',
+  },
 ]
 
 const byCapsNode = new Map(CLIENT_PROFILES.flatMap((profile) => profile.capsNodes.map((node) => [node.replace(/\/$/, ''), profile] as const)))

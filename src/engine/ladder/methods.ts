@@ -12,7 +12,10 @@ export const ALL_METHODS: readonly MoveMethod[] = ['packet', 'handover', 'redire
 
 /** `--methods packet,redirect`: the rungs the operator allows, in the order given. */
 export function parseMethods(text: string): MoveMethod[] {
-  const names = text.split(',').map((name) => name.trim()).filter(Boolean)
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
   if (names.length === 0) throw new Error('name at least one method (packet, handover, redirect, close)')
   const seen = new Set<string>()
   for (const name of names) {

@@ -8,9 +8,7 @@ export {type FixedPace, fixedPacer} from './fixed-pacer.js'
 export {type Move, type MoveEnd, type Pacer, type PaceReason, type PaceSample, type PaceSignal, PacerStopped} from './pacer.js'
 
 /** What `--rate` asks for: a number, or `auto` (with an optional maximum). */
-export type PaceSetting =
-  | {kind: 'fixed'; rate: number; concurrency: number}
-  | {kind: 'auto'; maxRate?: number; maxInFlight?: number}
+export type PaceSetting = {kind: 'fixed'; rate: number; concurrency: number} | {kind: 'auto'; maxRate?: number; maxInFlight?: number}
 
 /**
  * The pacer a run awaits before each move. How the engine feeds it:

@@ -20,8 +20,29 @@ export async function startFakeSasl2Server(additionalData: string): Promise<Fake
   const dir = mkdtempSync(join(tmpdir(), 'xt-sasl2-'))
   const key = join(dir, 'key.pem')
   const cert = join(dir, 'cert.pem')
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], {stdio: 'ignore'})
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    {stdio: 'ignore'},
+  )
   const logins: string[] = []
   const server: Server = createServer({key: readFileSync(key), cert: readFileSync(cert)}, (socket) => converse(socket, additionalData, logins))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -55,9 +76,11 @@ function converse(socket: TLSSocket, additionalData: string, logins: string[]): 
       buffer = ''
       stage = 'bind'
       // XEP-0388: no stream restart after <success/>; the features of the authenticated stream follow.
-      socket.write(`<success xmlns='urn:xmpp:sasl:2'><additional-data>${Buffer.from(additionalData).toString('base64')}</additional-data>` +
-        `<authorization-identifier>admin@example.test</authorization-identifier></success>` +
-        `<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>`)
+      socket.write(
+        `<success xmlns='urn:xmpp:sasl:2'><additional-data>${Buffer.from(additionalData).toString('base64')}</additional-data>` +
+          `<authorization-identifier>admin@example.test</authorization-identifier></success>` +
+          `<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>`,
+      )
     }
     if (stage === 'bind' && /<iq [^>]*type=["']set["']/.test(buffer) && buffer.includes('</iq>')) {
       const id = /<iq [^>]*id=["']([^"']+)["']/.exec(buffer)?.[1] ?? ''

@@ -59,7 +59,17 @@ export const transferFlags = {
     options: ['admin', 'domain'],
     default: 'admin',
   }),
-  rate: numberFlag({description: 'packets per second (keeps re-logins below what the nodes accept)', default: 50, min: 0.1, max: 1000}),
+  rate: Flags.custom<number | 'auto'>({
+    description:
+      "moves per second: auto (the default) starts low and follows what the cluster absorbs (the time from each move to the client's new bind); a number fixes the pace",
+    default: 'auto',
+    parse: async (input) => {
+      if (input === 'auto') return 'auto'
+      const value = Number(input)
+      if (input.trim() === '' || !Number.isFinite(value) || value < 0.1 || value > 1000) throw new Error(`"${input}" is not auto or a number from 0.1 to 1000`)
+      return value
+    },
+  })(),
   concurrency: numberFlag({description: 'transfers whose answer is awaited at once', default: 100, min: 1, max: 10_000, integer: true}),
   wait: durationFlag({description: 'how long after its packet a session may take to reconnect elsewhere', default: '60s'}),
   'ack-timeout': durationFlag({description: "how long to wait for a client's answer to the packet", default: '10s'}),

@@ -9,7 +9,7 @@ import {canPrompt} from './terminal.js'
 export interface TransferFlagValues {
   namespace: string
   from: string
-  rate: number
+  rate: number | 'auto'
   concurrency: number
   wait: number
   'ack-timeout': number
@@ -44,13 +44,13 @@ export function requireConfirmable(flags: Pick<TransferFlagValues, 'dry-run' | '
 }
 
 /** The confirmation's question: who goes where, at what pace. */
-export function describePlan(plan: TransferPlan, rate: number): string {
+export function describePlan(plan: TransferPlan, rate: number | 'auto'): string {
   return (
     `${plan.command}: ${plan.items.length} session(s)${plan.source ? ` from ${plan.source}` : ''} → ` +
     Object.entries(plan.perTarget)
       .map(([name, n]) => `${name} ${n}`)
       .join(', ') +
-    ` at ${rate}/s` +
+    (rate === 'auto' ? ' at the pace the cluster absorbs' : ` at ${rate}/s`) +
     (plan.preflight ? `\n${describePreflight(plan.preflight)}` : '')
   )
 }

@@ -22,7 +22,7 @@ export interface TransferReport {
   options: {
     namespace: string
     from: 'admin' | 'domain'
-    rate: number
+    rate: number | 'auto'
     concurrency: number
     waitMs: number
     fallback: 'none' | 'kick'
@@ -72,6 +72,15 @@ export interface TransferReport {
   runId?: string
   /** The run stopped before it was done (interrupted, timed out, the directory stayed down): `xtransfer resume RUN` continues it. */
   resumable?: boolean
+  /** The pace over the run: each change (ms from the start, moves per second, why). */
+  pace?: PacePoint[]
+}
+
+/** One change of pace: `atMs` after the run started, `rate` moves per second from then on, and why. */
+export interface PacePoint {
+  atMs: number
+  rate: number
+  reason: string
 }
 
 /** What the selected sessions' clients advertise (disco#info), before anything is sent. */
@@ -102,6 +111,7 @@ export interface ReportInput {
   message?: string
   runId?: string
   resumable?: boolean
+  pace?: PacePoint[]
 }
 
 export function buildReport(input: ReportInput): TransferReport {
@@ -170,6 +180,7 @@ export function buildReport(input: ReportInput): TransferReport {
     ...(input.error ? {error: input.error} : {}),
     ...(input.message ? {message: input.message} : {}),
     ...(input.runId ? {runId: input.runId} : {}),
+    ...(input.pace?.length ? {pace: input.pace} : {}),
     ...(input.resumable ? {resumable: true} : {}),
   }
 }

@@ -6,14 +6,14 @@ import {newRecord, type PlannedTransfer, type RungRecord, type TransferRecord} f
 import {handoverFits} from './ladder/client-profiles.js'
 import type {MoveMethod} from './ladder/methods.js'
 import type {PacketSender} from './packet-senders.js'
-import {fixedPacer} from './pace/fixed-pacer.js'
-import {type Move, type MoveEnd, type Pacer, PacerStopped} from './pace/pacer.js'
+import {createPacer} from './pace/index.js'
+import {type Move, type MoveEnd, type Pacer, PacerStopped, type PaceSample} from './pace/pacer.js'
 import type {TargetWatch} from './target-watch.js'
 import {type Sighting, trackSessions} from './track-sessions.js'
 
 export interface Pace {
-  /** Moves (packets, handovers, redirects, closes) per second. */
-  rate: number
+  /** Moves (packets, handovers, redirects, closes) per second, or `auto`: the adaptive pacer. */
+  rate: number | 'auto'
   /** Moves started and not yet settled, at most. */
   concurrency: number
 }
@@ -78,7 +78,7 @@ export interface RunInput {
   alreadySent?: Array<{record: TransferRecord; item: PlannedTransfer}>
   /** Without one: packets only (today's behaviour on a server with no companion). */
   ladder?: Ladder
-  /** Default: a fixed pace of options.rate with options.concurrency in flight. */
+  /** Default: options.rate (fixed, with options.concurrency in flight; or adaptive). */
   pacer?: Pacer
 }
 
@@ -94,6 +94,8 @@ export interface RunResult {
   stopped: boolean
   /** Sessions whose target left the cluster and that were sent elsewhere. */
   retargeted: number
+  /** How the pace changed (the pacer's history). */
+  pace: readonly PaceSample[]
 }
 
 /** One session's next move: which rung, and what is known of it so far. */
@@ -115,7 +117,12 @@ interface Step {
 export async function runTransfers(input: RunInput): Promise<RunResult> {
   const {plan, sender, directory, clock, options, onEvent, signal, stop, targets, ladder, alreadySent = []} = input
   const methods: readonly MoveMethod[] = ladder?.methods ?? ['packet']
-  const pacer = input.pacer ?? fixedPacer(clock, {rate: options.rate, concurrency: options.concurrency})
+  const pacer =
+    input.pacer ??
+    createPacer(
+      options.rate === 'auto' ? {kind: 'auto', maxInFlight: options.concurrency} : {kind: 'fixed', rate: options.rate, concurrency: options.concurrency},
+      clock,
+    )
   const tracker = trackSessions(directory, clock, {pollMs: options.pollMs, knownJids: input.knownJids, downAfterMs: options.waitMs})
   const records: TransferRecord[] = []
   const unsent: PlannedTransfer[] = []
@@ -375,7 +382,7 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
   pacer.stop()
   if (failure) tracker.abort()
   await tracking
-  return {records, unsent, error: failure, interrupted: Boolean(signal?.aborted), stopped: Boolean(stop?.aborted), retargeted}
+  return {records, unsent, error: failure, interrupted: Boolean(signal?.aborted), stopped: Boolean(stop?.aborted), retargeted, pace: pacer.history}
 }
 
 /** How a move ended, for the pace: only a session that left and was not seen again suggests a failed login. */

@@ -5,7 +5,8 @@ import type {MoveMethodName} from './transfer.js'
 export interface TransferSettings {
   namespace: NamespaceChoice
   from: 'admin' | 'domain'
-  rate: number
+  /** Moves per second: a fixed pace, or `auto` (the adaptive pacer finds what the cluster absorbs). */
+  rate: number | 'auto'
   concurrency: number
   waitMs: number
   ackTimeoutMs: number

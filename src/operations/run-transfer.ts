@@ -194,7 +194,7 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
       const byJid = new Map(plan.resumed?.resendable.map((item) => [item.jid, item]))
       const again = await runPlan(resend.flatMap((record) => byJid.get(record.jid) ?? []))
       records = [...records.filter((record) => !resend.includes(record)), ...again.records]
-      result = {...again, unsent: [...first.unsent, ...again.unsent], retargeted: first.retargeted + again.retargeted}
+      result = {...again, unsent: [...first.unsent, ...again.unsent], retargeted: first.retargeted + again.retargeted, pace: [...first.pace, ...again.pace]}
     }
     const cutShort = Boolean(result.error || result.interrupted || result.stopped)
     if (settings.fallback === 'kick' && !cutShort) {
@@ -215,6 +215,11 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
       error: result.error?.message ?? (result.stopped ? `--timeout ${formatSeconds(deps.timeoutMs ?? 0)} passed before the run was done` : undefined),
       runId: journal.id,
       resumable: cutShort,
+      pace: result.pace.map((sample) => ({
+        atMs: Math.max(0, Math.round(sample.at - startedAt)),
+        rate: Math.round(sample.rate * 10) / 10,
+        reason: sample.reason,
+      })),
       message: [
         ...plan.notes,
         ...(lock.tookOver.length > 0 ? [tookOverNote(lock.tookOver)] : []),

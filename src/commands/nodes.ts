@@ -11,7 +11,7 @@ export default class Nodes extends ClusterCommand {
   async run(): Promise<{nodes: NodeRow[]}> {
     const {flags} = await this.parse(Nodes)
     const {config, cluster} = await this.openCluster(flags)
-    const nodes = await listNodes(config, cluster.directory)
+    const nodes = await listNodes(config, cluster.directory, cluster.control)
     this.log(renderNodes(nodes, makeStyle()))
     return {nodes}
   }

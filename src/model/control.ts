@@ -1,5 +1,6 @@
 import type {Element} from '@xmpp/xml'
 
+import {UsageError} from '../errors.js'
 import type {ServerAddress, StreamCondition} from '../protocol/index.js'
 
 /**
@@ -79,9 +80,8 @@ export interface CordonState {
 }
 
 /** The server cannot do what was asked of this control. */
-export class NotSupportedError extends Error {
+export class NotSupportedError extends UsageError {
   constructor(what: string) {
     super(`${what} is not supported by this server`)
-    this.name = 'NotSupportedError'
   }
 }

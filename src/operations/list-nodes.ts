@@ -1,4 +1,6 @@
+import {configuredNode} from '../cluster/targets.js'
 import type {Config} from '../config/config-schema.js'
+import {NotSupportedError, type SessionControl} from '../model/control.js'
 import type {SessionDirectory} from '../model/directory.js'
 
 export interface NodeRow {
@@ -8,11 +10,14 @@ export interface NodeRow {
   /** Whether the directory lists this node as part of the cluster. */
   seen: boolean
   sessions: number
+  /** Taking no new client connections (the companion's cordon); null when the server cannot say. */
+  cordoned: boolean | null
 }
 
 /** Each configured node with its live session count, then any cluster node the config does not name. */
-export async function listNodes(config: Config, directory: SessionDirectory): Promise<NodeRow[]> {
-  const [servers, sessions] = await Promise.all([directory.listServers(), directory.listSessions()])
+export async function listNodes(config: Config, directory: SessionDirectory, control?: Pick<SessionControl, 'cordons'>): Promise<NodeRow[]> {
+  const [servers, sessions, cordons] = await Promise.all([directory.listServers(), directory.listSessions(), control?.cordons() ?? new Map()])
+  const cordonOf = (node: string) => (cordons.has(node) ? cordons.get(node)!.cordoned : null)
   const counts = new Map<string, number>()
   for (const session of sessions) counts.set(session.server, (counts.get(session.server) ?? 0) + 1)
   const seen = new Set(servers.map((view) => view.server))
@@ -22,6 +27,7 @@ export async function listNodes(config: Config, directory: SessionDirectory): Pr
     server: node.server,
     seen: seen.has(node.server),
     sessions: counts.get(node.server) ?? 0,
+    cordoned: cordonOf(name),
   }))
   const unconfigured = servers
     .filter((view) => view.node === undefined)
@@ -31,6 +37,32 @@ export async function listNodes(config: Config, directory: SessionDirectory): Pr
       server: view.server,
       seen: true,
       sessions: counts.get(view.server) ?? 0,
+      cordoned: cordonOf(view.server),
     }))
   return [...configured, ...unconfigured]
+}
+
+/**
+ * `xtransfer cordon NODE` / `uncordon NODE`: the node stops (or starts again) taking new client
+ * connections; its sessions stay. kubectl's habit: a drain cordons, and only an uncordon opens
+ * the node again. Needs the server companion.
+ */
+export async function setCordon(
+  config: Config,
+  control: Pick<SessionControl, 'abilities' | 'cordon' | 'uncordon' | 'cordons'>,
+  nodeText: string,
+  cordoned: boolean,
+): Promise<NodeCordon> {
+  const node = configuredNode(config, nodeText)
+  if (!(await control.abilities()).cordon) throw new NotSupportedError(`a cordon (needs the server companion: docs/servers.md)`)
+  if (cordoned) await control.cordon(node)
+  else await control.uncordon(node)
+  const state = (await control.cordons()).get(node)
+  return {node, cordoned: state?.cordoned ?? cordoned, ...(state?.mode ? {mode: state.mode} : {})}
+}
+
+export interface NodeCordon {
+  node: string
+  cordoned: boolean
+  mode?: 'refuse' | 'redirect'
 }

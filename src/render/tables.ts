@@ -15,9 +15,10 @@ export function newTable(head: string[], style: ChalkInstance): Table.Table {
 }
 
 export function renderNodes(rows: NodeRow[], style: ChalkInstance): string {
-  const table = newTable(['node', 'address', 'server', 'in cluster', 'sessions'], style)
+  const table = newTable(['node', 'address', 'server', 'in cluster', 'cordoned', 'sessions'], style)
   for (const row of rows) {
-    table.push([row.name, row.address ?? style.dim('(not configured)'), row.server, row.seen ? style.green('yes') : style.red('no'), row.sessions])
+    const cordoned = row.cordoned === null ? style.dim('-') : row.cordoned ? style.yellow('yes') : 'no'
+    table.push([row.name, row.address ?? style.dim('(not configured)'), row.server, row.seen ? style.green('yes') : style.red('no'), cordoned, row.sessions])
   }
   return table.toString()
 }

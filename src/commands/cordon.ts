@@ -1,0 +1,21 @@
+import {Args} from '@oclif/core'
+
+import {ClusterCommand} from '../cli/base-command.js'
+import {type NodeCordon, setCordon} from '../operations/list-nodes.js'
+
+export default class Cordon extends ClusterCommand {
+  static summary = 'Stop a node taking new client connections; its sessions stay'
+  static description = `The node's client listeners stop accepting connections (clients that try it go to their next DNS SRV record or load-balanced address); the sessions already there keep working. drain does this first and leaves the node cordoned, as kubectl does: undo it with xtransfer uncordon NODE. Needs the server companion (docs/servers.md).`
+  static examples = ['<%= config.bin %> cordon node-3', '<%= config.bin %> cordon node-3 --json']
+  static args = {node: Args.string({description: 'the node, as named in the config or by the cluster', required: true})}
+
+  async run(): Promise<NodeCordon> {
+    const {args, flags} = await this.parse(Cordon)
+    const {config, cluster} = await this.openCluster(flags)
+    const state = await setCordon(config, cluster.control, args.node, true)
+    this.log(
+      `${state.node} ${state.cordoned ? 'is cordoned: it takes no new client connections (xtransfer uncordon ' + state.node + ' undoes it)' : 'takes new client connections'}`,
+    )
+    return state
+  }
+}

@@ -95,6 +95,11 @@ function hostPort(node: LabNode): string {
   return `${lab.host}:${node.c2sPort}`
 }
 
+/** A node's plain (no TLS) listener: what a downgrade would move an encrypted session to. */
+function plainHostPort(node: LabNode): string {
+  return `${lab.host}:${node.plainPort}`
+}
+
 before(async () => {
   lab = await requireLab()
   admin = createClient({
@@ -876,7 +881,7 @@ describe("over STARTTLS (the lab's STARTTLS-required listener)", {timeout: 90_00
       })
       const moved = once<Transferred>(helper, 'transferred')
       const failed = once<TransferFailed>(helper, 'transfer-failed')
-      assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
+      assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, plainHostPort(lab.nodes[1]))).attrs.type, 'result')
       const event = await Promise.race([moved, failed])
       assert.ok('error' in event, `moved to ${event.to.service}: isSecure() ${event.client.isSecure()}`)
       console.log(`# (14) ${mode}: transfer-failed after ${event.ms.toFixed(0)} ms: ${event.error.message}`)
@@ -911,7 +916,7 @@ describe("over STARTTLS (the lab's STARTTLS-required listener)", {timeout: 90_00
     try {
       await waitFor(async () => (await allSessions(lab, lab.nodes[2])).filter((s) => s.resource === resource).length === 3, 5000, "the admin's node sees all 3")
       await sleep(1100)
-      const answers = await Promise.all(users.map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))))
+      const answers = await Promise.all(users.map((user) => sendTransfer(`${user}@${lab.domain}/${resource}`, plainHostPort(lab.nodes[1]))))
       assert.ok(answers.every((answer) => answer.attrs.type === 'result'))
       await waitFor(() => fleet.totals().transfers + fleet.totals().failedTransfers === 3, 10_000, '3 moves to end')
       const totals = fleet.totals()

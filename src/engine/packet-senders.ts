@@ -3,7 +3,7 @@ import {randomUUID} from 'node:crypto'
 import type {Element} from '@xmpp/xml'
 
 import {ConnectionLostError, IqTimeoutError} from '../connection/iq-exchange.js'
-import {type Ack, ACK_NOT_OBSERVABLE, ACK_RESULT, ACK_TIMEOUT, refused} from '../model/ack.js'
+import {type Ack, ACK_NOT_OBSERVABLE, ACK_RESULT, ACK_LOST, ACK_TIMEOUT, refused} from '../model/ack.js'
 import type {PlannedTransfer} from '../model/transfer.js'
 import {buildTransferIq, NS_STANZAS, type TransferNamespace} from '../protocol/index.js'
 
@@ -37,7 +37,8 @@ export function adminPacketSender(
             return ackOf(await request(item.from, iq, ackTimeoutMs))
           } catch (error) {
             // No answer, or the admin link dropped with the answer still to come: where the session went will tell.
-            if (error instanceof IqTimeoutError || error instanceof ConnectionLostError) return ACK_TIMEOUT
+            if (error instanceof IqTimeoutError) return ACK_TIMEOUT
+            if (error instanceof ConnectionLostError) return ACK_LOST
             throw error
           }
         }),

@@ -6,7 +6,8 @@
 export type Ack =
   | {kind: 'result'}
   | {kind: 'refused'; condition: string}
-  | {kind: 'timeout'}
+  /** No answer in time; `lost`: the admin link dropped before the answer came (the packet may never have left). */
+  | {kind: 'timeout'; lost?: true}
   /** Sent as the bare domain: the client answers the server, not us. */
   | {kind: 'not-observable'}
   /** No packet went out: the session was moved by another rung of the ladder. */
@@ -14,6 +15,7 @@ export type Ack =
 
 export const ACK_RESULT: Ack = Object.freeze({kind: 'result'})
 export const ACK_TIMEOUT: Ack = Object.freeze({kind: 'timeout'})
+export const ACK_LOST: Ack = Object.freeze({kind: 'timeout', lost: true})
 export const ACK_NOT_OBSERVABLE: Ack = Object.freeze({kind: 'not-observable'})
 export const ACK_NONE: Ack = Object.freeze({kind: 'none'})
 

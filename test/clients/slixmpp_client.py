@@ -62,8 +62,10 @@ class Client(slixmpp.ClientXMPP):
     async def on_session_start(self, _event):
         self.online = True
         host, port = self.where()
-        # Initial presence: xep_0115 adds <c node=caps_node ver=.../> to it.
-        self.send_presence()
+        # Initial presence with XEP-0115 caps: slixmpp's caps filter adds <c node=... ver=.../> only
+        # to a presence that names its sender, once the verification string is computed.
+        await self["xep_0115"].update_caps(self.boundjid, broadcast=False)
+        self.send_presence(pfrom=self.boundjid)
         emit("online", user=self.user, jid=str(self.boundjid), host=host, port=port)
 
     def on_resumed(self, _event):

@@ -64,6 +64,8 @@ before(async () => {
     resource: `ladder-sender-${process.pid}`,
     username: labUser(541),
     password: lab.userPassword,
+    // A login over STARTTLS on a busy machine can take longer than @xmpp/client's 2 s default.
+    timeout: 20_000,
   })
   sender.reconnect.stop()
   sender.on('error', () => {})
@@ -105,6 +107,28 @@ test('drain node-1 with the ladder: 40 sessions of four libraries land on node-2
   // Late arrivals (a resumed session gets its queue after the resumption).
   await sleep(3_000)
 
+  const byLibrary: Record<string, string[]> = {}
+  for (const row of (run.json?.sessions ?? []) as Array<{
+    jid: string
+    outcome: string
+    method: string | null
+    rungs: Array<{method: string; result: string; reason?: string}>
+  }>) {
+    ;(byLibrary[libraryOf(row.jid)] ??= []).push(
+      `${row.outcome}/${row.method ?? '-'} [${row.rungs.map((rung) => `${rung.method}:${rung.result}${rung.reason ? `(${rung.reason})` : ''}`).join(' ')}]`,
+    )
+  }
+  console.log(`# ladder outcomes: ${JSON.stringify(byLibrary)}`)
+  // What a session that did not move saw, from its own side.
+  const stuckRows = ((run.json?.sessions ?? []) as Array<{jid: string; outcome: string}>).filter((row) => row.outcome !== 'moved')
+  for (const stuck of new Map(stuckRows.map((row) => [libraryOf(row.jid), row])).values()) {
+    const harness = harnesses.get(libraryOf(stuck.jid) as LibraryName)!
+    const user = stuck.jid.split('@')[0]
+    console.log(
+      `# ${stuck.jid} (${stuck.outcome}) saw: ${JSON.stringify(harness.events.filter((event) => (event as {user?: string}).user === user && event.event !== 'message'))}`,
+    )
+    console.log(`# its library's stderr: ${harness.stderr.join('').slice(-1500)}`)
+  }
   assert.equal(run.code, 0, `${run.stderr}\n${JSON.stringify(run.json?.summary)}`)
   const report = run.json
   assert.equal(report.summary.total, 40)
@@ -143,8 +167,10 @@ test('drain node-1 with the ladder: 40 sessions of four libraries land on node-2
     `# ladder: drain took ${drainMs} ms; methods ${JSON.stringify(methods)}; ${total} messages sent, ${lost.length} lost, duplicated ${JSON.stringify(duplicated)}`,
   )
   assert.deepEqual(lost.slice(0, 20), [], `${lost.length} of ${total} messages lost`)
-  // Each library was measured to resume after a handover (docs/servers.md): that is the rung that should move them.
-  for (const name of Object.keys(LIBRARIES)) assert.equal(methods[name]?.handover, PER_LIBRARY, `${name}: ${JSON.stringify(methods[name])}`)
+  // The gentlest rung each library was measured to take (src/engine/ladder/client-profiles.ts): a handover
+  // for those that resume after it, a redirect for libstrophe (it missed the close under load).
+  const expected: Record<LibraryName, string> = {slixmpp: 'handover', aioxmpp: 'handover', xmppjs: 'handover', libstrophe: 'redirect'}
+  for (const [name, method] of Object.entries(expected)) assert.equal(methods[name]?.[method], PER_LIBRARY, `${name}: ${JSON.stringify(methods[name])}`)
 })
 
 function libraryOf(jid: string): string {

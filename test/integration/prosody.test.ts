@@ -12,6 +12,8 @@ import {after, before, test} from 'node:test'
 import {client as createClient, type ClientOptions, xml, type XmppClient} from '@xmpp/client'
 import type {Element} from '@xmpp/xml'
 
+import {AdHocCommands} from '../../src/adapters/xep0133/ad-hoc-commands.js'
+import {ProsodyCompanion} from '../../src/adapters/xep0133/prosody-companion.js'
 import {type FleetEvent, startFleet} from '../../src/fleet/index.js'
 import {runCli} from './cli.js'
 
@@ -156,7 +158,15 @@ async function waitUntil(probe: () => Promise<boolean>, ms: number, what: string
 }
 
 /** No user session left on either instance (what a test leaves behind spoils the next). */
+/**
+ * The lab as the next test expects it: no instance cordoned (a drain with the companion leaves
+ * its instance cordoned, by design; the watchers logged in before any cordon) and no session left.
+ */
 async function waitForEmptyLab(): Promise<void> {
+  for (const [name, watcher] of watchers) {
+    const companion = new ProsodyCompanion(new AdHocCommands((iq) => ask(watcher, iq), lab.domain))
+    await companion.uncordon().catch((error: Error) => assert.fail(`uncordon ${name}: ${error.message}`))
+  }
   await waitUntil(
     async () => (await Promise.all(lab.nodes.map((n) => listedOn(n.name)))).every((jids) => jids.length === 0),
     15_000,

@@ -93,16 +93,17 @@ test("the admin's connection is closed mid-run: it logs in again and the run com
   const fleet = await fleetOn(lab, 1, names)
   const stateDir = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
   try {
-    const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '20', '--wait', '20s'], {
+    const running = runCli(['drain', 'node-1', '--methods', 'packet', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '20', '--wait', '20s'], {
       env: {XTRANSFER_STATE_DIR: stateDir},
     })
     const deadline = Date.now() + 20_000
     while (sendingLines(stateDir) < 30 && Date.now() < deadline) await sleep(25)
     const [user, host] = lab.adminJid.split('@')
-    // The run's admin link: its resource is xtransfer-<random> (each connection binds its own).
+    // The run's admin link: its resource is xtransfer-<random> (each connection binds its own). An
+    // earlier test's killed CLI may have left one waiting for an XEP-0198 resumption: cut them all.
     const links = (await userSessions(lab, user)).filter((session) => /^xtransfer-[0-9a-f]{6}$/.test(session.resource))
-    assert.equal(links.length, 1, JSON.stringify(links))
-    await labApi(lab, lab.nodes[0], 'kick_session', {user, host, resource: links[0].resource, reason: 'test: admin link cut'})
+    assert.ok(links.length >= 1, JSON.stringify(links))
+    for (const link of links) await labApi(lab, lab.nodes[0], 'kick_session', {user, host, resource: link.resource, reason: 'test: admin link cut'})
     const run = await running
     assert.equal(run.code, 0, `${run.stderr} ${run.json?.error} ${JSON.stringify(run.json?.summary)}`)
     assert.equal(run.json.summary.moved, 80)

@@ -49,10 +49,10 @@ test('a configured node that is not in the cluster is not a target; the plan say
 })
 
 test('a target that stops mid-drain gets no more packets: the rest go to the other target, and the report says so', async () => {
-  const names = users(491, 24)
+  const names = users(491, 30)
   const fleet = await fleetOn(lab, 1, names)
   try {
-    const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '4', '--wait', '10s'])
+    const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '2', '--wait', '10s'])
     const deadline = Date.now() + 30_000
     while (fleet.totals().packetsReceived < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
     await node3('stop')
@@ -60,7 +60,7 @@ test('a target that stops mid-drain gets no more packets: the rest go to the oth
     const drained = await running
     assert.match(drained.json.message, /node-3 left the cluster during the run: \d+ session\(s\) went to other nodes instead/, drained.json.message)
     const lateToNode3 = drained.json.sessions.filter((row: {target: string}) => row.target === 'node-3')
-    // At 4 packets a second and a check every 2 s, at most a few go to node-3 before it is seen gone.
+    // At 2 packets a second and a check every 2 s, only the first few (and those sent before the stop was seen) go to node-3.
     assert.ok(lateToNode3.length <= 12, `${lateToNode3.length} sent to node-3 (stopped ${Math.round((Date.now() - stoppedAt) / 1000)} s before the end)`)
     assert.ok(drained.json.sessions.filter((row: {target: string}) => row.target === 'node-2').length >= 12)
 

@@ -5,7 +5,8 @@ import type {SessionInfo} from '../../src/model/session.js'
 import type {PacketSender} from '../../src/engine/packet-senders.js'
 import {planDrain} from '../../src/engine/plan.js'
 import {runTransfers} from '../../src/engine/run-transfers.js'
-import {ackFromText} from '../../src/model/ack.js'
+import {ACK_LOST, ACK_TIMEOUT, ackFromText} from '../../src/model/ack.js'
+import {ConnectionLostError, IqTimeoutError} from '../../src/connection/iq-exchange.js'
 import type {TransferTarget} from '../../src/model/transfer.js'
 import {fakeClock} from './fake-clock.js'
 
@@ -280,3 +281,45 @@ test('a session whose answer comes in after the abort is watched for the grace o
   assert.equal(records[0].outcome, 'not-moved')
   assert.ok(clock.now() - started <= 5_000 + options.pollMs, `watched for ${clock.now() - started} ms`)
 })
+
+test('a packet whose answer was lost with the admin link is sent once more if the session has not moved; a plain timeout is not', async () => {
+  const clock = fakeClock()
+  const cluster = fakeCluster(clock, ['lost', 'silent'], () => ({ack: 'result', moves: true}))
+  const sent: string[] = []
+  const sender: PacketSender = {
+    acksObservable: true,
+    async send(item) {
+      sent.push(item.bare)
+      const user = item.bare.split('@')[0]
+      // The first packet to `lost` never left (the stream was closing): no answer, and no move.
+      if (user === 'lost' && sent.filter((bare) => bare === item.bare).length === 1) throw new ConnectionLostError()
+      if (user === 'silent') throw new IqTimeoutError(item.jid, 1000)
+      return cluster.sender.send(item)
+    },
+  }
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  const {records} = await runTransfers({plan, sender: wrapAcks(sender), directory: cluster.directory, clock, options, knownJids: new Set()})
+  const lost = records.find((record) => record.bare === 'lost@d')!
+  assert.equal(lost.outcome, 'moved')
+  assert.deepEqual(
+    lost.rungs.map((rung) => rung.method),
+    ['packet', 'packet'],
+  )
+  assert.equal(sent.filter((bare) => bare === 'silent@d').length, 1, 'a plain timeout is not sent again')
+})
+
+/** The admin sender's way with exceptions: a lost link is a lost answer, a timeout a timeout. */
+function wrapAcks(inner: PacketSender): PacketSender {
+  return {
+    acksObservable: true,
+    async send(item) {
+      try {
+        return await inner.send(item)
+      } catch (error) {
+        if (error instanceof ConnectionLostError) return ACK_LOST
+        if (error instanceof IqTimeoutError) return ACK_TIMEOUT
+        throw error
+      }
+    },
+  }
+}

@@ -31,6 +31,9 @@ export interface LocatedSession {
   node: string
   uptime: number
   sm: CompanionSession['sm']
+  /** The client's address (added after protocol 1's first release: may be absent). */
+  ip?: string
+  port?: number
 }
 
 /** The companion refused a whole request (a bad argument, a node down, the module missing there). */

@@ -134,6 +134,7 @@ export class EjabberdDirectory implements SessionDirectory {
       resource,
       node: this.options.nodeByServer.get(row.node) ?? row.node,
       server: row.node,
+      ...(row.ip ? {ip: row.ip, port: row.port} : {}),
       uptimeSeconds: Number(row.uptime) || 0,
       ...(row.sm === 'unknown' ? {} : {streamManagement: row.sm}),
     }

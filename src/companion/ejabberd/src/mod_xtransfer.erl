@@ -168,7 +168,8 @@ get_commands_spec() ->
                             {list, {session,
                                     {tuple, [{bare, string}, {jid, string},
                                              {node, string}, {uptime, integer},
-                                             {sm, string}]}}}}]}}},
+                                             {sm, string}, {ip, string},
+                                             {port, integer}]}}}}]}}},
      #ejabberd_commands{
         name = xtransfer_handover, tags = [xtransfer], policy = admin,
         desc = "Close a session's socket without a stream error, so that the "
@@ -266,11 +267,15 @@ locate(Users) ->
                           case sm_of(maps:get(Pid, Facts)) of
                               gone -> false;
                               Sm ->
+                                  {IP, Port} = case proplists:get_value(ip, Info) of
+                                                   {A, P} -> {misc:ip_to_list(A), P};
+                                                   _ -> {<<>>, 0}
+                                               end,
                                   {true, {jid:encode({U, S, <<>>}),
                                           jid:encode({U, S, R}),
                                           node_name(node(Pid)),
                                           uptime(proplists:get_value(ts, Info), Now),
-                                          atom_to_binary(Sm, utf8)}}
+                                          atom_to_binary(Sm, utf8), IP, Port}}
                           end
                   end, Found),
             {<<"ok">>, <<>>, fmt("~B user(s), ~B session(s)", [length(USs), length(Sessions)]),

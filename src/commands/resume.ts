@@ -10,9 +10,10 @@ export default class Resume extends TransferCommand {
   static description = `A run interrupted by Ctrl-C, SIGTERM, kill or a lost terminal goes on from its journal.
 Sessions never sent a packet are sent one; sessions already sent one are watched and sent another only if still on their source after the wait; a drain also takes sessions that appeared on its node since. The report covers the whole run.`
 
-  static examples = ['<%= config.bin %> resume 20261126T011120Z-drain-3f9a --yes']
+  static examples = ['<%= config.bin %> resume 20261126T011120Z-drain-3f9a --yes', '<%= config.bin %> resume 20261126T011120Z-drain-3f9a --dry-run']
   static args = {run: Args.string({description: 'run id (see xtransfer runs)', required: true})}
   static flags = {
+    'dry-run': Flags.boolean({description: 'print what the resume would send, from what the directory says now, and send nothing'}),
     yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation (needed when there is no terminal)'}),
     timeout: timeoutFlag,
   }

@@ -68,6 +68,18 @@ test('item 1: --dry-run with --resume prints the plan and sends nothing; the rea
     assert.equal(fleet.totals().packetsReceived, sent, 'the dry run sent packets')
     assert.equal(journalLines(state, 'resumed'), 0, 'the dry run touched the journal')
 
+    // The same through `resume RUN --dry-run`.
+    const dryResume = await runCli(['resume', runId, '--dry-run', '--json', '--config', labConfigPath(lab)], {env})
+    assert.equal(dryResume.code, 0, dryResume.stderr)
+    assert.equal(dryResume.json.dryRun, true)
+    assert.deepEqual(
+      dryResume.json.sessions.map((row: {jid: string}) => row.jid),
+      dry.json.sessions.map((row: {jid: string}) => row.jid),
+    )
+    await sleep(1_000)
+    assert.equal(fleet.totals().packetsReceived, sent, 'resume --dry-run sent packets')
+    assert.equal(journalLines(state, 'resumed'), 0, 'resume --dry-run touched the journal')
+
     const real = await runCli(['resume', runId, '--yes', '--json', '--config', labConfigPath(lab)], {env, timeoutMs: 90_000})
     assert.equal(real.code, 0, real.stderr + JSON.stringify(real.json?.summary))
     assert.equal(real.json.summary.moved, 20)

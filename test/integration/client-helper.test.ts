@@ -871,7 +871,8 @@ describe("over STARTTLS (the lab's STARTTLS-required listener)", {timeout: 90_00
       await sessionSeen(user, resource)
       await sleep(1100) // past minSessionAge: the move is not delayed by the tie-break wait
       const helper = followTransfers(c, {
-        allowedServers: labServers(),
+        // The plain listener is allowed: what refuses the move must be the TLS rule, not the allow-list.
+        allowedServers: [...labServers(), plainHostPort(lab.nodes[1])],
         mode,
         trustedAdmins: [lab.adminJid],
         ...(withCredentials ? {credentials: plain(user, lab.userPassword)} : {}),

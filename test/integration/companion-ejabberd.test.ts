@@ -305,7 +305,11 @@ test('handover: an SM client resumes on another node, locate shows it pending me
     )
     await waitFor('the resumption', async () => (resumed > 0 ? true : undefined))
     await sending
-    await waitFor('every message', async () => (receiver.messages.length >= total ? true : undefined), 5000)
+    // A loaded machine (CI with other labs) delays the resumed queue by seconds: wait, then say which are missing.
+    await waitFor('every message', async () => (receiver.messages.length >= total ? true : undefined), 20_000).catch(() => {
+      const got = new Set(receiver.messages.map((m) => Number(m.getChildText('body'))))
+      throw new Error(`messages missing after the handover: ${Array.from({length: total}, (_, i) => i + 1).filter((n) => !got.has(n))}`)
+    })
     await sleep(300) // duplicates, if any, would come now
     assert.equal(sent, total)
     assert.deepEqual(

@@ -213,9 +213,33 @@ after(async () => {
   for (const n of lab.nodes) await labApi(lab, n, 'xtransfer_uncordon', {node: n.name}).catch(() => {})
 })
 
-test('xtransfer_version: protocol 1, answered by each node as itself', async () => {
+test('xtransfer_version: protocol 2, answered by each node as itself', async () => {
   for (const n of lab.nodes) {
-    assert.deepEqual(await labApi(lab, n, 'xtransfer_version'), {version: 1, node: n.name})
+    assert.deepEqual(await labApi(lab, n, 'xtransfer_version'), {version: 2, node: n.name})
+  }
+})
+
+test("session_counts: each node's own count, equal to its listing, from any node", async () => {
+  const a = await open(labUser(9), 1, {resource: 'counts'})
+  const b = await open(labUser(10), 1, {resource: 'counts'})
+  const c = await open(labUser(11), 3, {resource: 'counts'})
+  try {
+    const before = await companion<Array<{node: string; sessions: number; reason: string}>>(2, 'xtransfer_session_counts')
+    assert.deepEqual(before.map((row) => row.node).sort(), lab.nodes.map((n) => n.name).sort())
+    for (const row of before) {
+      assert.equal(row.reason, '')
+      const listing = await nodeSessions(2, lab.nodes.findIndex((n) => n.name === row.node) + 1)
+      // Sessions of other tests may come and go between the two calls: the two agree within them.
+      assert.ok(Math.abs(listing.sessions.length - row.sessions) <= 2, `${row.node}: counted ${row.sessions}, listed ${listing.sessions.length}`)
+    }
+    await stop(b)
+    const on1 = (rows: Array<{node: string; sessions: number}>) => rows.find((row) => row.node === node(1).name)!.sessions
+    await waitFor('the count to follow the session that ended', async () => {
+      const after = await companion<Array<{node: string; sessions: number}>>(3, 'xtransfer_session_counts')
+      return on1(after) === on1(before) - 1 ? true : undefined
+    })
+  } finally {
+    await stop(a, c)
   }
 })
 

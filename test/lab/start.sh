@@ -319,7 +319,7 @@ lab_log "list_cluster: $cluster; API refuses anonymous (HTTP $anon_code) and wro
 if [[ $LAB_COMPANION == on ]]; then
   for ((i = 1; i <= LAB_NODE_COUNT; i++)); do
     answer=$(lab_api "$i" xtransfer_version) || lab_die "node $i: xtransfer_version failed: $answer"
-    [[ $answer == "{\"version\":1,\"node\":\"$(lab_node_name "$i")\"}" ]] ||
+    [[ $answer == "{\"version\":2,\"node\":\"$(lab_node_name "$i")\"}" ]] ||
       lab_die "node $i: xtransfer_version answered $answer"
   done
   lab_log "mod_xtransfer loaded on all $LAB_NODE_COUNT nodes (xtransfer_version: $answer)"

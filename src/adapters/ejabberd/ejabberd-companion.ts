@@ -3,7 +3,7 @@ import type {EjabberdApi} from './http-api.js'
 import {UnknownCommandError} from './http-api.js'
 
 /** The companion protocol this code speaks (mod_xtransfer's `xtransfer_version`). */
-export const COMPANION_PROTOCOL = 1
+export const COMPANION_PROTOCOL = 2
 
 /** How mod_xtransfer answers a command that can fail (docs/servers.md): never by HTTP status. */
 interface Outcome {
@@ -79,6 +79,16 @@ export class EjabberdCompanion {
     const answer = await this.api.call<Outcome & {sessions: LocatedSession[]}>('xtransfer_locate', {users})
     if (answer.result !== 'ok') throw new CompanionError('xtransfer_locate', answer.result, answer.reason, answer.text)
     return answer.sessions
+  }
+
+  /**
+   * How many sessions each Erlang node holds, each node counting its own table (nothing is
+   * asked of the sessions): what planning a drain needs of the nodes it does not drain. A node
+   * that did not answer is left out.
+   */
+  async sessionCounts(): Promise<Map<string, number>> {
+    const rows = await this.api.call<Array<{node: string; sessions: number; reason: string}>>('xtransfer_session_counts')
+    return new Map(rows.filter((row) => row.sessions >= 0).map((row) => [row.node, row.sessions]))
   }
 
   handover(jid: string): Promise<ActionResult> {

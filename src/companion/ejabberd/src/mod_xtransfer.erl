@@ -22,10 +22,10 @@
 -export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_doc/0]).
 %% commands
 -export([version/0, node_sessions/1, locate/1, handover/1, redirect/2,
-         close/3, cordon/2, uncordon/1, cordons/0]).
+         close/3, cordon/2, uncordon/1, cordons/0, session_counts/0]).
 %% called on the node that owns the sessions / listeners (erpc)
 -export([local_sessions/0, local_cordon/1, local_uncordon/0,
-         local_cordon_state/0]).
+         local_cordon_state/0, local_session_count/0]).
 %% hooks
 -export([c2s_handle_call/3, c2s_stream_started/2, config_reloaded/0]).
 
@@ -36,8 +36,9 @@
 -include("xmpp.hrl").
 
 %% What xtransfer checks with xtransfer_version: bump it when a command's
-%% arguments or result change incompatibly.
--define(PROTOCOL_VERSION, 1).
+%% arguments or result change incompatibly, or a command is added that
+%% xtransfer relies on (2: xtransfer_session_counts).
+-define(PROTOCOL_VERSION, 2).
 -define(CORDON_KEY, {?MODULE, cordon}).
 %% One session process answers our call in well under a millisecond; 5 s is
 %% for a process stuck behind a long queue (a slow client's output), after
@@ -231,6 +232,18 @@ get_commands_spec() ->
                   {list, {node,
                           {tuple, [{node, string}, {cordoned, atom},
                                    {mode, string}, {redirect, string},
+                                   {reason, string}]}}}}},
+     #ejabberd_commands{
+        name = xtransfer_session_counts, tags = [xtransfer], policy = admin,
+        desc = "Every cluster node: how many client sessions run there",
+        longdesc = "Each node counts its own session table (no session is "
+                   "asked anything): what a drain's plan needs of the nodes "
+                   "it does not drain. sessions is -1 when the node did not "
+                   "answer (reason node-down, no-companion or timeout).",
+        module = ?MODULE, function = session_counts, args = [],
+        result = {nodes,
+                  {list, {node,
+                          {tuple, [{node, string}, {sessions, integer},
                                    {reason, string}]}}}}}].
 
 %%%===================================================================
@@ -332,9 +345,24 @@ cordons() ->
               {node_name(Node), unknown, <<"unknown">>, <<>>, Reason}
       end, Nodes, Answers).
 
+session_counts() ->
+    Nodes = known_nodes(),
+    Answers = erpc:multicall(Nodes, ?MODULE, local_session_count, [], ?RPC_TIMEOUT),
+    lists:zipwith(
+      fun(Node, {ok, Count}) ->
+              {node_name(Node), Count, <<>>};
+         (Node, Failure) ->
+              {Reason, _} = rpc_failure(Node, Failure),
+              {node_name(Node), -1, Reason}
+      end, Nodes, Answers).
+
 %%%===================================================================
 %%% One node's sessions (runs on that node)
 %%%===================================================================
+local_session_count() ->
+    ensure_enabled(),
+    length(my_sessions()).
+
 local_sessions() ->
     ensure_enabled(),
     Sessions = my_sessions(),

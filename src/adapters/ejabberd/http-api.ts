@@ -194,7 +194,9 @@ export class EjabberdApi {
       const failure = this.networkFailure(url, command, error as NodeJS.ErrnoException)
       throw failure instanceof RetryableError ? failure : new EndpointError(failure)
     }
-    this.options.debug?.(`api: POST ${url}/${command} -> HTTP ${answer.status}, ${Buffer.byteLength(answer.text)} bytes in ${Date.now() - started} ms`)
+    this.options.debug?.(
+      `api: POST ${url}/${command} (${authorization.bearer ? 'token' : 'Basic'}) -> HTTP ${answer.status}, ${Buffer.byteLength(answer.text)} bytes in ${Date.now() - started} ms`,
+    )
     const {status, text} = answer
     this.usage.bytes += Buffer.byteLength(text)
     if (authorization.bearer && (status === 401 || status === 403)) {

@@ -1,9 +1,18 @@
-import {createPromptModule} from 'inquirer'
+import type {createPromptModule} from 'inquirer'
 
 import {parseServer} from '../protocol/index.js'
 
-// Prompts talk on stderr so that stdout stays the report (or --json) alone.
-const prompt = createPromptModule({output: process.stderr})
+/**
+ * inquirer on first use: loading it costs ~260 ms of CPU (measured; rxjs and its prompts),
+ * which `drain --yes` and every run without a terminal never need.
+ * Prompts talk on stderr so that stdout stays the report (or --json) alone.
+ */
+type PromptModule = ReturnType<typeof createPromptModule>
+let promptModule: Promise<PromptModule> | undefined
+const prompt = ((...args: Parameters<PromptModule>) => {
+  promptModule ??= import('inquirer').then((inquirer) => inquirer.createPromptModule({output: process.stderr}))
+  return promptModule.then((module) => module(...args))
+}) as PromptModule
 
 export async function askPassword(jid: string): Promise<string> {
   const {password} = await prompt<{password: string}>([{type: 'password', name: 'password', mask: '*', message: `Password for ${jid}:`}])

@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 
 import parseDuration from 'parse-duration'
 
+import {runCommands} from '../adapters/ejabberd/api-scopes.js'
 import {EjabberdCompanion} from '../adapters/ejabberd/ejabberd-companion.js'
 import {EjabberdControl} from '../adapters/ejabberd/ejabberd-control.js'
 import {EjabberdDirectory} from '../adapters/ejabberd/ejabberd-directory.js'
@@ -14,7 +15,7 @@ import {ADMIN_LINK_BACKOFF, ReconnectingLink} from '../connection/reconnecting-l
 import {adminServices, apiUrls, type Config, nodeService} from '../config/config-schema.js'
 import {UnknownHostError, UnreachableError} from '../errors.js'
 import {type Clock, systemClock} from '../model/clock.js'
-import type {SessionControl} from '../model/control.js'
+import type {RunNeeds, SessionControl} from '../model/control.js'
 import type {SessionDirectory} from '../model/directory.js'
 
 export interface ClusterAccess {
@@ -30,6 +31,11 @@ export interface ClusterAccess {
 export interface Cluster {
   directory: SessionDirectory
   control: SessionControl
+  /**
+   * At the start of a transfer run: authorize what it needs, once (ejabberd: a bearer token
+   * scoped to the commands behind `needs`, instead of a password check per call). Never fails.
+   */
+  prepareRun?(needs: RunNeeds): Promise<void>
   /** Lets go of every connection it holds (HTTP keep-alive, XMPP links), however the command ended. */
   close(): Promise<void>
 }
@@ -93,6 +99,9 @@ export function openCluster({config, password, trace, debug, clock = systemClock
   return {
     directory: new EjabberdDirectory({api, nodeByServer, listingTimeoutMs: timeoutMs, companion: {client: companion, present}}),
     control,
+    prepareRun: async (needs) => {
+      await api.useToken(runCommands(needs, await present().catch(() => false)))
+    },
     close: async () => {
       await control.close()
       api.close()

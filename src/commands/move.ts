@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 
 import {transferFlags} from '../cli/flags.js'
 import {pickTarget} from '../cli/prompts.js'
-import {pickSessions} from '../cli/session-picker.js'
 import {canPrompt} from '../cli/terminal.js'
 import {TransferCommand} from '../cli/transfer-command.js'
 import type {TransferReport} from '../engine/report.js'
@@ -44,6 +43,8 @@ export default class Move extends TransferCommand {
       if (picked.length === 0) {
         const sessions = (await listSessions(config, cluster.directory, {})).filter((session) => session.bare !== config.admin.jid)
         if (sessions.length === 0) throw new UsageError('no sessions online to pick from')
+        // The picker (@inquirer/core) loads only when a terminal asks for it: `move JID` starts without it.
+        const {pickSessions} = await import('../cli/session-picker.js')
         const chosen = await pickSessions(sessions)
         if (!chosen?.length) return undefined // Escape, or nothing picked: declined
         picked = chosen

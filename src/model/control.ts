@@ -2,6 +2,7 @@ import type {Element} from '@xmpp/xml'
 
 import {UsageError} from '../errors.js'
 import type {ServerAddress, StreamCondition} from '../protocol/index.js'
+import type {MoveMethodName} from './transfer.js'
 
 /**
  * How xtransfer acts on sessions: what it sends and closes. Built once per run
@@ -54,6 +55,22 @@ export interface ControlAbilities {
   handover: boolean
   redirect: boolean
   close: boolean
+  cordon: boolean
+}
+
+/**
+ * What one transfer run will ask of the server, known once it is planned: an adapter may
+ * authorize exactly that, once, at the start of the run (ejabberd: a bearer token scoped to
+ * the commands behind it).
+ */
+export interface RunNeeds {
+  /** The rungs the run climbs (packet, handover, redirect, close). */
+  methods: readonly MoveMethodName[]
+  /** --fallback kick. */
+  kick: boolean
+  /** --from domain. */
+  sendAsDomain: boolean
+  /** A drain that cordons its source. */
   cordon: boolean
 }
 

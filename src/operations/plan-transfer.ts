@@ -2,6 +2,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {configuredNode, nodeTarget, resolveTarget} from '../cluster/targets.js'
+import {preloadXmppClient} from '../connection/admin-session.js'
 import type {Config} from '../config/config-schema.js'
 import {loadPlacement} from '../config/placement-config.js'
 import {homeFinder} from '../engine/placement.js'
@@ -123,6 +124,8 @@ export function checkRequest(config: Config, request: TransferRequest, {stateDir
 
 /** Look at the cluster (and for a resume, the journal) and decide who goes where. Sends nothing. */
 export async function planTransfer(request: CheckedRequest, deps: PlanDeps): Promise<TransferPlan> {
+  // The run's admin login needs @xmpp/client (~110 ms of CPU to load): loaded while the plan's API calls are in flight.
+  preloadXmppClient().catch(() => {})
   const abilities = await deps.control.abilities()
   const plan = await planFor(request, deps, abilities)
   const companion = abilities.handover || abilities.redirect || abilities.close

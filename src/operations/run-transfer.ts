@@ -12,7 +12,7 @@ import {acquireRunLock} from '../journal/run-lock.js'
 import {runsIn} from '../journal/runs-dir.js'
 import {ackToText, isRefusal} from '../model/ack.js'
 import type {Clock} from '../model/clock.js'
-import type {ControlAbilities, SessionControl} from '../model/control.js'
+import type {ControlAbilities, RunNeeds, SessionControl} from '../model/control.js'
 import type {SessionDirectory} from '../model/directory.js'
 import type {TransferChoices, TransferSettings} from '../model/settings.js'
 import type {PlannedTransfer, TransferRecord} from '../model/transfer.js'
@@ -44,6 +44,8 @@ export interface RunDeps {
   timeoutMs?: number
   /** Told the run id as soon as its journal is open, so that an interruption can name it. */
   onRunId?: (runId: string) => void
+  /** The cluster's own preparation for a run (open-cluster.ts: an API token), before the first move. */
+  prepareRun?: (needs: RunNeeds) => Promise<void>
 }
 
 export interface TransferOutcome {
@@ -117,12 +119,17 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
 
     const methods = ladderMethods(settings, plan.abilities)
     try {
-      if (settings.from === 'admin' && methods.includes('packet')) await control.open()
+      // The admin's login and the cluster's preparation (a token: one API call) side by side.
+      const cordon = plan.command === 'drain' && Boolean(plan.source) && Boolean(settings.cordon) && plan.abilities.cordon && !plan.resumed
+      await Promise.all([
+        settings.from === 'admin' && methods.includes('packet') ? control.open() : undefined,
+        deps.prepareRun?.({methods, kick: settings.fallback === 'kick', sendAsDomain: settings.from === 'domain', cordon}),
+      ])
       // kubectl cordons before it evicts: with the source closed to new connections, a moved
       // client cannot land back on it, whatever its DNS or load balancer says.
-      if (plan.command === 'drain' && plan.source && settings.cordon && plan.abilities.cordon && !plan.resumed) {
-        await control.cordon(plan.source)
-        journal.append({type: 'cordoned', node: plan.source, at: clock.now()})
+      if (cordon) {
+        await control.cordon(plan.source!)
+        journal.append({type: 'cordoned', node: plan.source!, at: clock.now()})
       }
     } catch (error) {
       // Nothing was sent: a failed run, not a resumable one.

@@ -85,6 +85,8 @@ declare module '@xmpp/client' {
     reconnect: EventEmitter & {stop(): void; start(): void; scheduleReconnect(): void; delay: number}
     streamManagement: {enabled: boolean; id: string; outbound: number; inbound: number}
     middleware: {use(fn: (ctx: any, next: () => any) => any): void; filter(fn: (ctx: any, next: () => any) => any): void}
+    /** client()'s SASL mechanisms (absent on test doubles). */
+    saslFactory?: SaslFactory
     /** Connection internals that xmpp.js plugins use: the socket parameters for a service, and the status setter. */
     socketParameters(service: string): {host: string; port: number | null} | undefined
     _status(status: string, ...args: unknown[]): void
@@ -99,6 +101,11 @@ declare module '@xmpp/client' {
     credentials?: (auth: (creds: {username: string; password: string}, mechanism?: string) => Promise<void>, mechanisms: string[]) => Promise<void>
     timeout?: number
     lang?: string
+  }
+
+  /** The SASL mechanisms (saslmechanisms' Factory): `use(name, Mechanism)` registers one under a name. */
+  export interface SaslFactory {
+    use(name: string, mechanism: unknown): unknown
   }
 
   export function client(options: ClientOptions): XmppClient

@@ -102,6 +102,10 @@ lab_settings() {
     on | off) ;;
     *) lab_die "LAB_COMPANION must be on or off (got '$LAB_COMPANION')" ;;
   esac
+  # The commands a transfer run may call with an OAuth bearer token: the scopes it asks
+  # for are among these (src/adapters/ejabberd/api-scopes.ts, RUN_COMMANDS; a unit test
+  # keeps the two lists equal). Each gets its own api_permissions rule.
+  LAB_OAUTH_COMMANDS="list_cluster connected_users_info user_sessions_info kick_session send_stanza xtransfer_node_sessions xtransfer_locate xtransfer_handover xtransfer_redirect xtransfer_close xtransfer_cordon"
   LAB_ADMIN_JID="admin@$LAB_DOMAIN"
   LAB_ADMIN_PASSWORD_FILE="$LAB_DIR/admin.password"
   LAB_CURLRC="$LAB_DIR/admin.curlrc"

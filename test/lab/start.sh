@@ -21,6 +21,9 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
 command -v ss >/dev/null 2>&1 || missing+=(iproute2)
+# OAuth tokens for mod_http_api (oauth_issue_token): ejabberd only Suggests the oauth2 library;
+# without it the command fails with HTTP 500 (error:undef oauth2:authorize_password).
+compgen -G '/usr/lib/erlang/lib/p1_oauth2-*' >/dev/null || missing+=(erlang-p1-oauth2)
 if ((${#missing[@]})); then
   [[ $(id -u) == 0 ]] || lab_die "missing ${missing[*]} and not root: install them first"
   lab_log "installing ${missing[*]} (apt-get)"
@@ -217,9 +220,17 @@ access_rules:
     allow: admin
   configure:
     allow: admin
+  oauth_admin:
+    allow: admin
 
-# Only the admin, authenticated with HTTP Basic, may call the HTTP API (all
-# commands). No unauthenticated loopback access. ejabberdctl keeps its access.
+# Who may be issued an OAuth token (oauth_issue_token): the admin only. The default, none,
+# refuses every token (oauth_issue_token then fails with badpass).
+oauth_access: oauth_admin
+
+# Only the admin may call the HTTP API: with HTTP Basic, every command; with an
+# OAuth bearer token, each command only if the token's scopes name it (one rule per
+# command: ejabberd 23.01 checks a token's scopes against the rule, not the command).
+# No unauthenticated loopback access. ejabberdctl keeps its access.
 api_permissions:
   "console commands":
     from: ejabberd_ctl
@@ -232,6 +243,22 @@ api_permissions:
         allow:
           - acl: admin
     what: "*"
+EOF
+    local command
+    for command in $LAB_OAUTH_COMMANDS; do
+      cat <<EOF
+  "admin over http api with a token for $command":
+    from: mod_http_api
+    who:
+      oauth:
+        scope: "$command"
+        access:
+          allow:
+            - acl: admin
+    what: "$command"
+EOF
+    done
+    cat <<EOF
 
 shaper_rules:
   max_user_sessions: 100

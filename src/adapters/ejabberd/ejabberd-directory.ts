@@ -26,15 +26,33 @@ export interface EjabberdDirectoryOptions {
   lookupConcurrency?: number
   /** The bound on listing an empty cluster; 10 ms per session of the last listing is added. */
   listingTimeoutMs: number
-  /**
-   * Above this many users, one connected_users_info call is cheaper than a
-   * call per user: ejabberd checks the Basic-auth password (PBKDF2, ~13 ms of
-   * server CPU) on every call, while listing 1,000 sessions costs ~100 ms once.
-   */
+  /** Above this many users, one listing instead of a call each (default: perUserLimit() of the cluster's size). */
   perUserLimit?: number
   /** mod_xtransfer, when `present()` says it is loaded: per-node listings and batch lookups. */
   companion?: {client: EjabberdCompanion; present: () => Promise<boolean>}
 }
+
+/**
+ * Pending users above which one connected_users_info costs the servers less CPU than a
+ * user_sessions_info each, for a cluster of `sessions`. Measured on the lab with
+ * bench/tracking/crossover.ts (docs/performance.md, "Tracking without the companion"; 3 nodes,
+ * load average ~20): a per-user call cost 10-16 ms of beam CPU with HTTP Basic (the PBKDF2) and
+ * 0.9-2.5 ms with a bearer token; a listing ~0.45 ms per session either way. The CPU crossover
+ * was 100, 190, 558, 521 pending users at 500, 1,000, 2,000, 3,000 sessions with a token (19 %,
+ * 19 %, 28 %, 17 %) and 14, 29, 67, 155 with Basic (2.8 %, 2.9 %, 3.4 %, 5.2 %): the lower shares.
+ */
+export function perUserLimit(sessions: number, withToken: boolean): number {
+  return Math.max(withToken ? MIN_WITH_TOKEN : MIN_WITH_BASIC, Math.round(sessions * (withToken ? SHARE_WITH_TOKEN : SHARE_WITH_BASIC)))
+}
+const SHARE_WITH_TOKEN = 0.19
+const SHARE_WITH_BASIC = 0.03
+/**
+ * Below a few hundred sessions either way costs a few ms of server CPU a poll (a listing of an
+ * empty cluster cost what one call does); per-user calls keep the bytes per poll proportional
+ * to what is pending.
+ */
+const MIN_WITH_TOKEN = 16
+const MIN_WITH_BASIC = 8
 
 /** Users per xtransfer_locate call: one call per batch keeps each answer small. */
 const LOCATE_BATCH = 1_000
@@ -78,9 +96,8 @@ export class EjabberdDirectory implements SessionDirectory {
       }
       return found
     }
-    // Each call costs the server ~14 ms (the password check); a listing ~40 ms per 1,000 sessions idle.
-    const perUserLimit = this.options.perUserLimit ?? Math.max(8, Math.round(this.lastListingRows / 300))
-    if (wanted.length > perUserLimit) {
+    const limit = this.options.perUserLimit ?? perUserLimit(this.lastListingRows, this.options.api.usesToken('user_sessions_info'))
+    if (wanted.length > limit) {
       for (const session of await this.listSessions()) found.get(session.bare)?.push(session)
       return found
     }

@@ -6,6 +6,7 @@ import {TLS_CODES} from '../../connection/classify-error.js'
 import {retry} from '../../connection/retry.js'
 import {AuthError, DirectoryError, TlsError, UnknownHostError} from '../../errors.js'
 import {type Clock, systemClock} from '../../model/clock.js'
+import {parseGrant, TOKEN_TTL_S, type TokenGrant, tokenRefusal} from './api-token.js'
 
 export interface EjabberdApiOptions {
   /** Base URLs, e.g. http://127.0.0.1:5281/api, tried in order when one cannot be reached (every ejabberd node serves the API). */
@@ -31,15 +32,24 @@ export interface EjabberdApiOptions {
  */
 export class EjabberdApi {
   readonly usage = {calls: 0, bytes: 0}
-  private readonly authorization: string
+  private readonly basic: string
   private readonly endpoints: Array<{base: URL; agent: HttpAgent}>
   /** The endpoint that answered last: tried first next time. */
   private current = 0
+  /** useToken(): the commands it asked for, and the token while one is valid. Never written anywhere. */
+  private tokenWanted: {commands: readonly string[]; ttlSeconds: number} | undefined
+  private grant: TokenGrant | undefined
+  private renewing: Promise<boolean> | undefined
+  /** Commands the server refused to a token (no api_permissions rule for them): Basic for those. */
+  private readonly basicOnly = new Set<string>()
+  /** Tokens the server no longer knew (401): a re-issue each, up to a few, then Basic. */
+  private reissues = 0
+  private toldNoToken = false
 
   constructor(private readonly options: EjabberdApiOptions) {
     if (options.urls.length === 0) throw new Error('EjabberdApi needs at least one URL')
     for (const url of options.urls) refusePlainHttp(new URL(url), Boolean(options.insecurePlain))
-    this.authorization = 'Basic ' + Buffer.from(`${options.user}:${options.password}`).toString('base64')
+    this.basic = 'Basic ' + Buffer.from(`${options.user}:${options.password}`).toString('base64')
     this.endpoints = options.urls.map((url) => {
       const base = new URL(url.replace(/\/?$/, '/'))
       return {base, agent: base.protocol === 'https:' ? new HttpsAgent({keepAlive: true, maxSockets: 16}) : new HttpAgent({keepAlive: true, maxSockets: 16})}
@@ -57,8 +67,89 @@ export class EjabberdApi {
     })
   }
 
+  /**
+   * From now on, call these commands with an OAuth bearer token instead of HTTP Basic: one
+   * oauth_issue_token call over Basic, scoped to exactly these commands, valid `ttlSeconds` and
+   * renewed before it expires. Never throws: when the server issues none (no oauth2 library,
+   * oauth_access, api_permissions), every call keeps Basic, and --debug says why, once.
+   * Resolves whether a token is in use.
+   */
+  async useToken(commands: readonly string[], {ttlSeconds = TOKEN_TTL_S} = {}): Promise<boolean> {
+    this.tokenWanted = {commands: [...commands], ttlSeconds}
+    this.renewing ??= this.issueToken().finally(() => (this.renewing = undefined))
+    return this.renewing
+  }
+
+  /** Whether a call of `command` made now goes with the bearer token (a check of a cached token on the server) or HTTP Basic (PBKDF2). */
+  usesToken(command: string): boolean {
+    return this.authorizationFor(command).bearer
+  }
+
   close(): void {
     for (const endpoint of this.endpoints) endpoint.agent.destroy()
+  }
+
+  private authorizationFor(command: string): {header: string; bearer: boolean} {
+    const grant = this.grant
+    const now = (this.options.clock ?? systemClock).now()
+    if (grant && now >= grant.renewAt && !this.renewing) this.renewing = this.issueToken().finally(() => (this.renewing = undefined))
+    // A few seconds short of its end: a call in flight must not outlive it.
+    const usable = grant !== undefined && now < grant.expiresAt - 5_000 && this.tokenWanted?.commands.includes(command) && !this.basicOnly.has(command)
+    return usable ? {header: `Bearer ${grant.token}`, bearer: true} : {header: this.basic, bearer: false}
+  }
+
+  /** oauth_issue_token over HTTP Basic, one try at the endpoint that answered last. */
+  private async issueToken(): Promise<boolean> {
+    const wanted = this.tokenWanted
+    if (!wanted) return false
+    const clock = this.options.clock ?? systemClock
+    const {base, agent} = this.endpoints[this.current]
+    const requestedAt = clock.now()
+    const body = JSON.stringify({jid: this.options.user, ttl: wanted.ttlSeconds, scopes: wanted.commands.join(';')})
+    this.usage.calls++
+    let answer: {status: number; text: string}
+    try {
+      answer = await this.post(new URL('oauth_issue_token', base), agent, body, this.options.timeoutMs, this.basic)
+    } catch (error) {
+      return this.noToken(`oauth_issue_token failed (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`)
+    }
+    this.usage.bytes += Buffer.byteLength(answer.text)
+    // The answer holds the token: only its status and size are ever told.
+    this.options.debug?.(
+      `api: POST ${base.href}oauth_issue_token -> HTTP ${answer.status}, ${Buffer.byteLength(answer.text)} bytes in ${clock.now() - requestedAt} ms`,
+    )
+    const grant = answer.status === 200 ? parseGrant(answer.text, requestedAt, wanted.ttlSeconds) : undefined
+    if (!grant) return this.noToken(answer.status === 200 ? 'the answer of oauth_issue_token held no token' : tokenRefusal(answer.status, answer.text))
+    const renewal = this.grant !== undefined
+    this.grant = grant
+    if (!renewal) {
+      this.options.debug?.(`api: an OAuth token (valid ${wanted.ttlSeconds} s, renewed before) for ${wanted.commands.join(', ')}: no password check per call`)
+    }
+    return true
+  }
+
+  /** Basic for every call from now on (a renewal that fails lets the old token run out first). */
+  private noToken(why: string): false {
+    if (!this.toldNoToken) {
+      this.toldNoToken = true
+      this.options.debug?.(`api: no OAuth token, HTTP Basic for every call (a password check, PBKDF2, each): ${why}`)
+    }
+    return false
+  }
+
+  /** A call the server refused to the token is made again at once with Basic; what that says stands. */
+  private refusedToken(command: string, status: number): void {
+    if (status === 401) {
+      // Revoked, expired early, or the cluster lost it: ask again (a few times), Basic meanwhile.
+      this.grant = undefined
+      if (this.reissues++ < 3) void this.useToken(this.tokenWanted?.commands ?? [], {ttlSeconds: this.tokenWanted?.ttlSeconds})
+      this.options.debug?.(`api: the server no longer accepts the OAuth token (HTTP 401): HTTP Basic until a new one`)
+      return
+    }
+    this.basicOnly.add(command)
+    this.options.debug?.(
+      `api: ${command} is not allowed with an OAuth token (HTTP ${status}): HTTP Basic for it; allow it in api_permissions (docs/servers.md)`,
+    )
   }
 
   /**
@@ -95,16 +186,23 @@ export class EjabberdApi {
     const {base, agent} = this.endpoints[index]
     const url = base.href.replace(/\/$/, '')
     const started = Date.now()
+    const authorization = this.authorizationFor(command)
     let answer: {status: number; text: string}
     try {
-      answer = await this.post(new URL(command, base), agent, JSON.stringify(args), timeoutMs)
+      answer = await this.post(new URL(command, base), agent, JSON.stringify(args), timeoutMs, authorization.header)
     } catch (error) {
       const failure = this.networkFailure(url, command, error as NodeJS.ErrnoException)
       throw failure instanceof RetryableError ? failure : new EndpointError(failure)
     }
-    this.options.debug?.(`api: POST ${url}/${command} -> HTTP ${answer.status}, ${Buffer.byteLength(answer.text)} bytes in ${Date.now() - started} ms`)
+    this.options.debug?.(
+      `api: POST ${url}/${command} (${authorization.bearer ? 'token' : 'Basic'}) -> HTTP ${answer.status}, ${Buffer.byteLength(answer.text)} bytes in ${Date.now() - started} ms`,
+    )
     const {status, text} = answer
     this.usage.bytes += Buffer.byteLength(text)
+    if (authorization.bearer && (status === 401 || status === 403)) {
+      this.refusedToken(command, status)
+      return this.callOnce<T>(index, command, args, timeoutMs)
+    }
     if (status >= 500) throw new RetryableError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
     if (status !== 200) throw this.refusal(url, command, status, text)
     try {
@@ -148,7 +246,7 @@ export class EjabberdApi {
     return new DirectoryError(`directory ${command} failed: HTTP ${status} ${text.slice(0, 200)}`)
   }
 
-  private post(url: URL, agent: HttpAgent, body: string, timeoutMs: number): Promise<{status: number; text: string}> {
+  private post(url: URL, agent: HttpAgent, body: string, timeoutMs: number, authorization: string): Promise<{status: number; text: string}> {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest
     return new Promise((resolve, reject) => {
       const request = send(
@@ -156,7 +254,7 @@ export class EjabberdApi {
         {
           method: 'POST',
           agent,
-          headers: {authorization: this.authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body)},
+          headers: {authorization, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body)},
         },
         (response) => {
           const chunks: Buffer[] = []

@@ -14,6 +14,8 @@ export interface BenchResult {
   /** What one directory call costs the server, by when and what was measured. */
   directoryCost: {idle?: ApiCost[]; [measured: string]: ApiCost | ApiCost[] | undefined}
   phases: BenchPhases
+  /** The machine's 1-minute load average when each phase started and ended (it is shared). */
+  loadAvg1m?: Partial<Record<PhaseKey, [start: number, end: number]>>
   profiles?: ProfileSummary
   targets?: Target[]
 }
@@ -57,8 +59,12 @@ export interface ServerModules {
 export interface BenchPhases {
   floor?: FloorFigures
   drain?: DrainFigures
+  /** No pace flag: --rate auto. */
   drainDefault?: DrainFigures
+  drain50?: DrainFigures
   drainBbm?: DrainFigures
+  /** Unmodified @xmpp/client apps, the default ladder. */
+  drainOrdinary?: DrainFigures
   kick?: KickFigures
   stopNode?: StopNodeFigures
 }
@@ -110,8 +116,11 @@ export interface FloorFigures {
 
 export interface DrainFigures {
   what: string
-  rate: number
+  /** `auto`: no pace flag (the default). */
+  rate: number | 'auto'
   mode: string
+  /** Who held the sessions (absent in runs before 2026-12-02: the helper's fleet). */
+  population?: 'helper' | 'ordinary'
   users: number
   fleetSetup: FleetSetup
   cli: {
@@ -136,6 +145,16 @@ export interface DrainFigures {
   latencyMs: Spread
   fleetMoveMs: Spread
   report: {summary: ReportSummary; acks: Record<string, number>; error: string | null} | null
+  /** The report's pace: each change of the moves-per-second allowed (ms from the CLI's start). */
+  pace?: {atMs: number; rate: number; reason: string}[]
+  /** Moves started in each second from the first packet (journal; every rung). */
+  startsPerS?: [second: number, moves: number][]
+  /** From the first packet until node-1 counted no user session, for good (sampler). */
+  emptyS?: number | null
+  /** Node-1's own count once the clients settled (a session waiting for resumption counts). */
+  leftOnSource?: number | null
+  /** Rebinds that were XEP-0198 resumptions (ordinary clients). */
+  resumed?: number
   trackedToRightNode: number
   failedLogins: number
   failedLoginSample: string[]

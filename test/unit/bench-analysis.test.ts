@@ -44,6 +44,9 @@ function writeDrainJournal(stateDir: string): void {
   journal.append({type: 'sending', jid: 'u2@d/r', at: 1200})
   journal.append({type: 'sent', jid: 'u2@d/r', at: 1200, ack: 'result', ackMs: 4})
   journal.append({type: 'sending', jid: 'u3@d/r', at: 1300})
+  // u2 refused the packet: the ladder's next rung.
+  journal.append({type: 'acting', jid: 'u2@d/r', method: 'handover', at: 1400})
+  journal.append({type: 'acted', jid: 'u2@d/r', method: 'handover', at: 1401, result: 'done'})
   journal.close()
 }
 
@@ -59,14 +62,24 @@ test("the CLI's journal, read with xtransfer's own reader: every packet that sta
       {jid: 'u2@d/r', at: 1200},
     ],
   )
+  assert.deepEqual(
+    journal.moves.sort((a, b) => a.at - b.at),
+    [
+      {jid: 'u1@d/r', method: 'packet', at: 1100},
+      {jid: 'u2@d/r', method: 'packet', at: 1200},
+      {jid: 'u3@d/r', method: 'packet', at: 1300},
+      {jid: 'u2@d/r', method: 'handover', at: 1400},
+    ],
+  )
 })
 
 test('no journal (the CLI never got to write one): nothing sent', () => {
-  assert.deepEqual(readCliJournal(mkdtempSync(join(tmpdir(), 'xtbench-empty-'))), {sendingAt: [], sent: []})
+  assert.deepEqual(readCliJournal(mkdtempSync(join(tmpdir(), 'xtbench-empty-'))), {sendingAt: [], sent: [], moves: []})
 })
 
 test('directory calls are set against the sessions pending when each was made', () => {
   const journal = {
+    moves: [],
     sendingAt: [1000, 1100, 1200],
     sent: [
       {jid: 'a', at: 1000},
@@ -130,7 +143,7 @@ test('settings: the defaults, and a bad value is one clear error', () => {
   assert.equal(s.users, 3000)
   assert.equal(s.workers, 3)
   assert.equal(s.msgUsers, 100)
-  assert.deepEqual(s.phases, ['floor', 'drain', 'drain-default', 'drain-bbm', 'kick', 'stop-node'])
+  assert.deepEqual(s.phases, ['floor', 'drain', 'drain-default', 'drain-50', 'drain-bbm', 'drain-ordinary', 'kick', 'stop-node'])
   assert.equal(s.out, '/repo/bench/results')
   assert.equal(s.updateDocsPicture, true)
   assert.equal(readSettings({BENCH_OUT: '/tmp/elsewhere'}, '/repo').updateDocsPicture, false)

@@ -4,6 +4,7 @@
 import type {ApiCost} from './lab/api-cost.js'
 import type {CpuDelta} from './lab/proc-stats.js'
 import type {ViewFigures} from './analysis/messages.js'
+import type {StaleRouteFigures} from './analysis/stale-routes.js'
 import type {Spread} from './analysis/stats.js'
 import type {ProfileSummary} from './analysis/cpu-profile.js'
 
@@ -237,6 +238,8 @@ export interface MessageFigures {
   senderProblems: {sendFailures: number; streamErrors: string[]; droppedAtS: number | null}
   lostByUser: Record<string, number>
   viewOfTheSendersNode?: ViewFigures
+  /** BENCH_ROUTE_PROBE=1 (issue 14 §3b). */
+  staleRoutes?: StaleRouteFigures
   lostSample: [user: string, seq: number, sentAtS: number | null, detail: string, bounce: string | null][]
   duplicateSample: [user: string, seq: number, sentAtS: number | null, how: string][]
   /** Added after the phase: what offline storage still held for the receivers that lost some. */

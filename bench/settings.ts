@@ -33,6 +33,8 @@ export interface BenchSettings {
   msgUsers: number
   msgGraceMs: number
   viewProbe: boolean
+  /** BENCH_ROUTE_PROBE=1: lab/route-probe.ts during every phase with messages (issue 14 §3b). */
+  routeProbe: boolean
   labDir: string | undefined
   out: string
   /** Only a run that writes to bench/results refreshes the picture in docs/. */
@@ -75,6 +77,7 @@ export function readSettings(env: NodeJS.ProcessEnv, root: string): BenchSetting
     msgUsers: Math.min(users, int('BENCH_MSG_USERS', 100)),
     msgGraceMs: int('BENCH_MSG_GRACE_MS', 5000),
     viewProbe: env.BENCH_VIEW_PROBE === '1',
+    routeProbe: env.BENCH_ROUTE_PROBE === '1',
     labDir: env.XTRANSFER_LAB_DIR,
     out,
     updateDocsPicture: out === defaultOut,

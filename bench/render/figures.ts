@@ -120,6 +120,16 @@ export function figureRows(N: number, floorS?: number | null, load?: BenchResult
       '… of the lost: arrived later live / from storage / never',
       messages((m) => (m.arrivedLater ? slash(m.arrivedLater.live, m.arrivedLater.fromStorage, m.neverArrived) : m.lost === 0 ? DASH : 'not settled')),
     ],
+    [
+      'route probe: sent while routed to an exited process / of them lost / lost otherwise',
+      messages((m) => (m.staleRoutes ? slash(m.staleRoutes.sentWhileStale, m.staleRoutes.lostWhileStale, m.staleRoutes.lostOtherwise) : DASH)),
+    ],
+    [
+      '… stale routes seen / receivers / stale for p50 / max (ms)',
+      messages((m) =>
+        m.staleRoutes ? slash(m.staleRoutes.staleRoutes, m.staleRoutes.receiversWithOne, m.staleRoutes.staleForMs.p50, m.staleRoutes.staleForMs.max) : DASH,
+      ),
+    ],
     ['message delivery delay p50 / p99 / max (ms)', messages((m) => slash(m.delayMs.p50, m.delayMs.p99, m.delayMs.max))],
     ['… through offline storage / bounced / bounced but delivered', messages((m) => slash(m.throughStorage, m.bounced, m.bouncedButDelivered))],
     ['sessions with stream management at the end', notFloor((p) => show(p.withStreamManagement))],

@@ -13,6 +13,7 @@ import {type Pool, startPool} from '../fleet/pool.js'
 import type {WorkerLog} from '../fleet/protocol.js'
 import type {AdminApi} from '../lab/admin-api.js'
 import {type LabInfo, serviceOf} from '../lab/lab-info.js'
+import {type RouteProbe, startRouteProbe} from '../lab/route-probe.js'
 import {startViewProbe, type ViewProbe} from '../lab/view-probe.js'
 import type {BenchResult, MessageFigures, ServerModules} from '../results.js'
 import {type BenchSettings, DRAIN_NODE, SENDER} from '../settings.js'
@@ -27,6 +28,7 @@ export interface MessageTraffic {
   lostByTag: Map<string, number[]>
   start: Omit<SenderOptions, 'tag'>
   probe: ViewProbe | null
+  routeProbe: RouteProbe | null
 }
 
 /** The sender's account and worker, and who receives: msgUsers users spread over the fleet; null when BENCH_MSG_RATE=0. */
@@ -73,6 +75,7 @@ export async function prepareMessages({
       rate: msgRate,
     },
     probe: null,
+    routeProbe: null,
   }
 }
 
@@ -95,6 +98,7 @@ export async function startMessages(ctx: BenchContext, tag: string): Promise<voi
   const traffic = ctx.messages
   if (!traffic) return
   if (ctx.settings.viewProbe) traffic.probe = startViewProbe(ctx.lab, ctx.api, {node: 1, users: traffic.receivers})
+  if (ctx.settings.routeProbe) traffic.routeProbe = startRouteProbe(ctx.lab, {node: 1, users: traffic.receivers})
   await traffic.pool.all('sendStart', () => ({...traffic.start, tag}))
 }
 
@@ -108,6 +112,10 @@ export async function stopMessages(ctx: BenchContext): Promise<SentMessages | nu
   if (traffic.probe) {
     sent.view = await traffic.probe.stop()
     traffic.probe = null
+  }
+  if (traffic.routeProbe) {
+    sent.route = await traffic.routeProbe.stop()
+    traffic.routeProbe = null
   }
   // A busy fleet worker reads its sockets late: wait until no message has come for 2 s (at most 30 s).
   const {clock} = ctx

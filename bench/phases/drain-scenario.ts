@@ -77,8 +77,9 @@ export async function runDrain(ctx: PacedContext, {rate, label, mode = 'make-bef
     now: clock.now,
     say: ctx.say,
   }
-  // The adaptive pace starts at a few moves a second: bound it as a slow fixed pace.
-  const cli = await runCli(cliOptions, args, files, (N / (rate === 'auto' ? 20 : rate) + settings.waitS + 90) * 1000)
+  // The adaptive pace goes as fast as the cluster absorbs moves: on a busy 2-core machine that
+  // was 3-7 a second (2026-12-02), so bound it as a fixed pace of 2 a second.
+  const cli = await runCli(cliOptions, args, files, (N / (rate === 'auto' ? 2 : rate) + settings.waitS + 90) * 1000)
   const cliCpuEnd = await cpuSnapshot(ctx)
   // The CLI has seen every session elsewhere; the clients' own view must agree.
   const source = serviceOf(lab.nodes[0])

@@ -12,7 +12,8 @@
 // asks each pid's node whether it is alive. It prints one line per poll:
 //   poll <epoch ms> <pids listed> <receivers whose listed pid is dead, comma-separated>
 // The cost: one rpc to the sender's node and one per node holding receivers per poll, each a
-// few hundred microseconds of work (ets lookups and is_process_alive).
+// few hundred microseconds of work (ets lookups and is_process_alive). If the bench dies, the
+// probe ends at its next write (its stdout is gone), with no crash dump.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 
@@ -91,8 +92,7 @@ export function parseProbeOutput(text: string): {samples: RouteSample[]; failure
 export function startRouteProbe(lab: LabInfo, {node = 1, everyMs = 100, users}: {node?: number; everyMs?: number; users: string[]}): RouteProbe {
   const cookie = readFileSync(lab.env.LAB_COOKIE_FILE, 'utf8').trim()
   const program = probeProgram({node: lab.nodes[node].server, domain: lab.domain, resource: 'rehearsal', users, everyMs})
-  // The cookie goes through the environment's file, never argv: erl reads it with -setcookie only, so
-  // the probe sets it from the file inside the program instead.
+  // The cookie never goes in argv (any user's `ps` shows argv): the program sets it from the environment.
   const name = `xtbenchprobe${process.pid}@localhost`
   const child: ChildProcess = spawn(
     'erl',
@@ -107,7 +107,7 @@ export function startRouteProbe(lab: LabInfo, {node = 1, everyMs = 100, users}: 
       '-eval',
       `erlang:set_cookie(node(), list_to_atom(os:getenv("XTBENCH_COOKIE"))), ${program}`,
     ],
-    {env: {...process.env, XTBENCH_COOKIE: cookie}, stdio: ['ignore', 'pipe', 'pipe']},
+    {env: {...process.env, XTBENCH_COOKIE: cookie, ERL_CRASH_DUMP_SECONDS: '0'}, stdio: ['ignore', 'pipe', 'pipe']},
   )
   const out: Buffer[] = []
   child.stdout?.on('data', (chunk: Buffer) => out.push(chunk))

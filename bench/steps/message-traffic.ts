@@ -2,7 +2,7 @@
 // and stop (with the quiet wait for late deliveries), and after the last phase the
 // receivers' last login that collects what offline storage still holds. What the
 // messages' fate was is computed by analysis/messages.ts.
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {lateArrivals, mergeSeen, messageFigures, type SentMessages} from '../analysis/messages.js'
@@ -150,6 +150,12 @@ export async function messageOutcome(
   if (!sent || !traffic) return null
   const {figures, lost} = messageFigures({sent, logs, receivers: traffic.receivers, origin, tag, drainNode: DRAIN_NODE})
   traffic.lostByTag.set(tag, lost)
+  // Raw, for a closer look at the losses: each lost one (receiver, seq, sent at), and the route probe's polls.
+  const dir = join(ctx.settings.work, tag)
+  mkdirSync(dir, {recursive: true})
+  const sentAt = (seq: number) => Math.round(sent.startedAt + ((seq - 1) * 1000) / sent.rate)
+  writeFileSync(join(dir, 'lost-messages.json'), JSON.stringify(lost.map((seq) => [traffic.receivers[(seq - 1) % traffic.receivers.length], seq, sentAt(seq)])))
+  if (sent.route) writeFileSync(join(dir, 'route-probe.json'), JSON.stringify(sent.route))
   await countStillStored(ctx, figures, apiNode)
   return figures
 }

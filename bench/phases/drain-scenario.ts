@@ -10,7 +10,7 @@ import type {TransferReport} from '../../src/engine/report.js'
 import {type CliJournal, readCliJournal} from '../analysis/cli-journal.js'
 import {type DirectoryLog, directoryPolls, directorySummary} from '../analysis/directory-polls.js'
 import {gapStats, timeline} from '../analysis/fleet-figures.js'
-import {countBy, peakRate, r1, spread, sum, timeToShare} from '../analysis/stats.js'
+import {countBy, largest, peakRate, r1, smallest, spread, sum, timeToShare} from '../analysis/stats.js'
 import {parseTimeV} from '../analysis/time-v.js'
 import type {PacedContext} from '../context.js'
 import {measureApiCost} from '../lab/api-cost.js'
@@ -99,8 +99,8 @@ export async function runDrain(ctx: PacedContext, {rate, label, mode = 'make-bef
   const journal = readCliJournal(files.state)
   const directory = readJson<DirectoryLog>(files.directory)
   const timeV = parseTimeV(files.time)
-  const firstSent = journal.sendingAt.length ? Math.min(...journal.sendingAt) : null
-  const lastSent = journal.sent.length ? Math.max(...journal.sent.map((e) => e.at)) : null
+  const firstSent = journal.sendingAt.length ? smallest(journal.sendingAt) : null
+  const lastSent = journal.sent.length ? largest(journal.sent.map((e) => e.at)) : null
   const moved = (report?.sessions ?? []).filter((row) => row.outcome === 'moved')
   const sentAtByJid = new Map(journal.sent.map((e) => [e.jid, e.at]))
   const trackedAt = moved.flatMap((row) => (sentAtByJid.has(row.jid) && row.latencyMs !== null ? [(sentAtByJid.get(row.jid) as number) + row.latencyMs] : []))
@@ -135,7 +135,7 @@ export async function runDrain(ctx: PacedContext, {rate, label, mode = 'make-bef
       timedOut: cli.timedOut,
       wallS: r1((cli.endedAt - cli.startedAt) / 1000),
       untilFirstPacketS: firstSent ? r1((firstSent - cli.startedAt) / 1000) : null,
-      afterLastTrackedS: trackedAt.length ? r1((cli.endedAt - Math.max(...trackedAt)) / 1000) : null,
+      afterLastTrackedS: trackedAt.length ? r1((cli.endedAt - largest(trackedAt)) / 1000) : null,
       cpuS: timeV ? r1(timeV.userS + timeV.systemS) : directory ? r1(directory.userCpuS + directory.systemCpuS) : null,
       userCpuS: timeV?.userS ?? directory?.userCpuS ?? null,
       systemCpuS: timeV?.systemS ?? directory?.systemCpuS ?? null,
@@ -198,7 +198,7 @@ function reboundsAfterMoves(logs: WorkerLog[], moves: CliJournal['moves'], domai
   for (const [user, t] of logs.flatMap((log) => log.rebound)) {
     const before = (movesOf.get(user) ?? []).filter((at) => at <= t)
     if (before.length === 0 || first.has(user)) continue
-    first.set(user, [user, t, Math.round(t - Math.max(...before)), domain])
+    first.set(user, [user, t, Math.round(t - largest(before)), domain])
   }
   return [...first.values()]
 }

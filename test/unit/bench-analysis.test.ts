@@ -159,3 +159,10 @@ test('settings: the defaults, and a bad value is one clear error', () => {
   assert.throws(() => readSettings({BENCH_SAMPLER: 'listing'}, '/repo'), SettingsError)
   assert.throws(() => readSettings({BENCH_RATE_FACTOR: 'fast'}, '/repo'), SettingsError)
 })
+
+test('spread over more values than Math.max can take as arguments (a long phase has 100,000+ message delays)', () => {
+  const delays = Array.from({length: 300_000}, (_, i) => i % 1000)
+  delays[123_456] = 5000
+  assert.equal(spread(delays).max, 5000)
+  assert.equal(spread(delays).p50, 500) // one 456 fewer: the 150,000th value is 500
+})

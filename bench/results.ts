@@ -146,8 +146,11 @@ export interface DrainFigures {
   latencyMs: Spread
   fleetMoveMs: Spread
   report: {summary: ReportSummary; acks: Record<string, number>; error: string | null} | null
-  /** The report's pace: each change of the moves-per-second allowed (ms from the CLI's start). */
+  /** The report's pace: each change of the moves-per-second allowed (atMs from runStartedAt). */
   pace?: {atMs: number; rate: number; reason: string}[]
+  /** Epoch ms: the run's start (its journal's first line), and its first packet. */
+  runStartedAt?: number | null
+  firstPacketAt?: number | null
   /** Moves started in each second from the first packet (journal; every rung). */
   startsPerS?: [second: number, moves: number][]
   /** From the first packet until node-1 counted no user session, for good (sampler). */

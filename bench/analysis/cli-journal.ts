@@ -10,13 +10,16 @@ export interface CliJournal {
   sent: {jid: string; at: number}[]
   /** Every move of every session (packet, handover, redirect, close), when it started. */
   moves: {jid: string; method: string; at: number}[]
+  /** When the run started (its journal's first line; the report's pace is timed from it), or null. */
+  runStartedAt: number | null
 }
 
 export function readCliJournal(stateDir: string): CliJournal {
   const dir = runsDir({XTRANSFER_STATE_DIR: stateDir})
-  const out: CliJournal = {sendingAt: [], sent: [], moves: []}
+  const out: CliJournal = {sendingAt: [], sent: [], moves: [], runStartedAt: null}
   for (const {id} of listRuns(dir)) {
     const run = readRun(dir, id)
+    out.runStartedAt ??= run.header.startedAt
     for (const record of run.records.values()) {
       // A record's sentAt is its `sending` line's time; its `sent` line repeats it.
       out.sendingAt.push(record.sentAt)

@@ -155,6 +155,8 @@ export async function runDrain(ctx: PacedContext, {rate, label, mode = 'make-bef
     fleetMoveMs: spread(transferred.map(([, , ms]) => ms)),
     report: report ? {summary: report.summary, acks: countBy(report.sessions ?? [], (row) => String(row.ack)), error: report.error ?? null} : null,
     pace: report?.pace ?? [],
+    runStartedAt: journal.runStartedAt,
+    firstPacketAt: firstSent,
     // Moves started in each second from the first packet (every rung counts).
     startsPerS: perSecond(
       journal.moves.map((move) => move.at),

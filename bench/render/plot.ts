@@ -124,9 +124,10 @@ function pacePanel(result: BenchResult, tMin: number, tMax: number): object[] {
   )
   const auto = drainDefault?.pace?.length ? drainDefault : undefined
   if (auto) {
-    // The report's times are from the CLI's start; the panel's t = 0 is the first packet.
-    const shift = auto.cli.untilFirstPacketS ?? 0
-    const end = Number(auto.cli.wallS) - shift
+    // The report's pace is timed from the run's start; the panel's t = 0 is the first packet. Runs
+    // before 2026-12-02 kept neither time: the CLI process's start stands in for the run's (early by Node's start-up).
+    const shift = auto.runStartedAt && auto.firstPacketAt ? (auto.firstPacketAt - auto.runStartedAt) / 1000 : (auto.cli.untilFirstPacketS ?? 0)
+    const end = Number(auto.cli.wallS) - (auto.cli.untilFirstPacketS ?? 0)
     const points = auto.pace ?? []
     for (const [i, point] of points.entries()) {
       values.push({t: point.atMs / 1000 - shift, perS: point.rate, series: 'adaptive pacer: rate allowed'})

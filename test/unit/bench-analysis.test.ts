@@ -54,6 +54,7 @@ test("the CLI's journal, read with xtransfer's own reader: every packet that sta
   const state = mkdtempSync(join(tmpdir(), 'xtbench-journal-'))
   writeDrainJournal(state)
   const journal = readCliJournal(state)
+  assert.equal(journal.runStartedAt, 1000)
   assert.deepEqual(journal.sendingAt.sort(), [1100, 1200, 1300])
   assert.deepEqual(
     journal.sent.sort((a, b) => a.at - b.at),
@@ -74,12 +75,13 @@ test("the CLI's journal, read with xtransfer's own reader: every packet that sta
 })
 
 test('no journal (the CLI never got to write one): nothing sent', () => {
-  assert.deepEqual(readCliJournal(mkdtempSync(join(tmpdir(), 'xtbench-empty-'))), {sendingAt: [], sent: [], moves: []})
+  assert.deepEqual(readCliJournal(mkdtempSync(join(tmpdir(), 'xtbench-empty-'))), {sendingAt: [], sent: [], moves: [], runStartedAt: null})
 })
 
 test('directory calls are set against the sessions pending when each was made', () => {
   const journal = {
     moves: [],
+    runStartedAt: 1000,
     sendingAt: [1000, 1100, 1200],
     sent: [
       {jid: 'a', at: 1000},

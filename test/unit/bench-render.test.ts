@@ -9,12 +9,20 @@ import {renderMarkdown} from '../../bench/render/markdown.js'
 import {renderTable} from '../../bench/render/table.js'
 import type {BenchResult} from '../../bench/results.js'
 
-// Real runs kept in bench/results/, with the Markdown the bench wrote for each (the two N = 2,000
-// runs of 2026-12-02 were stopped part way: their Markdown was written afterwards from the JSON the
+// Real runs kept in bench/results/, with the Markdown the bench wrote for each (the runs of
+// 2026-12-02 were all stopped part way: their Markdown was written afterwards from the JSON the
 // bench saves after every phase), and the columns each one must have.
 const RUNS: Record<string, string[]> = {
   'bench/results/2026-12-02-2000': ['floor (fresh logins)', 'drain (default: --rate auto)', 'drain --rate 22 (0.9 × floor)'],
   'bench/results/2026-12-02-2000-b': ['floor (fresh logins)', 'drain --rate 17 (0.9 × floor)'],
+  'bench/results/2026-12-02-300': [
+    'floor (fresh logins)',
+    'drain (default: --rate auto)',
+    'drain --rate 10 (0.9 × floor)',
+    'drain --rate 50',
+    'drain (default: --rate auto), unmodified @xmpp/client (ladder)',
+    'kick-all (unmodified @xmpp/client)',
+  ],
 }
 // Runs of an earlier bench (other phases, rows and targets): still read as the same shape.
 const EARLIER = [

@@ -25,7 +25,7 @@ import {renderMarkdown} from './render/markdown.js'
 import {renderTimeline} from './render/plot.js'
 import {renderTable, renderTargets} from './render/table.js'
 import type {BenchResult, FloorFigures} from './results.js'
-import {type BenchSettings, DEFAULT_RATE, readSettings, SettingsError} from './settings.js'
+import {type BenchSettings, FIXED_RATE, readSettings, SettingsError} from './settings.js'
 import {waitEmpty} from './steps/fleet-steps.js'
 import {prepareMessages, settleLateArrivals} from './steps/message-traffic.js'
 import {preparePreload, stopRunningCli} from './steps/run-cli.js'
@@ -133,14 +133,14 @@ async function main(settings: BenchSettings): Promise<void> {
  */
 function chooseRate(settings: BenchSettings, floorFigures: FloorFigures | undefined): {chosen: number; why: string} {
   const floorRate = floorFigures?.loginsPerS
-  const chosen = settings.fixedRate || (floorRate ? Math.max(1, Math.floor(floorRate * settings.rateFactor)) : DEFAULT_RATE)
+  const chosen = settings.fixedRate || (floorRate ? Math.max(1, Math.floor(floorRate * settings.rateFactor)) : FIXED_RATE)
   return {
     chosen,
     why: settings.fixedRate
       ? 'BENCH_RATE'
       : floorRate
         ? `${settings.rateFactor} × the measured floor (${floorRate} logins/s)`
-        : 'no floor measured: the default',
+        : `no floor measured: ${FIXED_RATE}`,
   }
 }
 

@@ -4,6 +4,7 @@
 import type {ApiCost} from './lab/api-cost.js'
 import type {CpuDelta} from './lab/proc-stats.js'
 import type {ViewFigures} from './analysis/messages.js'
+import type {StaleRouteFigures} from './analysis/stale-routes.js'
 import type {Spread} from './analysis/stats.js'
 import type {ProfileSummary} from './analysis/cpu-profile.js'
 
@@ -14,6 +15,8 @@ export interface BenchResult {
   /** What one directory call costs the server, by when and what was measured. */
   directoryCost: {idle?: ApiCost[]; [measured: string]: ApiCost | ApiCost[] | undefined}
   phases: BenchPhases
+  /** The machine's 1-minute load average when each phase started and ended (it is shared). */
+  loadAvg1m?: Partial<Record<PhaseKey, [start: number, end: number]>>
   profiles?: ProfileSummary
   targets?: Target[]
 }
@@ -57,8 +60,12 @@ export interface ServerModules {
 export interface BenchPhases {
   floor?: FloorFigures
   drain?: DrainFigures
+  /** No pace flag: --rate auto. */
   drainDefault?: DrainFigures
+  drain50?: DrainFigures
   drainBbm?: DrainFigures
+  /** Unmodified @xmpp/client apps, the default ladder. */
+  drainOrdinary?: DrainFigures
   kick?: KickFigures
   stopNode?: StopNodeFigures
 }
@@ -110,8 +117,11 @@ export interface FloorFigures {
 
 export interface DrainFigures {
   what: string
-  rate: number
+  /** `auto`: no pace flag (the default). */
+  rate: number | 'auto'
   mode: string
+  /** Who held the sessions (absent in runs before 2026-12-02: the helper's fleet). */
+  population?: 'helper' | 'ordinary'
   users: number
   fleetSetup: FleetSetup
   cli: {
@@ -136,6 +146,19 @@ export interface DrainFigures {
   latencyMs: Spread
   fleetMoveMs: Spread
   report: {summary: ReportSummary; acks: Record<string, number>; error: string | null} | null
+  /** The report's pace: each change of the moves-per-second allowed (atMs from runStartedAt). */
+  pace?: {atMs: number; rate: number; reason: string}[]
+  /** Epoch ms: the run's start (its journal's first line), and its first packet. */
+  runStartedAt?: number | null
+  firstPacketAt?: number | null
+  /** Moves started in each second from the first packet (journal; every rung). */
+  startsPerS?: [second: number, moves: number][]
+  /** From the first packet until node-1 counted no user session, for good (sampler). */
+  emptyS?: number | null
+  /** Node-1's own count once the clients settled (a session waiting for resumption counts). */
+  leftOnSource?: number | null
+  /** Rebinds that were XEP-0198 resumptions (ordinary clients). */
+  resumed?: number
   trackedToRightNode: number
   failedLogins: number
   failedLoginSample: string[]
@@ -218,6 +241,8 @@ export interface MessageFigures {
   senderProblems: {sendFailures: number; streamErrors: string[]; droppedAtS: number | null}
   lostByUser: Record<string, number>
   viewOfTheSendersNode?: ViewFigures
+  /** BENCH_ROUTE_PROBE=1 (issue 14 §3b). */
+  staleRoutes?: StaleRouteFigures
   lostSample: [user: string, seq: number, sentAtS: number | null, detail: string, bounce: string | null][]
   duplicateSample: [user: string, seq: number, sentAtS: number | null, how: string][]
   /** Added after the phase: what offline storage still held for the receivers that lost some. */

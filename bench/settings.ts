@@ -3,11 +3,11 @@
 import {join, resolve} from 'node:path'
 
 /** The phases in the order they run; BENCH_PHASES picks among them. */
-export const PHASE_NAMES = ['floor', 'drain', 'drain-default', 'drain-bbm', 'kick', 'stop-node'] as const
+export const PHASE_NAMES = ['floor', 'drain', 'drain-default', 'drain-50', 'drain-bbm', 'drain-ordinary', 'kick', 'stop-node'] as const
 export type PhaseName = (typeof PHASE_NAMES)[number]
 
-/** xtransfer's own default --rate: the pace an operator gets without asking. */
-export const DEFAULT_RATE = 50
+/** The fixed pace the bench compares with: xtransfer's default until --rate auto (1aa35d8), half this lab's floor. */
+export const FIXED_RATE = 50
 export const SENDER = 'xtbench-sender'
 /** > the helper's minSessionAge (1.05 s): no move waits for ejabberd's tie-break. */
 export const SETTLE_MS = 2000
@@ -33,6 +33,8 @@ export interface BenchSettings {
   msgUsers: number
   msgGraceMs: number
   viewProbe: boolean
+  /** BENCH_ROUTE_PROBE=1: lab/route-probe.ts during every phase with messages (issue 14 §3b). */
+  routeProbe: boolean
   labDir: string | undefined
   out: string
   /** Only a run that writes to bench/results refreshes the picture in docs/. */
@@ -75,6 +77,7 @@ export function readSettings(env: NodeJS.ProcessEnv, root: string): BenchSetting
     msgUsers: Math.min(users, int('BENCH_MSG_USERS', 100)),
     msgGraceMs: int('BENCH_MSG_GRACE_MS', 5000),
     viewProbe: env.BENCH_VIEW_PROBE === '1',
+    routeProbe: env.BENCH_ROUTE_PROBE === '1',
     labDir: env.XTRANSFER_LAB_DIR,
     out,
     updateDocsPicture: out === defaultOut,

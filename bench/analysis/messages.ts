@@ -5,12 +5,14 @@
 // Pure functions: the sender's lifecycle is steps/message-traffic.ts.
 import type {WorkerLog} from '../fleet/protocol.js'
 import type {SenderReport} from '../fleet/message-sender.js'
+import type {RouteProbeResult} from '../lab/route-probe.js'
 import type {ViewProbeResult} from '../lab/view-probe.js'
+import {staleRouteFigures} from './stale-routes.js'
 import type {MessageFigures} from '../results.js'
 import {countBy, r1, type Spread, spread} from './stats.js'
 
 /** What the sender reported for a phase, with the sender's node's view when BENCH_VIEW_PROBE=1. */
-export type SentMessages = SenderReport & {view?: ViewProbeResult}
+export type SentMessages = SenderReport & {view?: ViewProbeResult; route?: RouteProbeResult}
 
 export interface MessageInput {
   sent: SentMessages
@@ -92,6 +94,15 @@ export function messageFigures({sent, logs, receivers, origin, tag, drainNode}: 
     // BENCH_VIEW_PROBE=1: where the sender's node listed each lost message's receiver in its last sample before the send,
     // and how long it kept listing receivers on node-1 after their session there had ended.
     ...(sent.view ? {viewOfTheSendersNode: viewFigures(sent.view, timelines, explained, drainNode)} : {}),
+    // BENCH_ROUTE_PROBE=1: which messages were sent while the sender's node routed their receiver to an exited process.
+    ...(sent.route
+      ? {
+          staleRoutes: staleRouteFigures(
+            sent.route,
+            Array.from({length: sent.sent}, (_, k): [string, number, boolean] => [targetOf(k + 1), sentAtOf(k + 1), !copies.has(k + 1)]),
+          ),
+        }
+      : {}),
     // [receiver, seq, sent at (s from the phase's origin), the receiver's nearest session event, bounce condition or null]
     lostSample: explained.slice(0, 10).map((loss) => [loss.user, loss.seq, r1((sentAtOf(loss.seq) - origin) / 1000), loss.detail, loss.bounce]),
     // [receiver, seq, sent at (s), how the extra copy came]

@@ -23,7 +23,16 @@ export function r1(value: number | null | undefined): number | null {
 /** p50/p95/p99/max of durations (ms), rounded. */
 export function spread(values: number[]): Spread {
   const r = (v: number | null) => (v === null ? null : Math.round(v))
-  return {p50: r(percentile(values, 50)), p95: r(percentile(values, 95)), p99: r(percentile(values, 99)), max: values.length ? r(Math.max(...values)) : null}
+  return {p50: r(percentile(values, 50)), p95: r(percentile(values, 95)), p99: r(percentile(values, 99)), max: values.length ? r(largest(values)) : null}
+}
+
+/** Math.max over any number of values: spreading 120,000 message delays into Math.max overflows the stack. */
+export function largest(values: readonly number[]): number {
+  return values.reduce((a, b) => (b > a ? b : a), -Infinity)
+}
+
+export function smallest(values: readonly number[]): number {
+  return values.reduce((a, b) => (b < a ? b : a), Infinity)
 }
 
 /**
@@ -53,7 +62,7 @@ export function peakRate(times: number[], windowMs = 1000): number {
 /** Events per second over the span from the first to the last (null for fewer than 2). */
 export function meanRate(times: number[]): number | null {
   if (times.length < 2) return null
-  const span = (Math.max(...times) - Math.min(...times)) / 1000
+  const span = (largest(times) - smallest(times)) / 1000
   return span > 0 ? (times.length - 1) / span : null
 }
 

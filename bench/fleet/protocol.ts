@@ -20,6 +20,8 @@ export interface WorkerLog {
   reconnecting: number[]
   /** Bound again after a kick or a stopped node (baselines). */
   rebound: [user: string, t: number][]
+  /** Of the rebounds: XEP-0198 resumptions (the rest were new sessions). */
+  resumed: number
   reconnectErrors: number
   reconnectErrorSample: string[]
   crashes: number
@@ -43,6 +45,16 @@ export interface FleetBasics {
   presence: boolean
 }
 
+/** Unmodified @xmpp/client apps (fleet/ordinary-clients.ts): log in at `service`, reconnect to `reconnectTo[user]`. */
+export interface OrdinaryLogin {
+  password: string
+  domain: string
+  parallelism: number
+  reconnectDelayMs: number
+  loginTimeout: number
+  groups: (LoginGroup & {reconnectTo: Record<string, string>})[]
+}
+
 export interface WorkerMemory {
   rssMb: number
   hwmMb: number
@@ -51,6 +63,7 @@ export interface WorkerMemory {
 export interface WorkerCommands {
   /** Log in groups of users, one startFleet per service, together sharing `parallelism`. */
   login: {args: FleetBasics & {groups: LoginGroup[]}; result: {startedAt: number; endedAt: number; online: number; failures: string[]}}
+  loginOrdinary: {args: OrdinaryLogin; result: {startedAt: number; endedAt: number; online: number; failures: string[]}}
   /** Baselines: turn each client's auto-reconnect on, pointed at the node it should come back to. */
   armReconnect: {args: {serviceOf: Record<string, string>}; result: {armed: number}}
   /** Per-user stats (unless withStats is false), the events since the last collect (then reset), this process's cost. */

@@ -5,6 +5,7 @@ import type * as FleetModule from '../../src/fleet/index.js'
 import type {Fleet, FleetEvent} from '../../src/fleet/index.js'
 import {memoryMb} from '../lab/proc-stats.js'
 import {BODY_PREFIX, parseBody, type Sender, startSender} from './message-sender.js'
+import {type CrowdEvent, startOrdinaryClients} from './ordinary-clients.js'
 import type {WorkerAnswer, WorkerCommand, WorkerCommands, WorkerLog, WorkerMemory, WorkerRequest} from './protocol.js'
 
 // The built startFleet (dist/, which bench/run.sh has just built): the client code that
@@ -37,6 +38,7 @@ function freshLog(): WorkerLog {
     offline: [],
     reconnecting: [],
     rebound: [],
+    resumed: 0,
     reconnectErrors: 0,
     reconnectErrorSample: [],
     crashes: 0,
@@ -83,6 +85,25 @@ function onEvent(event: FleetEvent): void {
   }
 }
 
+/** The ordinary clients' reconnects, in the same log as the baselines' armed fleet. */
+function onCrowdEvent(event: CrowdEvent): void {
+  const t = now()
+  switch (event.type) {
+    case 'reconnecting':
+      log.reconnecting.push(t)
+      break
+    case 'rebound':
+      log.rebound.push([event.user, t])
+      if (event.resumed) log.resumed++
+      break
+    case 'error':
+      if (event.condition === 'conflict') return // a kick itself
+      log.reconnectErrors++
+      if (log.reconnectErrorSample.length < 5) log.reconnectErrorSample.push(`${event.user}: ${event.condition ?? ''} ${event.text}`.trim())
+      break
+  }
+}
+
 /** name, XMPP condition and message of an error: xmpp.js errors often carry only a condition. */
 function describe(error: unknown): string {
   if (!error) return String(error)
@@ -112,6 +133,33 @@ const handlers: Handlers = {
           onEvent,
           loginTimeout,
           presence,
+        }).then((fleet) => fleets.push({fleet, users})),
+      ),
+    )
+    const failures = outcomes.flatMap((outcome) =>
+      outcome.status === 'rejected' ? [(outcome.reason as Error | undefined)?.message ?? String(outcome.reason)] : [],
+    )
+    return {startedAt, endedAt: now(), online: fleets.reduce((n, {users}) => n + users.length, 0), failures}
+  },
+
+  // Unmodified @xmpp/client apps (no helper), their own reconnect on: fleet/ordinary-clients.ts.
+  async loginOrdinary({groups, password, domain, parallelism, reconnectDelayMs, loginTimeout}) {
+    const share = Math.max(1, Math.round(parallelism / groups.length))
+    const startedAt = now()
+    const outcomes = await Promise.allSettled(
+      groups.map(({service, users, reconnectTo}) =>
+        startOrdinaryClients({
+          service,
+          domain,
+          users,
+          password,
+          reconnectTo: (user) => reconnectTo[user],
+          parallelism: share,
+          reconnectDelayMs,
+          loginTimeout,
+          onEvent,
+          onCrowdEvent,
+          now,
         }).then((fleet) => fleets.push({fleet, users})),
       ),
     )

@@ -1,25 +1,26 @@
-// What the two baselines (kick-all, stop the node) share: the fleet on node-1 with each
-// client's own auto-reconnect on, pointed at node-2 or node-3; after the blow, until
+// What the two baselines (kick-all, stop the node) share: unmodified @xmpp/client apps on
+// node-1 with their own reconnect, pointed at node-2 or node-3; after the blow, until
 // everybody is back, then what the clients and the messages saw.
 import {gapStats, timeline} from '../analysis/fleet-figures.js'
 import {countBy, meanRate, peakRate, r1, sum, timeToShare} from '../analysis/stats.js'
 import type {BenchContext} from '../context.js'
-import {serviceOf} from '../lab/lab-info.js'
 import type {Sampler} from '../lab/sampler.js'
 import type {ComeBackFigures, FleetSetup} from '../results.js'
 import {SETTLE_MS} from '../settings.js'
 import {type CpuSnapshot, cpuSince, cpuSnapshot} from '../steps/cpu.js'
-import {fleetOnSource, stopFleet, waitFor} from '../steps/fleet-steps.js'
+import {crowdOnSource, stopFleet, waitFor} from '../steps/fleet-steps.js'
 import {messageOutcome, stopMessages} from '../steps/message-traffic.js'
 
+/**
+ * The same unmodified @xmpp/client apps as the ordinary drain (fleet/ordinary-clients.ts),
+ * on node-1, each reconnecting by itself 1 s after a disconnect to node-2 or node-3. (Before
+ * 2026-12-02 the baselines ran the helper's fleet with the library's reconnect armed: the
+ * same library and delay, but with the helper's stream-management guard.)
+ */
 export async function fleetReadyToReconnect(ctx: BenchContext, label: string): Promise<FleetSetup> {
-  const {lab, pool, users} = ctx
-  const setup = await fleetOnSource(ctx, label)
+  const setup = await crowdOnSource(ctx, label)
   await ctx.clock.sleep(SETTLE_MS)
-  const targets = lab.nodes.slice(1)
-  const serviceOfUser = Object.fromEntries(users.map((user, i) => [user, serviceOf(targets[i % targets.length])]))
-  await pool.all('armReconnect', () => ({serviceOf: serviceOfUser}))
-  await pool.all('collect', () => ({withStats: false}))
+  await ctx.pool.all('collect', () => ({withStats: false}))
   return setup
 }
 

@@ -1,12 +1,11 @@
-// The drain an operator gets without asking: make-before-break at xtransfer's default --rate.
-import {DEFAULT_RATE} from '../settings.js'
+// The drain an operator gets without asking: make-before-break, no pace flag at all, so
+// --rate auto (the adaptive pacer, engine/pace/adaptive-pacer.ts). Issue 14 §3: it must end
+// within 1.15 × the floor with no failed login and no message lost.
 import type {Phase} from './phase.js'
 import {runDrain} from './drain-scenario.js'
 
 export const drainDefault: Phase<'drainDefault'> = {
   name: 'drain-default',
   key: 'drainDefault',
-  // The main drain already ran at the default pace.
-  applies: (ctx) => ctx.rate !== DEFAULT_RATE,
-  run: (ctx) => runDrain(ctx, {rate: DEFAULT_RATE, label: 'drain-default'}),
+  run: (ctx) => runDrain(ctx, {rate: 'auto', label: 'drain-default'}),
 }

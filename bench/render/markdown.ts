@@ -9,7 +9,7 @@ import {describeModules, describeRun, figureRows, phaseColumns} from './figures.
 export function renderMarkdown(result: BenchResult): string {
   const N = result.settings.users
   const columns = phaseColumns(result)
-  const rows = figureRows(N)
+  const rows = figureRows(N, result.phases.floor?.timeS, result.loadAvg1m)
   const modules = describeModules(result)
   const lines = [
     `**N = ${N}** — ${describeRun(result)}`,

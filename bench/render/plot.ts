@@ -1,9 +1,12 @@
-// The picture: sessions on each node over time during the drains and the two baselines
+// The picture: first the pace of each helper drain over time (the adaptive pacer's allowed
+// rate, from the report's `pace`, and the moves each drain started per second, from its
+// journal), then sessions on each node over time during the drains and the two baselines
 // (kick-all, stop the node), as the directory counted them (every ~250 ms). Vega-Lite → SVG.
 import * as vega from 'vega'
 import {compile, type TopLevelSpec} from 'vega-lite'
 
 import type {BenchResult, DrainFigures, KickFigures, StopNodeFigures} from '../results.js'
+import {drainTitle} from './figures.js'
 
 const NODES = ['node-1', 'node-2', 'node-3']
 const ALL = 'all nodes'
@@ -15,14 +18,18 @@ interface Panel {
 
 /** The SVG, or null when no phase has a timeline. */
 export async function renderTimeline(result: BenchResult): Promise<string | null> {
-  const {floor, drain, drainDefault, drainBbm, kick, stopNode} = result.phases
+  const {floor, drain, drainDefault, drain50, drainBbm, drainOrdinary, kick, stopNode} = result.phases
   const N = result.settings.users
+  const drainPanel = (run: DrainFigures | undefined): Panel | undefined =>
+    run && {phase: run, title: `xtransfer ${drainTitle(run, floor?.loginsPerS)}   (t = 0: first packet)`}
   const candidates: (Panel | undefined)[] = [
-    drain && {phase: drain, title: `xtransfer drain node-1 --rate ${drain.rate}   (t = 0: first packet)`},
-    drainDefault && {phase: drainDefault, title: `xtransfer drain node-1 --rate ${drainDefault.rate} (default)   (t = 0: first packet)`},
-    drainBbm && {phase: drainBbm, title: `xtransfer drain node-1 --rate ${drainBbm.rate}, clients break-before-make   (t = 0: first packet)`},
-    kick && {phase: kick, title: 'baseline: kick_session × N, clients reconnect by themselves   (t = 0: first kick)'},
-    stopNode && {phase: stopNode, title: 'baseline: ejabberdctl stop on node-1, clients reconnect by themselves   (t = 0: stop)'},
+    drainPanel(drainDefault),
+    drainPanel(drain),
+    drainPanel(drain50),
+    drainPanel(drainBbm),
+    drainPanel(drainOrdinary),
+    kick && {phase: kick, title: 'baseline: kick_session × N, unmodified clients reconnect by themselves   (t = 0: first kick)'},
+    stopNode && {phase: stopNode, title: 'baseline: ejabberdctl stop on node-1, unmodified clients reconnect by themselves   (t = 0: stop)'},
   ]
   const panels = candidates.filter((panel): panel is Panel => Boolean(panel && panel.phase.timeline?.length))
   if (panels.length === 0) return null
@@ -67,7 +74,7 @@ export async function renderTimeline(result: BenchResult): Promise<string | null
     ]
     const marks: {t: number; label: string}[] = []
     if (floorS && 'cli' in phase) {
-      marks.push({t: floorS, label: `floor: ${N} fresh logins take ${floorS} s`}, {t: Math.round(floorS * 1.3 * 10) / 10, label: '1.3 × floor'})
+      marks.push({t: floorS, label: `floor: ${N} fresh logins take ${floorS} s`}, {t: Math.round(floorS * 1.15 * 10) / 10, label: '1.15 × floor'})
     }
     if ('cli' in phase) {
       // Number(): a missing wall time counts as 0, as it always did here.
@@ -97,12 +104,74 @@ export async function renderTimeline(result: BenchResult): Promise<string | null
       anchor: 'start',
       fontSize: 15,
     },
-    vconcat: panels.map(chart),
-    resolve: {scale: {color: 'shared', strokeDash: 'shared'}},
+    vconcat: [...pacePanel(result, tMin, tMax), ...panels.map(chart)],
+    resolve: {scale: {color: 'independent', strokeDash: 'independent'}},
     config: {font: 'sans-serif', view: {stroke: '#ddd'}, axis: {grid: true, gridColor: '#eee'}},
     background: 'white',
   }
   // The spec is built from plain objects (layers vary per panel); vega-lite validates it when compiling.
   const view = new vega.View(vega.parse(compile(spec as unknown as TopLevelSpec).spec), {renderer: 'none'})
   return view.toSVG()
+}
+
+/** The pace of the helper drains: what the adaptive pacer allowed, and what each drain started per second. */
+function pacePanel(result: BenchResult, tMin: number, tMax: number): object[] {
+  const {floor, drain, drainDefault, drain50} = result.phases
+  const runs = [drainDefault, drain, drain50].filter((run): run is DrainFigures => Boolean(run?.startsPerS?.length))
+  if (runs.length === 0) return []
+  const values = runs.flatMap((run) =>
+    (run.startsPerS ?? []).map(([t, n]) => ({t: t + 0.5, perS: n, series: `${drainTitle(run, floor?.loginsPerS)}: moves started`})),
+  )
+  const auto = drainDefault?.pace?.length ? drainDefault : undefined
+  if (auto) {
+    // The report's pace is timed from the run's start; the panel's t = 0 is the first packet. Runs
+    // before 2026-12-02 kept neither time: the CLI process's start stands in for the run's (early by Node's start-up).
+    const shift = auto.runStartedAt && auto.firstPacketAt ? (auto.firstPacketAt - auto.runStartedAt) / 1000 : (auto.cli.untilFirstPacketS ?? 0)
+    const end = Number(auto.cli.wallS) - (auto.cli.untilFirstPacketS ?? 0)
+    const points = auto.pace ?? []
+    for (const [i, point] of points.entries()) {
+      values.push({t: point.atMs / 1000 - shift, perS: point.rate, series: 'adaptive pacer: rate allowed'})
+      if (i === points.length - 1) values.push({t: end, perS: point.rate, series: 'adaptive pacer: rate allowed'})
+    }
+  }
+  const series = [...new Set(values.map((v) => v.series))]
+  const palette = ['#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf']
+  const layers: object[] = [
+    {
+      data: {values},
+      mark: {type: 'line', interpolate: 'step-after', strokeWidth: 1.5},
+      encoding: {
+        x: {field: 't', type: 'quantitative', title: 'seconds from the first packet', scale: {domain: [tMin, tMax], nice: false}},
+        y: {field: 'perS', type: 'quantitative', title: 'moves per second'},
+        color: {
+          field: 'series',
+          type: 'nominal',
+          title: null,
+          scale: {domain: series, range: palette.slice(0, series.length)},
+          legend: {orient: 'top', direction: 'vertical'},
+        },
+      },
+    },
+  ]
+  if (floor?.loginsPerS) {
+    layers.push({
+      data: {values: [{perS: floor.loginsPerS, label: `floor: ${floor.loginsPerS} fresh logins/s`}]},
+      layer: [
+        {mark: {type: 'rule', color: '#555', strokeDash: [2, 2]}, encoding: {y: {field: 'perS', type: 'quantitative'}}},
+        {
+          mark: {type: 'text', align: 'left', dy: -6, fontSize: 11, color: '#333'},
+          encoding: {x: {datum: tMin}, y: {field: 'perS', type: 'quantitative'}, text: {field: 'label'}},
+        },
+      ],
+    })
+  }
+  return [
+    {
+      title: {text: 'The pace: moves started per second (journal), and the rate the adaptive pacer allowed (report)', anchor: 'start', fontSize: 13},
+      width: 760,
+      height: 190,
+      layer: layers,
+      resolve: {scale: {color: 'independent'}},
+    },
+  ]
 }

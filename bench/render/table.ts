@@ -4,7 +4,7 @@ import {describeModules, figureRows, phaseColumns} from './figures.js'
 
 export function renderTable(result: BenchResult): string {
   const columns = phaseColumns(result)
-  const rows = figureRows(result.settings.users)
+  const rows = figureRows(result.settings.users, result.phases.floor?.timeS, result.loadAvg1m)
   const table = [['', ...columns.map((c) => c.title)], ...rows.map(([label, cell]) => [label, ...columns.map(cell)])]
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => String(row[i]).length)))
   const line = (row: string[]) => row.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ')

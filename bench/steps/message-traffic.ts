@@ -2,7 +2,7 @@
 // and stop (with the quiet wait for late deliveries), and after the last phase the
 // receivers' last login that collects what offline storage still holds. What the
 // messages' fate was is computed by analysis/messages.ts.
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {lateArrivals, mergeSeen, messageFigures, type SentMessages} from '../analysis/messages.js'
@@ -13,6 +13,7 @@ import {type Pool, startPool} from '../fleet/pool.js'
 import type {WorkerLog} from '../fleet/protocol.js'
 import type {AdminApi} from '../lab/admin-api.js'
 import {type LabInfo, serviceOf} from '../lab/lab-info.js'
+import {type RouteProbe, startRouteProbe} from '../lab/route-probe.js'
 import {startViewProbe, type ViewProbe} from '../lab/view-probe.js'
 import type {BenchResult, MessageFigures, ServerModules} from '../results.js'
 import {type BenchSettings, DRAIN_NODE, SENDER} from '../settings.js'
@@ -27,6 +28,7 @@ export interface MessageTraffic {
   lostByTag: Map<string, number[]>
   start: Omit<SenderOptions, 'tag'>
   probe: ViewProbe | null
+  routeProbe: RouteProbe | null
 }
 
 /** The sender's account and worker, and who receives: msgUsers users spread over the fleet; null when BENCH_MSG_RATE=0. */
@@ -73,6 +75,7 @@ export async function prepareMessages({
       rate: msgRate,
     },
     probe: null,
+    routeProbe: null,
   }
 }
 
@@ -95,6 +98,7 @@ export async function startMessages(ctx: BenchContext, tag: string): Promise<voi
   const traffic = ctx.messages
   if (!traffic) return
   if (ctx.settings.viewProbe) traffic.probe = startViewProbe(ctx.lab, ctx.api, {node: 1, users: traffic.receivers})
+  if (ctx.settings.routeProbe) traffic.routeProbe = startRouteProbe(ctx.lab, {node: 1, users: traffic.receivers})
   await traffic.pool.all('sendStart', () => ({...traffic.start, tag}))
 }
 
@@ -108,6 +112,10 @@ export async function stopMessages(ctx: BenchContext): Promise<SentMessages | nu
   if (traffic.probe) {
     sent.view = await traffic.probe.stop()
     traffic.probe = null
+  }
+  if (traffic.routeProbe) {
+    sent.route = await traffic.routeProbe.stop()
+    traffic.routeProbe = null
   }
   // A busy fleet worker reads its sockets late: wait until no message has come for 2 s (at most 30 s).
   const {clock} = ctx
@@ -142,6 +150,12 @@ export async function messageOutcome(
   if (!sent || !traffic) return null
   const {figures, lost} = messageFigures({sent, logs, receivers: traffic.receivers, origin, tag, drainNode: DRAIN_NODE})
   traffic.lostByTag.set(tag, lost)
+  // Raw, for a closer look at the losses: each lost one (receiver, seq, sent at), and the route probe's polls.
+  const dir = join(ctx.settings.work, tag)
+  mkdirSync(dir, {recursive: true})
+  const sentAt = (seq: number) => Math.round(sent.startedAt + ((seq - 1) * 1000) / sent.rate)
+  writeFileSync(join(dir, 'lost-messages.json'), JSON.stringify(lost.map((seq) => [traffic.receivers[(seq - 1) % traffic.receivers.length], seq, sentAt(seq)])))
+  if (sent.route) writeFileSync(join(dir, 'route-probe.json'), JSON.stringify(sent.route))
   await countStillStored(ctx, figures, apiNode)
   return figures
 }

@@ -44,6 +44,9 @@ function writeDrainJournal(stateDir: string): void {
   journal.append({type: 'sending', jid: 'u2@d/r', at: 1200})
   journal.append({type: 'sent', jid: 'u2@d/r', at: 1200, ack: 'result', ackMs: 4})
   journal.append({type: 'sending', jid: 'u3@d/r', at: 1300})
+  // u2 refused the packet: the ladder's next rung.
+  journal.append({type: 'acting', jid: 'u2@d/r', method: 'handover', at: 1400})
+  journal.append({type: 'acted', jid: 'u2@d/r', method: 'handover', at: 1401, result: 'done'})
   journal.close()
 }
 
@@ -51,6 +54,7 @@ test("the CLI's journal, read with xtransfer's own reader: every packet that sta
   const state = mkdtempSync(join(tmpdir(), 'xtbench-journal-'))
   writeDrainJournal(state)
   const journal = readCliJournal(state)
+  assert.equal(journal.runStartedAt, 1000)
   assert.deepEqual(journal.sendingAt.sort(), [1100, 1200, 1300])
   assert.deepEqual(
     journal.sent.sort((a, b) => a.at - b.at),
@@ -59,14 +63,25 @@ test("the CLI's journal, read with xtransfer's own reader: every packet that sta
       {jid: 'u2@d/r', at: 1200},
     ],
   )
+  assert.deepEqual(
+    journal.moves.sort((a, b) => a.at - b.at),
+    [
+      {jid: 'u1@d/r', method: 'packet', at: 1100},
+      {jid: 'u2@d/r', method: 'packet', at: 1200},
+      {jid: 'u3@d/r', method: 'packet', at: 1300},
+      {jid: 'u2@d/r', method: 'handover', at: 1400},
+    ],
+  )
 })
 
 test('no journal (the CLI never got to write one): nothing sent', () => {
-  assert.deepEqual(readCliJournal(mkdtempSync(join(tmpdir(), 'xtbench-empty-'))), {sendingAt: [], sent: []})
+  assert.deepEqual(readCliJournal(mkdtempSync(join(tmpdir(), 'xtbench-empty-'))), {sendingAt: [], sent: [], moves: [], runStartedAt: null})
 })
 
 test('directory calls are set against the sessions pending when each was made', () => {
   const journal = {
+    moves: [],
+    runStartedAt: 1000,
     sendingAt: [1000, 1100, 1200],
     sent: [
       {jid: 'a', at: 1000},
@@ -130,7 +145,7 @@ test('settings: the defaults, and a bad value is one clear error', () => {
   assert.equal(s.users, 3000)
   assert.equal(s.workers, 3)
   assert.equal(s.msgUsers, 100)
-  assert.deepEqual(s.phases, ['floor', 'drain', 'drain-default', 'drain-bbm', 'kick', 'stop-node'])
+  assert.deepEqual(s.phases, ['floor', 'drain', 'drain-default', 'drain-50', 'drain-bbm', 'drain-ordinary', 'kick', 'stop-node'])
   assert.equal(s.out, '/repo/bench/results')
   assert.equal(s.updateDocsPicture, true)
   assert.equal(readSettings({BENCH_OUT: '/tmp/elsewhere'}, '/repo').updateDocsPicture, false)
@@ -145,4 +160,11 @@ test('settings: the defaults, and a bad value is one clear error', () => {
   )
   assert.throws(() => readSettings({BENCH_SAMPLER: 'listing'}, '/repo'), SettingsError)
   assert.throws(() => readSettings({BENCH_RATE_FACTOR: 'fast'}, '/repo'), SettingsError)
+})
+
+test('spread over more values than Math.max can take as arguments (a long phase has 100,000+ message delays)', () => {
+  const delays = Array.from({length: 300_000}, (_, i) => i % 1000)
+  delays[123_456] = 5000
+  assert.equal(spread(delays).max, 5000)
+  assert.equal(spread(delays).p50, 500) // one 456 fewer: the 150,000th value is 500
 })

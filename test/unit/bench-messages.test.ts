@@ -18,6 +18,7 @@ function log(part: Partial<WorkerLog>): WorkerLog {
     offline: [],
     reconnecting: [],
     rebound: [],
+    resumed: 0,
     reconnectErrors: 0,
     reconnectErrorSample: [],
     crashes: 0,

@@ -72,6 +72,10 @@ export function renderScale(run: ScaleRun): string {
     row('logins / failed (simulated cluster)', (result) => `${n(result.run.logins)} / ${n(result.run.failedLogins)}`)
     row('directory rows read: plan / run', (result) => `${n(rows(result, planPhase(result)))} / ${n(rows(result, 'run'))}`)
     row(
+      '… the simulated directory building them, s (in the CPU above): plan / run',
+      (result) => `${s(simMs(result, planPhase(result)))} / ${s(simMs(result, 'run'))}`,
+    )
+    row(
       'journal: MB / lines / bytes per session',
       (result) => `${mb(result.journal.bytes)} / ${n(result.journal.lines)} / ${Math.round(result.journal.bytes / Math.max(1, result.journal.rows))}`,
     )
@@ -90,6 +94,10 @@ function planPhase(result: ScenarioResult): string {
 
 function rows(result: ScenarioResult, phase: string): number {
   return Object.values(result.phases[phase]?.directory ?? {}).reduce((sum, usage) => sum + usage.rows, 0)
+}
+
+function simMs(result: ScenarioResult, phase: string): number {
+  return Object.values(result.phases[phase]?.directory ?? {}).reduce((sum, usage) => sum + usage.simMs, 0)
 }
 
 function baselines(result: ScenarioResult): string {

@@ -6,8 +6,8 @@ import type {SessionDirectory} from '../../src/model/directory.js'
 import type {ServerView, SessionInfo} from '../../src/model/session.js'
 import type {SimulatedWorld} from './world.js'
 
-/** Calls and rows, per method. */
-export type DirectoryUsage = Record<string, {calls: number; rows: number}>
+/** Calls, rows, and the simulator's own time building the answers (ms, not the engine's), per method. */
+export type DirectoryUsage = Record<string, {calls: number; rows: number; simMs: number}>
 
 /**
  * Server time a call takes (simulated): connected_users_info ~40 ms per 1,000 sessions idle
@@ -21,26 +21,30 @@ export interface SimDirectory extends SessionDirectory {
 
 export function simDirectory(world: SimulatedWorld, {nodeCalls}: {nodeCalls: boolean}): SimDirectory {
   const usage: DirectoryUsage = {}
-  const count = (method: string, rows: number) => {
-    const entry = (usage[method] ??= {calls: 0, rows: 0})
+  /** `started`: performance.now() when the call began building its answer (synchronously). */
+  const count = (method: string, rows: number, started: number) => {
+    const entry = (usage[method] ??= {calls: 0, rows: 0, simMs: 0})
     entry.calls += 1
     entry.rows += rows
+    entry.simMs += performance.now() - started
   }
   const took = (ms: number) => world.clock.sleep(ms)
 
   const directory: SimDirectory = {
     usage,
     async listSessions() {
+      const started = performance.now()
       const sessions: SessionInfo[] = []
       for (let user = 0; user < world.sessions; user++) {
         const session = world.sessionOf(user)
         if (session) sessions.push(session)
       }
-      count('listSessions', sessions.length)
+      count('listSessions', sessions.length, started)
       await took(COST_MS.call + COST_MS.perListedRow * sessions.length)
       return sessions
     },
     async sessionsOf(bareJids) {
+      const started = performance.now()
       const found = new Map<string, SessionInfo[]>()
       let rows = 0
       for (const bare of bareJids) {
@@ -49,29 +53,32 @@ export function simDirectory(world: SimulatedWorld, {nodeCalls}: {nodeCalls: boo
         found.set(bare, session && session.bare === bare ? [session] : [])
         if (session) rows++
       }
-      count('sessionsOf', rows)
+      count('sessionsOf', rows, started)
       await took(COST_MS.call + COST_MS.perLocatedUser * bareJids.length)
       return found
     },
     async listServers(): Promise<ServerView[]> {
-      count('listServers', world.nodes.length)
+      count('listServers', world.nodes.length, performance.now())
       await took(COST_MS.call)
       return world.nodes.map((node) => ({server: node.server, node: node.name}))
     },
   }
   if (!nodeCalls) return directory
   directory.sessionsOn = async (name) => {
+    const started = performance.now()
     const index = world.nodeIndex(name)
     const sessions: SessionInfo[] = []
     if (index !== undefined) for (const user of world.usersOn(index)) sessions.push(world.sessionOf(user)!)
-    count('sessionsOn', sessions.length)
+    count('sessionsOn', sessions.length, started)
     await took(COST_MS.call + COST_MS.perListedRow * sessions.length)
     return sessions
   }
   directory.sessionCounts = async () => {
-    count('sessionCounts', world.nodes.length)
+    const started = performance.now()
+    const counts = new Map(world.nodes.map((node) => [node.name, node.sessions]))
+    count('sessionCounts', world.nodes.length, started)
     await took(COST_MS.call)
-    return new Map(world.nodes.map((node) => [node.name, node.sessions]))
+    return counts
   }
   return directory
 }

@@ -6,7 +6,7 @@ import type {SessionDirectory} from '../../src/model/directory.js'
 import type {ServerView, SessionInfo} from '../../src/model/session.js'
 import type {SimulatedWorld} from './world.js'
 
-/** Calls, rows, and the simulator's own time building the answers (ms, not the engine's), per method. */
+/** Calls, rows, and the simulator's own CPU building the answers (ms, not the engine's), per method. */
 export type DirectoryUsage = Record<string, {calls: number; rows: number; simMs: number}>
 
 /**
@@ -21,19 +21,20 @@ export interface SimDirectory extends SessionDirectory {
 
 export function simDirectory(world: SimulatedWorld, {nodeCalls}: {nodeCalls: boolean}): SimDirectory {
   const usage: DirectoryUsage = {}
-  /** `started`: performance.now() when the call began building its answer (synchronously). */
-  const count = (method: string, rows: number, started: number) => {
+  /** `started`: process.cpuUsage() when the call began building its answer (synchronously; CPU, as the phases are measured). */
+  const count = (method: string, rows: number, started: NodeJS.CpuUsage) => {
     const entry = (usage[method] ??= {calls: 0, rows: 0, simMs: 0})
+    const used = process.cpuUsage(started)
     entry.calls += 1
     entry.rows += rows
-    entry.simMs += performance.now() - started
+    entry.simMs += (used.user + used.system) / 1000
   }
   const took = (ms: number) => world.clock.sleep(ms)
 
   const directory: SimDirectory = {
     usage,
     async listSessions() {
-      const started = performance.now()
+      const started = process.cpuUsage()
       const sessions: SessionInfo[] = []
       for (let user = 0; user < world.sessions; user++) {
         const session = world.sessionOf(user)
@@ -44,7 +45,7 @@ export function simDirectory(world: SimulatedWorld, {nodeCalls}: {nodeCalls: boo
       return sessions
     },
     async sessionsOf(bareJids) {
-      const started = performance.now()
+      const started = process.cpuUsage()
       const found = new Map<string, SessionInfo[]>()
       let rows = 0
       for (const bare of bareJids) {
@@ -58,14 +59,14 @@ export function simDirectory(world: SimulatedWorld, {nodeCalls}: {nodeCalls: boo
       return found
     },
     async listServers(): Promise<ServerView[]> {
-      count('listServers', world.nodes.length, performance.now())
+      count('listServers', world.nodes.length, process.cpuUsage())
       await took(COST_MS.call)
       return world.nodes.map((node) => ({server: node.server, node: node.name}))
     },
   }
   if (!nodeCalls) return directory
   directory.sessionsOn = async (name) => {
-    const started = performance.now()
+    const started = process.cpuUsage()
     const index = world.nodeIndex(name)
     const sessions: SessionInfo[] = []
     if (index !== undefined) for (const user of world.usersOn(index)) sessions.push(world.sessionOf(user)!)
@@ -74,7 +75,7 @@ export function simDirectory(world: SimulatedWorld, {nodeCalls}: {nodeCalls: boo
     return sessions
   }
   directory.sessionCounts = async () => {
-    const started = performance.now()
+    const started = process.cpuUsage()
     const counts = new Map(world.nodes.map((node) => [node.name, node.sessions]))
     count('sessionCounts', world.nodes.length, started)
     await took(COST_MS.call)

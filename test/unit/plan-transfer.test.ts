@@ -11,7 +11,7 @@ import {openJournal} from '../../src/journal/journal-writer.js'
 import {runsIn} from '../../src/journal/runs-dir.js'
 import type {SessionDirectory} from '../../src/model/directory.js'
 import type {SessionInfo} from '../../src/model/session.js'
-import {checkRequest, planTransfer, type TransferRequest} from '../../src/operations/plan-transfer.js'
+import {checkRequest, countsNow, planTransfer, type TransferRequest} from '../../src/operations/plan-transfer.js'
 
 const config = parseConfig(`
 domain: example.test
@@ -270,5 +270,35 @@ describe('a drain planned from one node, when the directory can list one node', 
     const drained = await plan({command: 'drain', source: 'node-4'}, directory)
     assert.equal(drained.items.length, 0)
     assert.deepEqual(asked, ['sessionsOn node-4', 'sessionCounts'])
+  })
+})
+
+describe('sessions per node after a rebalance', () => {
+  const sessions = [
+    session('a', 'node-1'),
+    session('b', 'node-1'),
+    session('c', 'node-2'),
+    {...session('admin', 'node-2'), jid: 'admin@example.test/xtransfer', bare: 'admin@example.test', resource: 'xtransfer'},
+    {...session('d', 'node-2'), node: 'elsewhere@h'},
+  ]
+  test("from the directory's counts when it has them, the admin's session left out, as from the listing", async () => {
+    let listed = 0
+    const counted: SessionDirectory = {
+      ...cluster(sessions),
+      listSessions: async () => {
+        listed++
+        return sessions
+      },
+      sessionCounts: async () =>
+        new Map([
+          ['node-1', 2],
+          ['node-2', 2],
+          ['elsewhere@h', 1],
+        ]),
+    }
+    const expected = {'node-1': 2, 'node-2': 1, 'node-3': 0, 'node-4': 0}
+    assert.deepEqual(Object.fromEntries(await countsNow(config, counted)), expected)
+    assert.equal(listed, 0)
+    assert.deepEqual(Object.fromEntries(await countsNow(config, cluster(sessions))), expected)
   })
 })

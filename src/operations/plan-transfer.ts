@@ -5,7 +5,18 @@ import {configuredNode, nodeTarget, resolveTarget} from '../cluster/targets.js'
 import type {Config} from '../config/config-schema.js'
 import {loadPlacement} from '../config/placement-config.js'
 import {homeFinder} from '../engine/placement.js'
-import {countByTarget, evenShares, planDrain, planMove, planRebalance, planRehome, sharesForReceiver} from '../engine/plan.js'
+import {
+  countByTarget,
+  evenShares,
+  holdingOf,
+  type NodeHolding,
+  planDrain,
+  planMove,
+  planRebalance,
+  planRebalanceOf,
+  planRehome,
+  sharesForReceiver,
+} from '../engine/plan.js'
 import type {Balance, PreflightSummary} from '../engine/report.js'
 import {UsageError} from '../errors.js'
 import {readRun, replay} from '../journal/journal-reader.js'
@@ -255,35 +266,44 @@ async function planRebalanceRequest(
   {config, directory}: PlanDeps,
   abilities: ControlAbilities,
 ): Promise<TransferPlan> {
-  const [servers, listed] = await Promise.all([directory.listServers(), directory.listSessions()])
+  // With the optional per-node calls, one node's sessions are held at a time, not the cluster's.
+  const byNode = Boolean(directory.sessionsOn && directory.sessionCounts)
+  const [servers, listed, counts] = await Promise.all([
+    directory.listServers(),
+    byNode ? undefined : directory.listSessions(),
+    byNode ? countsNow(config, directory) : undefined,
+  ])
   const up = upNodes(config, servers)
   if (request.to && !up.has(request.to))
     throw new UsageError(`${request.to} is not in the cluster now (${config.nodes[request.to].server} is not listed: down?): nothing sent`)
-  const sessions = listed.filter((session) => !isAdmin(config, session) && config.nodes[session.node])
-  const before = countsByNode(config, sessions)
+  const sessions = listed?.filter((session) => !isAdmin(config, session) && config.nodes[session.node])
+  const before = counts ?? countsByNode(config, sessions!)
   // Only nodes in the cluster take part: a down node neither gives nor takes.
   const nodes = Object.keys(config.nodes).filter((name) => up.has(name))
+  const total = nodes.reduce((sum, node) => sum + (before.get(node) ?? 0), 0)
   let wanted: Map<string, number>
   if (request.to) {
     const has = before.get(request.to) ?? 0
-    const total = sessions.filter((session) => up.has(session.node)).length
     const goal = request.count !== undefined ? has + request.count : Math.round((request.share ?? 1 / nodes.length) * total)
     wanted = sharesForReceiver(request.to, Math.max(0, goal - has), before)
   } else {
-    wanted = evenShares(sessions.filter((session) => up.has(session.node)).length, nodes, before)
+    wanted = evenShares(total, nodes, before)
   }
-  const items = planRebalance(
-    sessions.filter((session) => up.has(session.node)),
-    wanted,
-    nodeTargets(config),
-  )
+  const items = sessions
+    ? planRebalance(
+        sessions.filter((session) => up.has(session.node)),
+        wanted,
+        nodeTargets(config),
+      )
+    : planRebalanceOf(await holdingsByNode(config, directory, nodes, wanted), wanted, nodeTargets(config))
+  const known = sessions ?? (await sessionsOfUsers(directory, items)).filter((session) => config.nodes[session.node])
   return freeze({
     command: 'rebalance',
     source: null,
     targets: request.to ? [request.to] : [...new Set(items.map((item) => item.target.name))].sort(),
     items,
     alreadyThere: 0,
-    knownJids: knownJidsOf(items, sessions),
+    knownJids: knownJidsOf(items, known),
     notes: [
       ...Object.keys(config.nodes)
         .filter((name) => !up.has(name))
@@ -294,6 +314,25 @@ async function planRebalanceRequest(
     up: [...up],
     abilities,
   })
+}
+
+/**
+ * What each node gives, listed one node at a time (the directory's sessionsOn): only the
+ * sessions a node gives are kept, so a rebalance of 10^6 sessions holds one node's listing
+ * (50,000) at a time, not the cluster's (bench:scale). In the order planRebalance takes givers.
+ */
+async function holdingsByNode(config: Config, directory: SessionDirectory, nodes: string[], wanted: Map<string, number>): Promise<NodeHolding[]> {
+  const holdings: Array<NodeHolding & {firstJid: string | undefined}> = []
+  for (const node of nodes) {
+    const sessions = (await directory.sessionsOn!(node)).filter((session) => session.node === node && !isAdmin(config, session))
+    if (sessions.length > 0) holdings.push(holdingOf(node, sessions, wanted.get(node) ?? 0))
+  }
+  return holdings.sort((a, b) => (a.firstJid! < b.firstJid! ? -1 : a.firstJid! > b.firstJid! ? 1 : 0))
+}
+
+/** Every session of the planned users (for their known JIDs), on any node. */
+async function sessionsOfUsers(directory: SessionDirectory, items: readonly PlannedTransfer[]): Promise<SessionInfo[]> {
+  return items.length === 0 ? [] : [...(await directory.sessionsOf([...new Set(items.map((item) => item.bare))])).values()].flat()
 }
 
 /**
@@ -477,9 +516,7 @@ async function drainListing(
 ): Promise<{onSource: SessionInfo[]; loads: Map<string, number>; sessionsOfUsers: (items: readonly PlannedTransfer[]) => Promise<SessionInfo[]>}> {
   if (directory.sessionsOn && directory.sessionCounts) {
     const [onSource, loads] = await Promise.all([directory.sessionsOn(source), directory.sessionCounts()])
-    const sessionsOfUsers = async (items: readonly PlannedTransfer[]) =>
-      items.length === 0 ? [] : [...(await directory.sessionsOf([...new Set(items.map((item) => item.bare))])).values()].flat()
-    return {onSource, loads, sessionsOfUsers}
+    return {onSource, loads, sessionsOfUsers: (items) => sessionsOfUsers(directory, items)}
   }
   const sessions = await directory.listSessions()
   return {onSource: sessions.filter((session) => session.node === source), loads: loadsOf(sessions), sessionsOfUsers: async () => sessions}

@@ -265,6 +265,38 @@ describe('a drain planned from one node, when the directory can list one node', 
     }
   })
 
+  test('a rebalance lists one node at a time and plans what it plans from the whole listing', async () => {
+    const {directory, asked} = perNodeCluster()
+    for (const request of [{command: 'rebalance', to: 'node-3'}, {command: 'rebalance'}, {command: 'rebalance', to: 'node-3', count: 2}] as const) {
+      asked.length = 0
+      const fromNodes = await plan(request, directory)
+      const fromListing = await plan(request, cluster(sessions))
+      assert.ok(!asked.includes('listSessions'), asked.join(', '))
+      assert.deepEqual(
+        fromNodes.items.map((item) => [item.jid, item.from, item.target.name]),
+        fromListing.items.map((item) => [item.jid, item.from, item.target.name]),
+        JSON.stringify(request),
+      )
+      assert.deepEqual(fromNodes.balance, fromListing.balance)
+      assert.deepEqual([...fromNodes.knownJids].sort(), [...fromListing.knownJids].sort())
+    }
+    // The last request: node-1 and node-2 (3 each, the admin's left out) must each give one; node-1,
+    // whose first JID comes first, gives first, each its last session by JID.
+    asked.length = 0
+    const toNode3 = await plan({command: 'rebalance', to: 'node-3', count: 2}, directory)
+    assert.deepEqual(
+      toNode3.items.map((item) => [item.jid, item.from]),
+      [
+        ['a3@example.test/r', 'node-1'],
+        ['b3@example.test/r', 'node-2'],
+      ],
+    )
+    assert.deepEqual(
+      asked.filter((call) => call.startsWith('sessionsOn')),
+      ['sessionsOn node-1', 'sessionsOn node-2', 'sessionsOn node-3'],
+    )
+  })
+
   test('an empty node: nothing planned, nobody looked up', async () => {
     const {directory, asked} = perNodeCluster()
     const drained = await plan({command: 'drain', source: 'node-4'}, directory)

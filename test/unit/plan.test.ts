@@ -4,7 +4,7 @@ import {test} from 'node:test'
 import fc from 'fast-check'
 
 import type {SessionInfo} from '../../src/model/session.js'
-import {evenShares, planDrain, planMove, planRebalance, sharesForReceiver} from '../../src/engine/plan.js'
+import {evenShares, holdingOf, planDrain, planMove, planRebalance, planRebalanceOf, sharesForReceiver} from '../../src/engine/plan.js'
 import type {PlannedTransfer, TransferTarget} from '../../src/model/transfer.js'
 
 const target = (name: string, port: number): TransferTarget => ({name, address: {kind: 'ipv4', host: '127.0.0.1', port}, isNode: true})
@@ -104,7 +104,7 @@ function planRebalanceBefore(sessions: SessionInfo[], wanted: Map<string, number
   return plan
 }
 
-test('rebalance plans the same sessions, to the same nodes, in the same order as before it was made linear', () => {
+test('rebalance plans the same sessions, to the same nodes, in the same order as before it was made linear, from a listing or node by node', () => {
   const nodes = ['n1', 'n2', 'n3', 'n4', 'n5']
   const targets = new Map(nodes.map((name, i) => [name, target(name, i + 1)]))
   const layout = fc.array(fc.tuple(fc.integer({min: 0, max: 60}), fc.constantFrom(...nodes)), {maxLength: 120})
@@ -113,10 +113,26 @@ test('rebalance plans the same sessions, to the same nodes, in the same order as
       const sessions = placed.map(([user, node], i) => session(`u${user}`, node, `r${i}`))
       const current = new Map(nodes.map((node) => [node, sessions.filter((s) => s.node === node).length]))
       const wanted = even ? evenShares(sessions.length, nodes, current) : sharesForReceiver(receiver, take, current)
+      const before = planRebalanceBefore(sessions, wanted, targets).map((item) => [item.jid, item.from, item.target.name])
       const plan = planRebalance(sessions, wanted, targets)
       assert.deepEqual(
         plan.map((item) => [item.jid, item.from, item.target.name]),
-        planRebalanceBefore(sessions, wanted, targets).map((item) => [item.jid, item.from, item.target.name]),
+        before,
+      )
+      // Node by node, each keeping only what it gives, in the order of each node's first JID.
+      const holdings = nodes
+        .map((node) =>
+          holdingOf(
+            node,
+            sessions.filter((s) => s.node === node),
+            wanted.get(node) ?? 0,
+          ),
+        )
+        .filter((holding) => holding.count > 0)
+        .sort((a, b) => (a.firstJid! < b.firstJid! ? -1 : 1))
+      assert.deepEqual(
+        planRebalanceOf(holdings, wanted, targets).map((item) => [item.jid, item.from, item.target.name]),
+        before,
       )
     }),
     {numRuns: 300},

@@ -15,7 +15,7 @@ export interface ScenarioResult {
   spec: ScenarioSpec
   /** Sessions planned to move. */
   moved: number
-  /** The plan from the per-node calls was the plan from the whole listing (a drain). */
+  /** The plan from the per-node calls was the plan from the whole listing. */
   plansAgree?: boolean
   /** RSS of each step's process with the simulation built, before its first phase (MB). */
   baselineRssMb: Partial<Record<Step, number>>
@@ -40,7 +40,8 @@ export const PHASE_ORDER = [
 /** What each phase is, for the tables. */
 export const PHASE_WHAT: Record<string, string> = {
   plan: 'planTransfer with the stock directory calls (listSessions: the whole cluster)',
-  'plan, node calls': 'planTransfer with the optional sessionsOn + sessionCounts (and sessionsOf for the moving users)',
+  'plan, node calls':
+    'planTransfer with the optional sessionsOn + sessionCounts (and sessionsOf for the moving users): a drain lists its node, a rebalance one node at a time',
   run: 'runTransfer: pacer, ladder, tracker, journal writes, report build; the simulated cluster and clients included',
   'journal write': "the run's journal lines appended again through the journal writer, alone",
   'report RUN': '`report RUN --json` less the table: journal read + report build + JSON, in a fresh process',

@@ -53,8 +53,8 @@ async function scenario(settings: ScaleSettings, name: string, sessions: number)
   const json = JSON.stringify(spec)
   const label = `${name}-${sessions}`
   say(`${name} at ${sessions.toLocaleString('en-US')} sessions`)
-  // A drain is planned both ways: the stock listing apart (its own process), the node calls in the run's.
-  const planned = spec.kind === 'drain' ? await step<PlanStepResult>(settings, ['plan', json], `${label}-plan`) : undefined
+  // Planned both ways: with the stock listing apart (its own process), with the node calls in the run's.
+  const planned = await step<PlanStepResult>(settings, ['plan', json], `${label}-plan`)
   const ran = await step<RunStepResult>(settings, ['run', json], `${label}-run`)
   try {
     const reported = await step<ReportStepResult>(settings, ['report', json, ran.stateDir, ran.runId], `${label}-report`)
@@ -63,9 +63,9 @@ async function scenario(settings: ScaleSettings, name: string, sessions: number)
       what: SCENARIOS[name]!.what,
       spec,
       moved: ran.planned,
-      ...(planned ? {plansAgree: planned.fingerprint === ran.fingerprint} : {}),
-      baselineRssMb: {...(planned ? {plan: planned.baselineRssMb} : {}), run: ran.baselineRssMb, report: reported.baselineRssMb},
-      phases: {...(planned ? tagged(planned.phases, 'plan') : {}), ...tagged(ran.phases, 'run'), ...tagged(reported.phases, 'report')},
+      plansAgree: planned.fingerprint === ran.fingerprint,
+      baselineRssMb: {plan: planned.baselineRssMb, run: ran.baselineRssMb, report: reported.baselineRssMb},
+      phases: {...tagged(planned.phases, 'plan'), ...tagged(ran.phases, 'run'), ...tagged(reported.phases, 'report')},
       run: ran.run,
       journal: {...ran.journal, rows: reported.rows},
     }

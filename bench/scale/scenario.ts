@@ -1,7 +1,7 @@
 // The steps of one bench:scale scenario. main.ts runs each step in its own process, so that a
 // phase's peak RSS is not an earlier phase's garbage, as an operator's commands each run in
 // their own: `plan` (the stock directory: the whole cluster listed), `run` (what `xtransfer
-// drain` / `rebalance` does in one process: plan, then run — pacer, ladder, tracker, journal,
+// drain` / `rebalance` does in one process with the optional per-node directory calls: plan, then run — pacer, ladder, tracker, journal,
 // report — then, apart, the journal's lines written again alone), and `report` (what
 // `xtransfer report RUN` does: read the journal, rebuild the report, print it; then each part
 // alone). Each phase is measured for CPU and peak RSS (measure.ts).
@@ -171,9 +171,9 @@ export async function runStep(spec: ScenarioSpec, say: (line: string) => void): 
 async function runIn(stateDir: string, simulation: Simulation, spec: ScenarioSpec, say: (line: string) => void, baselineRssMb: number): Promise<RunStepResult> {
   const {clock, world, config} = simulation
   const phases: Record<string, PhaseResult> = {}
-  // With the optional per-node calls when the directory has them (a drain uses them).
+  // With the optional per-node calls, as the companion's directory has them.
   const planned = await measuredPlan(simulation, spec, stateDir, true)
-  const planName = spec.kind === 'drain' ? 'plan, node calls' : 'plan'
+  const planName = 'plan, node calls'
   phases[planName] = planned.phase
   const plan = planned.plan
   const planFingerprint = fingerprint(plan)

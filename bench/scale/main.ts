@@ -10,7 +10,6 @@ import {cpus, loadavg} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {summarizeProfiles} from '../analysis/cpu-profile.js'
 import {judgeTargets, type ScenarioResult, type Step, type StepPhase} from './analysis.js'
 import {renderScale, type ScaleRun} from './render.js'
 import type {PhaseResult, PlanStepResult, ReportStepResult, RunStepResult, ScenarioSpec} from './scenario.js'
@@ -21,10 +20,12 @@ const say = (text: string) => process.stderr.write(`[scale] ${text}\n`)
 
 /** Runs one step in a fresh node process and returns its JSON line. */
 function step<T>(settings: ScaleSettings, args: string[], label: string): Promise<T> {
-  const profile = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(settings.work, 'prof', label)}`] : []
+  // SCALE_PROFILE=1: the child profiles each phase alone (measure.ts).
+  const env = settings.profile ? {...process.env, SCALE_PROFILE_DIR: profileDir(settings)} : process.env
   return new Promise((resolveStep, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', ...profile, '--import', 'tsx', join(ROOT, 'bench', 'scale', 'child.ts'), ...args], {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(ROOT, 'bench', 'scale', 'child.ts'), ...args], {
       cwd: ROOT,
+      env,
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     let out = ''
@@ -42,6 +43,10 @@ function step<T>(settings: ScaleSettings, args: string[], label: string): Promis
       }
     })
   })
+}
+
+function profileDir(settings: ScaleSettings): string {
+  return join(settings.work, 'prof')
 }
 
 function tagged(phases: Record<string, PhaseResult>, stepName: Step): Record<string, StepPhase> {
@@ -77,8 +82,8 @@ async function scenario(settings: ScaleSettings, name: string, sessions: number)
 async function main(settings: ScaleSettings): Promise<void> {
   const date = new Date()
   if (settings.profile) {
-    rmSync(join(settings.work, 'prof'), {recursive: true, force: true})
-    mkdirSync(join(settings.work, 'prof'), {recursive: true})
+    rmSync(profileDir(settings), {recursive: true, force: true})
+    mkdirSync(profileDir(settings), {recursive: true})
   }
   const run: ScaleRun = {
     date: date.toISOString(),
@@ -101,7 +106,7 @@ async function main(settings: ScaleSettings): Promise<void> {
   const markdown = renderScale(run)
   writeFileSync(`${stem}.md`, markdown + '\n')
   process.stdout.write(markdown + '\n')
-  if (settings.profile) process.stdout.write('\n' + summarizeProfiles(join(settings.work, 'prof')).text + '\n')
+  if (settings.profile) process.stdout.write(`\nprofiles: ${profileDir(settings)} (npx tsx bench/scale/profile-summary.ts ${profileDir(settings)})\n`)
   process.stdout.write(`\nresults: ${stem}.json (and .md)\n`)
 }
 

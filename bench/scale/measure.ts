@@ -3,7 +3,9 @@
 // written to /proc/self/clear_refs (proc(5)), so each phase starts from the RSS it inherits,
 // after a full GC, and its peak is its own. CPU is user + system of the whole process (GC
 // threads included), so a phase is measured with nothing else running in the process.
-import {readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {Session} from 'node:inspector/promises'
+import {join} from 'node:path'
 
 export interface PhaseFigures {
   /** CPU (user + system), ms. */
@@ -22,15 +24,22 @@ export interface PhaseFigures {
 
 const MB = 2 ** 20
 
-export async function measure<T>(work: () => Promise<T> | T): Promise<{value: T; figures: PhaseFigures}> {
+/**
+ * Runs `work` as one phase. With `profile` (SCALE_PROFILE_DIR), the phase alone is also
+ * profiled with V8's sampling profiler into `<dir>/<name>.cpuprofile` (profile-summary.ts reads
+ * it); the profiler's own cost is then in the figures.
+ */
+export async function measure<T>(work: () => Promise<T> | T, profile?: {dir: string; name: string}): Promise<{value: T; figures: PhaseFigures}> {
   collect()
   const own = resetPeak()
   const rssBefore = process.memoryUsage.rss()
+  const session = profile ? await startProfile() : undefined
   const cpu = process.cpuUsage()
   const started = performance.now()
   const value = await work()
   const wallMs = performance.now() - started
   const used = process.cpuUsage(cpu)
+  if (session && profile) await stopProfile(session, profile)
   const peak = Math.max(peakRss() ?? 0, process.memoryUsage.rss())
   return {
     value,
@@ -43,6 +52,21 @@ export async function measure<T>(work: () => Promise<T> | T): Promise<{value: T;
       peakIsPhases: own,
     },
   }
+}
+
+async function startProfile(): Promise<Session> {
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  return session
+}
+
+async function stopProfile(session: Session, {dir, name}: {dir: string; name: string}): Promise<void> {
+  const {profile} = await session.post('Profiler.stop')
+  mkdirSync(dir, {recursive: true})
+  writeFileSync(join(dir, `${name.replace(/[^\w.-]+/g, '-')}.cpuprofile`), JSON.stringify(profile))
+  session.disconnect()
 }
 
 /** A full collection, if node runs with --expose-gc (bench/scale/main.ts starts it so). */

@@ -100,6 +100,12 @@ export interface ReportStepResult {
   phases: Record<string, PhaseResult>
 }
 
+/** SCALE_PROFILE_DIR: each phase is also profiled alone, into <dir>/<scenario>-<sessions>-<phase>.cpuprofile. */
+function profileOf(spec: ScenarioSpec, phase: string): {dir: string; name: string} | undefined {
+  const dir = process.env.SCALE_PROFILE_DIR
+  return dir ? {dir, name: `${spec.name}-${spec.sessions}-${phase}`} : undefined
+}
+
 /** 2026-12-02T00:00:00Z: run ids and report dates look like a real run's. */
 const EPOCH = Date.UTC(2026, 11, 2)
 
@@ -137,7 +143,10 @@ async function measuredPlan(
   const directory = simDirectory(world, {nodeCalls})
   const control = simControl(world)
   const checked = checkRequest(config, request(spec, world), {stateDir})
-  const {value, figures} = await measure(() => clock.run(planTransfer(checked, {config, directory, control, stateDir})))
+  const {value, figures} = await measure(
+    () => clock.run(planTransfer(checked, {config, directory, control, stateDir})),
+    profileOf(spec, nodeCalls ? 'plan-node-calls' : 'plan'),
+  )
   return {plan: value, phase: {...figures, directory: directory.usage}}
 }
 
@@ -193,7 +202,7 @@ async function runIn(stateDir: string, simulation: Simulation, spec: ScenarioSpe
     cordon: spec.kind === 'drain',
   }
   const runStarted = clock.now()
-  const ran = await measure(() => clock.run(runTransfer(plan, choices, {config, directory, control, stateDir, clock})))
+  const ran = await measure(() => clock.run(runTransfer(plan, choices, {config, directory, control, stateDir, clock})), profileOf(spec, 'run'))
   phases.run = {...ran.figures, directory: directory.usage}
   const {report, runId, exitCode} = ran.value
   const simulatedS = (clock.now() - runStarted) / 1000
@@ -247,7 +256,7 @@ export async function reportStep(spec: ScenarioSpec, stateDir: string, runId: st
   const phases: Record<string, PhaseResult> = {}
   const runs = runsIn(stateDir)
   // As src/commands/report.ts does under --json, less the table (measured apart below).
-  const whole = await measure(() => JSON.stringify(reportFromJournal(readRun(runs, runId)).report, null, 2).length)
+  const whole = await measure(() => JSON.stringify(reportFromJournal(readRun(runs, runId)).report, null, 2).length, profileOf(spec, 'report-run'))
   phases['report RUN'] = whole.figures
   say(`report RUN (--json, no table): ${fmt(whole.figures)}`)
   const read = await measure(() => readRun(runs, runId))

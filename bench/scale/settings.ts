@@ -37,7 +37,7 @@ export interface ScaleSettings {
   renderMaxRows: number
   /** Each step's bound (s). */
   stepTimeoutS: number
-  /** --cpu-prof for every step, files and a summary under `work`. */
+  /** Each phase profiled alone (V8's sampling profiler), .cpuprofile files under `work`/prof. */
   profile: boolean
   out: string
   work: string

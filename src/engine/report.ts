@@ -125,6 +125,8 @@ export function buildReport(input: ReportInput): TransferReport {
     if (record.outcome === 'moved' && record.method) perMethod[record.method] = (perMethod[record.method] ?? 0) + 1
   }
   const latencies = input.records.flatMap((record) => (record.outcome === 'moved' && record.latencyMs !== null ? [record.latencyMs] : []))
+  // Not Math.max(...latencies): past ~125,000 arguments V8 throws RangeError, and the run would end without its report.
+  const maxLatency = latencies.reduce<number | null>((max, latency) => (max === null || latency > max ? latency : max), null)
   const sessions: TransferReport['sessions'] = [
     ...input.records.map((record) => ({
       jid: record.jid,
@@ -172,7 +174,7 @@ export function buildReport(input: ReportInput): TransferReport {
       unsent: input.dryRun ? 0 : input.notSent.length,
       alreadyThere: input.alreadyThere,
       perTarget,
-      latencyMs: {p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies.length ? Math.max(...latencies) : null},
+      latencyMs: {p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: maxLatency},
     },
     sessions,
     ...(input.preflight ? {preflight: input.preflight} : {}),

@@ -17,7 +17,7 @@ import type {SessionDirectory} from '../model/directory.js'
 import type {TransferChoices, TransferSettings} from '../model/settings.js'
 import type {PlannedTransfer, TransferRecord} from '../model/transfer.js'
 import {formatServer, namespacesFor} from '../protocol/index.js'
-import {countsByNode} from './plan-transfer.js'
+import {countsNow} from './plan-transfer.js'
 import type {CarriedOver, TransferPlan} from './plan-transfer.js'
 
 export type {RunEvent}
@@ -213,7 +213,7 @@ export async function runTransfer(plan: TransferPlan, choices: TransferChoices |
       balance,
       dryRun: false,
       startedAt: carriedOver
-        ? Math.min(startedAt, ...[...carriedOver.settled, ...inFlight.map(({record}) => record)].map((record) => record.sentAt))
+        ? [...carriedOver.settled, ...inFlight.map(({record}) => record)].reduce((first, record) => Math.min(first, record.sentAt), startedAt)
         : startedAt,
       finishedAt: clock.now(),
       acksObservable: sender.acksObservable,
@@ -349,8 +349,7 @@ function reportBase(plan: TransferPlan, settings: TransferSettings) {
 /** The balance with what the directory lists once the run is over (left out if it cannot say). */
 async function withCountsAfter(balance: Balance, config: Config, directory: SessionDirectory): Promise<Balance> {
   try {
-    const sessions = (await directory.listSessions()).filter((session) => session.bare !== config.admin.jid)
-    return {...balance, after: Object.fromEntries(countsByNode(config, sessions))}
+    return {...balance, after: Object.fromEntries(await countsNow(config, directory))}
   } catch {
     return balance
   }

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
-import {listRuns, readRun} from '../../src/journal/journal-reader.js'
+import {listRuns, readRun, replay} from '../../src/journal/journal-reader.js'
 import {newRunId, openJournal} from '../../src/journal/journal-writer.js'
 import {ackToText} from '../../src/model/ack.js'
 import {reportFromJournal} from '../../src/operations/run-report.js'
@@ -80,6 +80,16 @@ test('a line torn by a crash at the end is ignored; damage in the middle is an e
   const damaged = mkdtempSync(join(tmpdir(), 'xtransfer-journal-'))
   appendFileSync(join(damaged, `${id}.ndjson`), text.join('\n'))
   assert.throws(() => readRun(damaged, id), /damaged at line 4/)
+})
+
+test('line by line: blank lines do not count, a torn last line may be followed by blank ones, and damage is reported before a wrong first line', () => {
+  const run = JSON.stringify({type: 'run', v: 1, id: 'R', command: 'move', source: null, targets: ['n2'], settings, startedAt: 1})
+  const planned = JSON.stringify({type: 'planned', jid: 'a@d/r', bare: 'a@d', resource: 'r', from: 'n1', target: 'n2', address: '10.0.0.2:5222', isNode: true})
+  assert.equal(replay([run, '', planned, '{"type":"sett', '', ''].join('\n'), 'j').planned.length, 1)
+  assert.throws(() => replay([run, '', '', planned, 'garbage', planned].join('\n'), 'j'), /damaged at line 3/)
+  assert.throws(() => replay([planned, planned].join('\n'), 'j'), /j is not an xtransfer journal/)
+  assert.throws(() => replay([planned, 'garbage', planned].join('\n'), 'j'), /damaged at line 2/)
+  assert.throws(() => replay('{"type":"ru', 'j'), /j is not an xtransfer journal/)
 })
 
 test('runs are listed newest first with their counts; unknown ids are usage errors', () => {

@@ -11,7 +11,7 @@ import {openJournal} from '../../src/journal/journal-writer.js'
 import {runsIn} from '../../src/journal/runs-dir.js'
 import type {SessionDirectory} from '../../src/model/directory.js'
 import type {SessionInfo} from '../../src/model/session.js'
-import {checkRequest, planTransfer, type TransferRequest} from '../../src/operations/plan-transfer.js'
+import {checkRequest, countsNow, planTransfer, type TransferRequest} from '../../src/operations/plan-transfer.js'
 
 const config = parseConfig(`
 domain: example.test
@@ -193,5 +193,144 @@ describe('resume plans again from what the directory says now', () => {
     journal.append({type: 'finished', at: 9_000, exitCode: 5, reason: 'unknown host in xmpp://nowhere.invalid:5222 (ENOTFOUND)'})
     journal.close()
     assert.throws(() => checkRequest(config, {command: 'resume', runId: 'RUN-A'}, {stateDir}), /run RUN-A finished already \(exit 5\)/)
+  })
+})
+
+describe('a drain planned from one node, when the directory can list one node', () => {
+  // node-1 is drained; a2 also has a session on node-3 (its phone); node-2 is loaded more than node-3.
+  const sessions = [
+    session('a1', 'node-1'),
+    session('a2', 'node-1'),
+    session('a2', 'node-3', 'phone'),
+    session('a3', 'node-1'),
+    session('b1', 'node-2'),
+    session('b2', 'node-2'),
+    session('b3', 'node-2'),
+    session('c1', 'node-3'),
+    {...session('admin', 'node-1'), jid: 'admin@example.test/xtransfer', bare: 'admin@example.test', resource: 'xtransfer'},
+  ]
+  /** The cluster above, with the optional per-node calls, counting what is asked of it. */
+  function perNodeCluster() {
+    const asked: string[] = []
+    const directory: SessionDirectory = {
+      listSessions: async () => {
+        asked.push('listSessions')
+        return sessions
+      },
+      sessionsOf: async (bares) => {
+        asked.push(`sessionsOf ${[...bares].sort().join(',')}`)
+        return new Map(bares.map((bare) => [bare, sessions.filter((s) => s.bare === bare)]))
+      },
+      listServers: async () => ['e1@h', 'e2@h', 'e3@h'].map((server) => ({server, node: undefined})),
+      sessionsOn: async (node) => {
+        asked.push(`sessionsOn ${node}`)
+        return sessions.filter((s) => s.node === node)
+      },
+      sessionCounts: async () => {
+        asked.push('sessionCounts')
+        const counts = new Map<string, number>()
+        for (const s of sessions) counts.set(s.node, (counts.get(s.node) ?? 0) + 1)
+        return counts
+      },
+    }
+    return {directory, asked}
+  }
+
+  test('the same plan as from the whole listing, and the cluster is never listed', async () => {
+    const {directory, asked} = perNodeCluster()
+    const fromNode = await plan({command: 'drain', source: 'node-1'}, directory)
+    const fromListing = await plan({command: 'drain', source: 'node-1'}, cluster(sessions))
+    assert.deepEqual(asked, ['sessionsOn node-1', 'sessionCounts', 'sessionsOf a1@example.test,a2@example.test,a3@example.test'])
+    assert.deepEqual(
+      fromNode.items.map((item) => [item.jid, item.target.name]),
+      fromListing.items.map((item) => [item.jid, item.target.name]),
+    )
+    // node-3 holds 2, node-2 holds 3: the first goes to node-3, then they take turns (a tie goes to node-2, listed first).
+    assert.deepEqual(
+      fromNode.items.map((item) => [item.jid, item.target.name]),
+      [
+        ['a1@example.test/r', 'node-3'],
+        ['a2@example.test/r', 'node-2'],
+        ['a3@example.test/r', 'node-3'],
+      ],
+    )
+    assert.deepEqual([...fromNode.knownJids].sort(), [...fromListing.knownJids].sort())
+  })
+
+  test("the known JIDs are the moving users' sessions, on every node, and nobody else's", async () => {
+    const {directory} = perNodeCluster()
+    for (const directoryUsed of [directory, cluster(sessions)]) {
+      const drained = await plan({command: 'drain', source: 'node-1'}, directoryUsed)
+      assert.deepEqual([...drained.knownJids].sort(), ['a1@example.test/r', 'a2@example.test/phone', 'a2@example.test/r', 'a3@example.test/r'])
+    }
+  })
+
+  test('a rebalance lists one node at a time and plans what it plans from the whole listing', async () => {
+    const {directory, asked} = perNodeCluster()
+    for (const request of [{command: 'rebalance', to: 'node-3'}, {command: 'rebalance'}, {command: 'rebalance', to: 'node-3', count: 2}] as const) {
+      asked.length = 0
+      const fromNodes = await plan(request, directory)
+      const fromListing = await plan(request, cluster(sessions))
+      assert.ok(!asked.includes('listSessions'), asked.join(', '))
+      assert.deepEqual(
+        fromNodes.items.map((item) => [item.jid, item.from, item.target.name]),
+        fromListing.items.map((item) => [item.jid, item.from, item.target.name]),
+        JSON.stringify(request),
+      )
+      assert.deepEqual(fromNodes.balance, fromListing.balance)
+      assert.deepEqual([...fromNodes.knownJids].sort(), [...fromListing.knownJids].sort())
+    }
+    // The last request: node-1 and node-2 (3 each, the admin's left out) must each give one; node-1,
+    // whose first JID comes first, gives first, each its last session by JID.
+    asked.length = 0
+    const toNode3 = await plan({command: 'rebalance', to: 'node-3', count: 2}, directory)
+    assert.deepEqual(
+      toNode3.items.map((item) => [item.jid, item.from]),
+      [
+        ['a3@example.test/r', 'node-1'],
+        ['b3@example.test/r', 'node-2'],
+      ],
+    )
+    assert.deepEqual(
+      asked.filter((call) => call.startsWith('sessionsOn')),
+      ['sessionsOn node-1', 'sessionsOn node-2', 'sessionsOn node-3'],
+    )
+  })
+
+  test('an empty node: nothing planned, nobody looked up', async () => {
+    const {directory, asked} = perNodeCluster()
+    const drained = await plan({command: 'drain', source: 'node-4'}, directory)
+    assert.equal(drained.items.length, 0)
+    assert.deepEqual(asked, ['sessionsOn node-4', 'sessionCounts'])
+  })
+})
+
+describe('sessions per node after a rebalance', () => {
+  const sessions = [
+    session('a', 'node-1'),
+    session('b', 'node-1'),
+    session('c', 'node-2'),
+    {...session('admin', 'node-2'), jid: 'admin@example.test/xtransfer', bare: 'admin@example.test', resource: 'xtransfer'},
+    {...session('d', 'node-2'), node: 'elsewhere@h'},
+  ]
+  test("from the directory's counts when it has them, the admin's session left out, as from the listing", async () => {
+    let listed = 0
+    const counted: SessionDirectory = {
+      ...cluster(sessions),
+      listSessions: async () => {
+        listed++
+        return sessions
+      },
+      sessionCounts: async () =>
+        new Map([
+          ['node-1', 2],
+          ['node-2', 2],
+          ['elsewhere@h', 1],
+        ]),
+    }
+    const expected = {'node-1': 2, 'node-2': 1, 'node-3': 0, 'node-4': 0}
+    assert.deepEqual(Object.fromEntries(await countsNow(config, counted)), expected)
+    assert.equal(listed, 0)
+    assert.deepEqual(Object.fromEntries(await countsNow(config, cluster(sessions))), expected)
   })
 })

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {timeoutFlag} from '../cli/flags.js'
+import {transferOutputFlags} from '../cli/output.js'
 
 import {TransferCommand} from '../cli/transfer-command.js'
 import type {TransferReport} from '../engine/report.js'
@@ -15,6 +16,7 @@ Sessions never sent a packet are sent one; sessions already sent one are watched
   static flags = {
     yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation (needed when there is no terminal)'}),
     timeout: timeoutFlag,
+    ...transferOutputFlags,
   }
 
   async run(): Promise<TransferReport | undefined> {

@@ -5,6 +5,7 @@ import {outputChoice, sessionsOutputFlags} from '../cli/output.js'
 import type {PreflightSummary} from '../engine/report.js'
 import {UsageError} from '../errors.js'
 import {probeCluster, type ProbeRow} from '../operations/probe-sessions.js'
+import {wrapLine} from '../render/columns.js'
 import {describePreflight} from '../render/report-table.js'
 import {renderProbe} from '../render/tables.js'
 
@@ -38,7 +39,7 @@ A client that advertises neither will most likely refuse the packet: see --fallb
       return result
     }
     if (result.sessions.length) this.log(renderProbe(result.sessions, output.view))
-    if (output.view.header) this.log(describePreflight(result.summary))
+    if (output.view.header) this.log(wrapLine(describePreflight(result.summary), output.view.maxWidth ?? 80))
     return result
   }
 }

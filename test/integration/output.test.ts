@@ -221,3 +221,25 @@ test('on a terminal: colour by default; NO_COLOR, TERM=dumb and CI turn it off',
   // eslint-disable-next-line no-control-regex -- escape codes are what is checked
   for (const name of ['noColor', 'dumb', 'ci']) assert.doesNotMatch(screens[name], /\x1b\[3\dm/, `${name}: ${screens[name]}`)
 })
+
+test('--verbose on a terminal: each step on its own line as it happens, no bar left behind, then the report', async () => {
+  // The main fleet sits on node-2 and node-3 after the drain above: move names these three only.
+  const few = await fleetOn(lab, 2, users(321, 3))
+  const jids = users(321, 3).map((user) => `${user}@${lab.domain}/rehearsal`)
+  const term = Terminal.start(['move', ...jids, '--to', 'node-3', '--yes', '--verbose', '--config', config], {XTRANSFER_STATE_DIR: state})
+  try {
+    assert.equal(await term.exitCode(90_000), 0, term.screen())
+    const screen = term.screen()
+    for (const user of users(321, 3)) {
+      const jid = `${user}@${lab.domain}/rehearsal`.replace(/\./g, '\\.')
+      assert.match(screen, new RegExp(`^\\+\\d+\\.\\d{3}s ${jid} {2}sending packet → node-3$`, 'm'))
+      assert.match(screen, new RegExp(`^\\+\\d+\\.\\d{3}s ${jid} {2}sent: result in \\d+ ms$`, 'm'))
+      assert.match(screen, new RegExp(`^\\+\\d+\\.\\d{3}s ${jid} {2}moved on node-3 after [\\d.]+ m?s by packet$`, 'm'))
+    }
+    assert.match(screen, /^3 selected: 3 moved/m)
+    assert.doesNotMatch(screen, /^\[[█▒░]+\]/m, 'the bar is cleared before the report')
+  } finally {
+    term.close()
+    await few.stop()
+  }
+})

@@ -6,6 +6,7 @@ import {loadConfig} from '../config/load-config.js'
 import {resolvePassword} from '../config/password.js'
 import {EXIT, XtransferError, UsageError} from '../errors.js'
 import {clusterFlags} from './flags.js'
+import {outputFromArgv} from './output.js'
 import {describeParseError} from './parse-errors.js'
 import {askPassword} from './prompts.js'
 import {canPrompt} from './terminal.js'
@@ -38,6 +39,19 @@ export abstract class ClusterCommand extends Command {
     }
     this.debugEnabled = Boolean((parsed.flags as {debug?: boolean}).debug)
     return parsed
+  }
+
+  /**
+   * `--json`, or `-o json`: oclif then prints what run() returns, and errors as an object.
+   * Read from argv like oclif's own check, so a parse error under `-o json` is JSON too.
+   */
+  jsonEnabled(): boolean {
+    return super.jsonEnabled() || (Boolean(this.ctor.enableJsonFlag) && outputFromArgv(this.argv) === 'json')
+  }
+
+  /** `-o ndjson`: every line of stdout is one JSON object, errors included. */
+  protected ndjsonEnabled(): boolean {
+    return outputFromArgv(this.argv) === 'ndjson'
   }
 
   /** The config, read once per command. */
@@ -93,8 +107,11 @@ export abstract class ClusterCommand extends Command {
     const exitCode = error instanceof XtransferError ? error.exitCode : (error.oclif?.exit ?? EXIT.internal)
     if (error.oclif?.exit === 0) return super.catch(error as never) // --help, --version
     const message = (error.message || String(error)).split('\n')[0]
-    if (this.jsonEnabled()) {
-      this.logJson({error: {message, exitCode, kind: error instanceof XtransferError ? error.name : 'Error'}})
+    const described = {message, exitCode, kind: error instanceof XtransferError ? error.name : 'Error'}
+    if (this.ndjsonEnabled()) {
+      process.stdout.write(`${JSON.stringify({type: 'error', error: described})}\n`)
+    } else if (this.jsonEnabled()) {
+      this.logJson({error: described})
     } else {
       process.stderr.write(`xtransfer: ${message}\n`)
     }

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import parseDuration from 'parse-duration'
 
 import {ALL_METHODS, parseMethods} from '../engine/ladder/methods.js'
+import {transferOutputFlags} from './output.js'
 
 /** Flags every command that talks to the cluster takes. */
 export const clusterFlags = {
@@ -89,4 +90,5 @@ export const transferFlags = {
   'dry-run': Flags.boolean({description: 'print the plan (who goes where) and send nothing'}),
   yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation (needed when there is no terminal)'}),
   timeout: timeoutFlag,
+  ...transferOutputFlags,
 }

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {timeoutFlag} from '../cli/flags.js'
+import {transferOutputFlags} from '../cli/output.js'
 
 import {TransferCommand} from '../cli/transfer-command.js'
 import type {TransferReport} from '../engine/report.js'
@@ -16,6 +17,7 @@ Sessions never sent a packet are sent one; sessions already sent one are watched
     'dry-run': Flags.boolean({description: 'print what the resume would send, from what the directory says now, and send nothing'}),
     yes: Flags.boolean({char: 'y', description: 'do not ask for confirmation (needed when there is no terminal)'}),
     timeout: timeoutFlag,
+    ...transferOutputFlags,
   }
 
   async run(): Promise<TransferReport | undefined> {

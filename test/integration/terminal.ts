@@ -8,18 +8,26 @@ const SOCKET = `xtransfer-test-${process.pid}`
 export class Terminal {
   private constructor(readonly name: string) {}
 
-  static start(args: string[], env: Record<string, string> = {}): Terminal {
+  /**
+   * `env`: added to the test's own; null leaves a variable out. An operator's terminal is no
+   * CI job (the test run may be one: CI=true turns prompts off) and forces no colour.
+   */
+  static start(args: string[], env: Record<string, string | null> = {}): Terminal {
     const name = `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
-    const exports = Object.entries({NO_COLOR: '1', XTRANSFER_PASSWORD: '', ...env})
-      .map(([key, value]) => `${key}=${shellQuote(value)}`)
-      .join(' ')
+    const vars = Object.entries({NO_COLOR: '1', XTRANSFER_PASSWORD: '', CI: null, FORCE_COLOR: null, ...env})
+    // env(1) takes its -u options before the first NAME=VALUE.
+    const exports = [
+      ...vars.flatMap(([key, value]) => (value === null ? [`-u ${key}`] : [])),
+      ...vars.flatMap(([key, value]) => (value === null ? [] : [`${key}=${shellQuote(value)}`])),
+    ].join(' ')
     const command = `env ${exports} ${shellQuote(process.execPath)} ${shellQuote(BIN)} ${args.map(shellQuote).join(' ')}; echo "[exit $?]"; sleep 600`
     tmux('new-session', '-d', '-s', name, '-x', '200', '-y', '50', command)
     return new Terminal(name)
   }
 
-  screen(): string {
-    return tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', this.name)
+  /** What the terminal shows; with `escapes`, its colours as escape codes too. */
+  screen(options: {escapes?: boolean} = {}): string {
+    return tmux('capture-pane', '-p', '-J', ...(options.escapes ? ['-e'] : []), '-S', '-200', '-t', this.name)
   }
 
   /** Keys as tmux names them: 'Enter', 'Down', 'Space', or literal text with literal=true. */

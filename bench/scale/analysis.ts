@@ -35,6 +35,7 @@ export const PHASE_ORDER = [
   'report build',
   'report JSON',
   'report render',
+  'report render -o wide',
 ] as const
 
 /** What each phase is, for the tables. */
@@ -48,7 +49,8 @@ export const PHASE_WHAT: Record<string, string> = {
   'journal read': 'readRun: the journal replayed',
   'report build': 'reportFromJournal: the report rebuilt from the replayed journal',
   'report JSON': 'JSON.stringify of the report (what --json prints)',
-  'report render': 'renderReport: the human table and summary (capped: see the rows)',
+  'report render': 'renderReport as an operator sees it by default: the summary, and beyond 300 rows only the exceptions',
+  'report render -o wide': 'renderReport -o wide: every row laid out (capped: see the rows)',
 }
 
 /** CPU below this (ms) is too small for a growth exponent to mean anything. */
@@ -176,7 +178,7 @@ export function judgeTargets(results: ScenarioResult[]): TargetResult[] {
   if (render && drain) {
     const rows = render.renderedRows ?? drain.journal.rows
     targets.push({
-      target: `\`report RUN\` with its table (src/commands/report.ts lays it out even under --json)`,
+      target: `\`report RUN\` with its default view (the summary and the exceptions)`,
       verdict: render.renderedRows !== undefined || render.cpuMs + (reportRun?.cpuMs ?? 0) > REPORT_TARGET_MS ? 'missed' : 'met',
       measured: `the table alone: ${s(render.cpuMs)} CPU for ${rows.toLocaleString('en-US')} of ${drain.journal.rows.toLocaleString('en-US')} rows`,
     })

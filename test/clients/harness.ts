@@ -100,6 +100,11 @@ export class Harness {
   private readonly waiters = new Set<() => void>()
   private exited = false
 
+  /** Whether the client process is still running (for a test's diagnosis of a client that went quiet). */
+  get running(): boolean {
+    return !this.exited
+  }
+
   constructor(
     readonly library: Library,
     options: HarnessOptions,

@@ -127,6 +127,12 @@ test('drain node-1 with the ladder: 40 sessions of four libraries land on node-2
     console.log(
       `# ${stuck.jid} (${stuck.outcome}) saw: ${JSON.stringify(harness.events.filter((event) => (event as {user?: string}).user === user && event.event !== 'message'))}`,
     )
+    // Did the whole process go quiet (blocked or dead), or only this session?
+    const last = harness.events.at(-1) as {event: string; t?: number} | undefined
+    const messages = harness.events.filter((event) => (event as {user?: string}).user === user && event.event === 'message') as Array<{t: number}>
+    console.log(
+      `# its process: ${harness.running ? 'running' : 'exited'}; its last event (any user): ${last?.event} at ${last?.t}; ${stuck.jid}: ${messages.length} messages, the last at ${messages.at(-1)?.t}`,
+    )
     console.log(`# its library's stderr: ${harness.stderr.join('').slice(-1500)}`)
   }
   assert.equal(run.code, 0, `${run.stderr}\n${JSON.stringify(run.json?.summary)}`)

@@ -72,7 +72,8 @@ describe('a small drain through the real engine', () => {
       assert.equal(ran.run.failedLogins, 0)
       const reported = await reportStep(spec, ran.stateDir, ran.runId, quiet)
       assert.equal(reported.rows, 400)
-      assert.equal(reported.phases['report render']!.renderedRows, 50)
+      assert.equal(reported.phases['report render -o wide']!.renderedRows, 50)
+      assert.equal(reported.phases['report render']!.renderedRows, undefined, 'the default view renders the whole report')
       assert.ok(ran.journal.lines > 400 * 4, `${ran.journal.lines} journal lines`)
     } finally {
       rmSync(ran.stateDir, {recursive: true, force: true})

@@ -292,6 +292,9 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
         ready.push({item, rungs: rest, record})
         return
       }
+      // The server took it: the client comes back when its own reconnect delay says, which
+      // tells nothing of the targets' queue (see MoveEnd 'handed-off'). The slot is free now.
+      move.settle({kind: 'handed-off'})
       window = last ? options.waitMs : Math.min(RUNG_WINDOW_MS[method], options.waitMs)
     }
     const sighting = await tracker.until(record, at, at + window)

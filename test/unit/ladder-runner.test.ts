@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
 import type {PacketSender} from '../../src/engine/packet-senders.js'
+import type {Move, MoveEnd, Pacer} from '../../src/engine/pace/index.js'
 import {planDrain} from '../../src/engine/plan.js'
 import {RUNG_WINDOW_MS, runTransfers, type Ladder} from '../../src/engine/run-transfers.js'
 import {ackFromText} from '../../src/model/ack.js'
@@ -224,4 +225,51 @@ test('a resumed run never repeats a rung a session had: after packet and handove
   // It was watched for what was left of the handover's window before the redirect.
   const redirect = records[0].rungs.find((rung) => rung.method === 'redirect')!
   assert.ok(redirect.at - watchedFrom >= RUNG_WINDOW_MS.handover - 5_000 - options.pollMs, `redirected ${redirect.at - watchedFrom} ms after the resume`)
+})
+
+/** A pacer that lets every move start at once and keeps how each was settled. */
+function recordingPacer(clock: {now(): number}) {
+  const ends: Array<{id: number; end: MoveEnd; after: number}> = []
+  let next = 0
+  const pacer: Pacer = {
+    async acquire(): Promise<Move> {
+      const id = ++next
+      const startedAt = clock.now()
+      let settled = false
+      return {
+        id,
+        startedAt,
+        settle(end) {
+          if (settled) return
+          settled = true
+          ends.push({id, end, after: clock.now() - startedAt})
+        },
+      }
+    },
+    observe() {},
+    rate: 1000,
+    inFlight: 0,
+    history: [],
+    stop() {},
+  }
+  return {pacer, ends}
+}
+
+test('the pacer hears of a handover, a redirect or a close when the server took it, not when the client came back: its reconnect delay is no queue', async () => {
+  const clock = fakeClock()
+  const cluster = ladderCluster(clock, {
+    xmppjs: {capsNode: XMPPJS, resumable: true, packet: 'refuse', on: {handover: 'lands'}},
+    away: {packet: 'refuse', on: {redirect: 'ignores', close: 'gone'}},
+    helper: {packet: 'accept', on: {}},
+  })
+  const {pacer, ends} = recordingPacer(clock)
+  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
+  await runTransfers({plan, sender: cluster.sender, directory: cluster.directory, clock, options, knownJids: new Set(), ladder: ladder(cluster.control), pacer})
+  const kinds = ends.map(({end}) => end.kind).sort()
+  // helper: landed; xmppjs: refused packet, handed-off handover; away: refused packet, handed-off redirect and close.
+  assert.deepEqual(kinds, ['handed-off', 'handed-off', 'handed-off', 'landed', 'refused', 'refused'])
+  // The fake client comes back 1 s after a move: a handed-off move is settled before that.
+  for (const {end, after} of ends) if (end.kind === 'handed-off') assert.ok(after < 1_000, `settled ${after} ms after its start`)
+  // Never a failure: the session closed and still reconnecting (or gone) is not the targets' doing.
+  assert.ok(!ends.some(({end}) => end.kind === 'failed'))
 })

@@ -16,6 +16,7 @@ export type PaceSetting = {kind: 'fixed'; rate: number; concurrency: number} | {
  *   const move = await pacer.acquire()          // PacerStopped once stopped: the item is unsent
  *   send the packet / handover / redirect / close
  *   refused by the client                      -> move.settle({kind: 'refused'})
+ *   the server took a handover / redirect / close -> move.settle({kind: 'handed-off'})
  *   sent as the domain, not tracked             -> move.settle({kind: 'unobserved'})
  *   seen on another node by a poll that began at t -> move.settle({kind: 'landed', at: t})
  *   --wait over: offline, or still on its source -> move.settle({kind: 'failed'})

@@ -17,6 +17,14 @@ export type MoveEnd =
   | {kind: 'failed'}
   /** Nothing to learn from it (sent as the domain with no tracking, the run stopped): only frees its slot. */
   | {kind: 'unobserved'}
+  /**
+   * The server ended the session's stream (a handover, a redirect, a close) and the client
+   * reconnects when its own delay says (0.3-3.3 s measured, 30 s in Profanity): when it lands
+   * tells of that delay, not of a queue on the targets, so it only frees its slot. Judged by
+   * landing time, one ordinary client's reconnect delay read as a queue and halved the pace
+   * down to ~1 move/s (docs/performance.md, finding 14).
+   */
+  | {kind: 'handed-off'}
 
 /** One started move: the engine settles it exactly once (later calls are ignored). */
 export interface Move {

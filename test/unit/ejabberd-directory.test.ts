@@ -52,3 +52,73 @@ test('the threshold grows with the cluster, and a tiny cluster still gets a few 
   assert.ok(perUserLimit(0, true) >= 8)
   assert.ok(perUserLimit(0, false) >= 8)
 })
+
+test('planning a drain without the companion: sessionsOn, sessionCounts and the moving users cost one listing', async () => {
+  const api = fakeApi(300, false)
+  const directory = new EjabberdDirectory({api: api as unknown as EjabberdApi, nodeByServer: new Map([['n2@localhost', 'node-2']]), listingTimeoutMs: 1_000})
+  const on2 = await directory.sessionsOn('node-2')
+  assert.equal(on2.length, 300)
+  assert.deepEqual([...(await directory.sessionCounts())], [['node-2', 300]])
+  const moving = await directory.sessionsOf(on2.map((session) => session.bare))
+  assert.equal(moving.get('u299@x')?.[0]?.node, 'node-2')
+  assert.deepEqual(api.calls, ['connected_users_info'])
+  // Once used, the planning listing is not served again: tracking polls see the cluster as it is.
+  await directory.sessionsOf(on2.map((session) => session.bare))
+  assert.deepEqual(api.calls, ['connected_users_info', 'connected_users_info'])
+})
+
+test('with the companion: the drained node lists itself and each node counts its own sessions, by their configured names', async () => {
+  const calls: Array<[string, unknown]> = []
+  const api = {
+    usesToken: () => true,
+    async call(command: string, args: Record<string, unknown> = {}) {
+      calls.push([command, args])
+      if (command === 'xtransfer_version') return {version: 2, node: 'n1@localhost'}
+      if (command === 'xtransfer_node_sessions')
+        return {
+          result: 'ok',
+          reason: '',
+          node: args.node,
+          text: '',
+          sessions: [{jid: 'a@x/r', ip: '127.0.0.1', port: 1, uptime: 3, sm: 'active', resumable: 'true', caps_node: '', caps_ver: ''}],
+        }
+      if (command === 'xtransfer_session_counts')
+        return [
+          {node: 'n1@localhost', sessions: 5, reason: ''},
+          {node: 'n2@localhost', sessions: 7, reason: ''},
+          {node: 'n3@localhost', sessions: -1, reason: 'node-down'},
+        ]
+      throw new Error(`unexpected ${command}`)
+    },
+  }
+  const {EjabberdCompanion} = await import('../../src/adapters/ejabberd/ejabberd-companion.js')
+  const companion = new EjabberdCompanion(api as unknown as EjabberdApi)
+  const directory = new EjabberdDirectory({
+    api: api as unknown as EjabberdApi,
+    nodeByServer: new Map([
+      ['n1@localhost', 'node-1'],
+      ['n2@localhost', 'node-2'],
+    ]),
+    listingTimeoutMs: 1_000,
+    companion: {client: companion, present: async () => true},
+  })
+  const on2 = await directory.sessionsOn('node-2')
+  assert.deepEqual(
+    on2.map((session) => [session.jid, session.node, session.server, session.resumable]),
+    [['a@x/r', 'node-2', 'n2@localhost', true]],
+  )
+  assert.deepEqual(
+    [...(await directory.sessionCounts())],
+    [
+      ['node-1', 5],
+      ['node-2', 7],
+    ],
+  )
+  assert.deepEqual(
+    calls.map(([command, args]) => [command, args]),
+    [
+      ['xtransfer_node_sessions', {node: 'n2@localhost'}],
+      ['xtransfer_session_counts', {}],
+    ],
+  )
+})

@@ -54,6 +54,9 @@ const SHARE_WITH_BASIC = 0.03
 const MIN_WITH_TOKEN = 16
 const MIN_WITH_BASIC = 8
 
+/** How long a stock listing serves sessionsOn and sessionCounts (planning calls them back to back). */
+const LISTING_REUSE_MS = 1_000
+
 /** Users per xtransfer_locate call: one call per batch keeps each answer small. */
 const LOCATE_BATCH = 1_000
 
@@ -62,6 +65,7 @@ export class EjabberdDirectory implements SessionDirectory {
   private readonly limit
   /** Rows of the last listing: how long the next may take, and when per-user calls are cheaper. */
   private lastListingRows = 0
+  private listed: {at: number; sessions: SessionInfo[]} | undefined
 
   constructor(private readonly options: EjabberdDirectoryOptions) {
     this.limit = pLimit(options.lookupConcurrency ?? 16)
@@ -85,6 +89,41 @@ export class EjabberdDirectory implements SessionDirectory {
     return rows.map((row) => this.toSession(row.jid, row))
   }
 
+  /**
+   * One node's sessions. With the companion that node lists its own (a drain of 50,000 out of
+   * 10^6 reads 50,000 rows, bench:scale); without it, the cluster's listing filtered, kept a
+   * second for the sessionCounts() that planning asks next.
+   */
+  async sessionsOn(node: string): Promise<SessionInfo[]> {
+    const companion = await this.companion()
+    if (companion) {
+      const server = [...this.options.nodeByServer].find(([, name]) => name === node)?.[0] ?? node
+      return (await companion.nodeSessions(server)).map((row) => this.fromCompanion(server, row))
+    }
+    return (await this.recentListing()).filter((session) => session.node === node)
+  }
+
+  /** Sessions per node (configured names), every session counted: each node counts its own table with the companion. */
+  async sessionCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>()
+    const companion = await this.companion()
+    if (companion) {
+      for (const [server, count] of await companion.sessionCounts()) counts.set(this.options.nodeByServer.get(server) ?? server, count)
+      return counts
+    }
+    for (const session of await this.recentListing()) counts.set(session.node, (counts.get(session.node) ?? 0) + 1)
+    return counts
+  }
+
+  /** The stock listing, reused for a second: sessionsOn and sessionCounts one after the other cost one listing. */
+  private async recentListing(): Promise<SessionInfo[]> {
+    const now = Date.now()
+    if (this.listed && now - this.listed.at < LISTING_REUSE_MS) return this.listed.sessions
+    const sessions = await this.listSessions()
+    this.listed = {at: Date.now(), sessions}
+    return sessions
+  }
+
   async sessionsOf(bareJids: string[]): Promise<Map<string, SessionInfo[]>> {
     const wanted = [...new Set(bareJids)]
     const found = new Map<string, SessionInfo[]>(wanted.map((bare) => [bare, []]))
@@ -98,7 +137,10 @@ export class EjabberdDirectory implements SessionDirectory {
     }
     const limit = this.options.perUserLimit ?? perUserLimit(this.lastListingRows, this.options.api.usesToken('user_sessions_info'))
     if (wanted.length > limit) {
-      for (const session of await this.listSessions()) found.get(session.bare)?.push(session)
+      // Planning asks for the moving users right after sessionsOn: the listing it made serves, once.
+      const planned = this.listed && Date.now() - this.listed.at < LISTING_REUSE_MS ? this.listed.sessions : undefined
+      this.listed = undefined
+      for (const session of planned ?? (await this.listSessions())) found.get(session.bare)?.push(session)
       return found
     }
     await Promise.all(

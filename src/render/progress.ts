@@ -81,12 +81,21 @@ export function progressCounter(total: number, rate: number | 'auto', now: () =>
   }
 }
 
+/** Every session had its move and some are still to land: no pace to show, nothing to estimate, only the wait. */
+function waiting(snapshot: ProgressSnapshot): number {
+  return snapshot.started >= snapshot.total ? snapshot.total - snapshot.settled : 0
+}
+
 function paceText(snapshot: ProgressSnapshot): string {
+  if (waiting(snapshot) > 0) return `all sent (${snapshot.rate === 'auto' ? 'auto' : `max ${snapshot.rate}/s`})`
   const pace = `${snapshot.pace < 10 ? snapshot.pace.toFixed(1) : Math.round(snapshot.pace)}/s`
   return `pace ${pace} (${snapshot.rate === 'auto' ? 'auto' : `max ${snapshot.rate}/s`})`
 }
 
 function etaText(snapshot: ProgressSnapshot): string {
+  // Clients reconnect when their own delay says: an ETA of 0 s while they do read as a hang.
+  const left = waiting(snapshot)
+  if (left > 0) return `waiting for ${left} to land`
   return snapshot.etaMs === null ? 'ETA -' : `ETA ${formatDuration(snapshot.etaMs)}`
 }
 

@@ -27,7 +27,11 @@ test('on a terminal, drain asks for confirmation with the plan, shows progress, 
     assert.match(question, /^\? drain node-1: 20 sessions → node-2 10, node-3 10, about 2s at 10\/s \(--rate 10\)$/m)
     term.type('y')
     term.press('Enter')
-    await term.waitFor(/^\[[█▒░]{10,40}\] \d+\/20 {2}moved \d+ {2}pace [\d.]+\/s \(max 10\/s\) {2}ETA (\d+s|-)$/m, 10_000)
+    // While sending: the pace and the ETA; once all are sent: the wait for the last ones.
+    await term.waitFor(
+      /^\[[█▒░]{10,40}\] \d+\/20 {2}moved \d+ {2}(pace [\d.]+\/s \(max 10\/s\) {2}ETA (\d+s|-)|all sent \(max 10\/s\) {2}waiting for \d+ to land)$/m,
+      10_000,
+    )
     assert.equal(await term.exitCode(), 0)
     assert.match(term.screen(), /20 selected: 20 moved/)
   } finally {

@@ -93,6 +93,9 @@ describe('progress counts and pace, on the run clock', () => {
     r.settle(1, 'moved', 1200)
     r.advance(100)
     assert.equal(r.counter.snapshot().etaMs, 1200)
+    // What the line says then: the wait, not a pace falling to 0 and an ETA of 0 s.
+    r.advance(10_000)
+    assert.match(progressLine(r.counter.snapshot()), /, all sent \(auto\), waiting for 1 to land,/)
     r.settle(2, 'not-moved')
     assert.equal(r.counter.snapshot().etaMs, 0)
   })

@@ -195,6 +195,11 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
   }
 
   const settle = (record: TransferRecord) => onEvent?.({type: 'settled', record})
+  /** The first error stops the run: nothing more is started, what is in flight is watched. */
+  const fail = (error: unknown) => {
+    failure ??= error as Error
+    pacer.stop()
+  }
 
   /** The rungs that can move this session at all (a handover only for clients measured to come back), less those it had. */
   const rungsFor = (item: PlannedTransfer, had: readonly MoveMethod[] = []): MoveMethod[] =>
@@ -230,8 +235,7 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
         ack = await sender.send(item)
       } catch (error) {
         move.settle({kind: 'unobserved'})
-        failure ??= error as Error
-        pacer.stop()
+        fail(error)
         return drop({...step, item})
       }
       if (!record) {
@@ -275,8 +279,7 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
         result = await act(method, item)
       } catch (error) {
         move.settle({kind: 'unobserved'})
-        failure ??= error as Error
-        pacer.stop()
+        fail(error)
         return drop({...step, item})
       }
       if (!record) {
@@ -355,15 +358,10 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
 
   const start = (work: Promise<void>) => {
     running++
-    void work
-      .catch((error: Error) => {
-        failure ??= error
-        pacer.stop()
-      })
-      .finally(() => {
-        running--
-        poke()
-      })
+    void work.catch(fail).finally(() => {
+      running--
+      poke()
+    })
   }
 
   for (const entry of alreadySent) start(carried(entry))

@@ -1,5 +1,6 @@
 import {type AdHocCommands, type CommandAnswer} from './ad-hoc-commands.js'
 import {type DataForm, type FieldValue, fieldLines} from './forms.js'
+import {STREAM_CONDITIONS, type StreamCondition} from '../../protocol/index.js'
 
 /**
  * The commands of xtransfer's Prosody companion (src/companion/prosody/mod_xtransfer.lua),
@@ -17,34 +18,9 @@ export const COMPANION_NODES = {
 } as const
 
 /** RFC 6120 §4.9.3, less see-other-host (which needs a host: `redirectSession`). */
-export const CLOSE_CONDITIONS = [
-  'bad-format',
-  'bad-namespace-prefix',
-  'conflict',
-  'connection-timeout',
-  'host-gone',
-  'host-unknown',
-  'improper-addressing',
-  'internal-server-error',
-  'invalid-from',
-  'invalid-namespace',
-  'invalid-xml',
-  'not-authorized',
-  'not-well-formed',
-  'policy-violation',
-  'remote-connection-failed',
-  'reset',
-  'resource-constraint',
-  'restricted-xml',
-  'system-shutdown',
-  'undefined-condition',
-  'unsupported-encoding',
-  'unsupported-feature',
-  'unsupported-stanza-type',
-  'unsupported-version',
-] as const
+export const CLOSE_CONDITIONS = STREAM_CONDITIONS.filter((condition): condition is Exclude<StreamCondition, 'see-other-host'> => condition !== 'see-other-host')
 
-export type CloseCondition = (typeof CLOSE_CONDITIONS)[number]
+export type CloseCondition = Exclude<StreamCondition, 'see-other-host'>
 
 export type Cordon =
   | {mode: 'none'}

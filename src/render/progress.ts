@@ -200,7 +200,9 @@ export function startProgress(options: ProgressOptions): Progress {
       if (finished) return
       finished = true
       timer.stop()
-      write()
+      // A run that failed before its first move (the admin login refused) ends with its error
+      // line alone: a runbook reads one line.
+      if (counter.snapshot().started > 0) write()
     },
   }
 }

@@ -138,6 +138,14 @@ function manualTimer() {
 }
 
 describe('where progress goes', () => {
+  test('a pipe: a run that ends before its first move (a refused login) prints no progress line at all', () => {
+    const {stream, text} = fakeStream(false)
+    const timer = manualTimer()
+    const progress = startProgress({total: 1, rate: 'auto', stream, interactive: false, now: () => 0, every: timer.every})
+    progress.done()
+    assert.equal(text(), '')
+  })
+
   test('a pipe: a plain line each period and one at the end, no escape codes, --verbose lines as they come', () => {
     const {stream, text} = fakeStream(false)
     const timer = manualTimer()

@@ -19,7 +19,8 @@ export async function listNodes(config: Config, directory: SessionDirectory, con
   const [servers, sessions, cordons] = await Promise.all([directory.listServers(), directory.listSessions(), control?.cordons() ?? new Map()])
   const cordonOf = (node: string) => (cordons.has(node) ? cordons.get(node)!.cordoned : null)
   const counts = new Map<string, number>()
-  for (const session of sessions) counts.set(session.server, (counts.get(session.server) ?? 0) + 1)
+  // The admin's own sessions are xtransfer's, not users': not counted (a drain never moves them).
+  for (const session of sessions) if (session.bare !== config.admin.jid) counts.set(session.server, (counts.get(session.server) ?? 0) + 1)
   const seen = new Set(servers.map((view) => view.server))
   const configured = Object.entries(config.nodes).map(([name, node]) => ({
     name,

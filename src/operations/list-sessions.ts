@@ -9,6 +9,11 @@ export interface SessionFilter {
   user?: string
 }
 
+/**
+ * The sessions the operator asked about, sorted by JID. The admin's own sessions (xtransfer's
+ * links, and one a killed run left waiting for resumption) are not listed unless asked for by
+ * `--user`: no command ever moves them.
+ */
 export async function listSessions(config: Config, directory: SessionDirectory, filter: SessionFilter): Promise<SessionInfo[]> {
   const node = filter.node === undefined ? undefined : configuredNode(config, filter.node)
   let sessions: SessionInfo[]
@@ -16,7 +21,9 @@ export async function listSessions(config: Config, directory: SessionDirectory, 
     const {bare, resource} = parseUserJid(filter.user)
     sessions = ((await directory.sessionsOf([bare])).get(bare) ?? []).filter((session) => !resource || session.resource === resource)
   } else {
-    sessions = await directory.listSessions()
+    // One node's sessions without listing the others, when the directory can (the companion).
+    const admin = config.admin.jid
+    sessions = (node && directory.sessionsOn ? await directory.sessionsOn(node) : await directory.listSessions()).filter((session) => session.bare !== admin)
   }
   return sessions.filter((session) => !node || session.node === node).sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0))
 }

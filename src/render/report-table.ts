@@ -133,7 +133,13 @@ export function renderSummary(report: TransferReport, style: ChalkInstance, widt
     for (const row of report.sessions) perTarget.set(row.target, (perTarget.get(row.target) ?? 0) + 1)
     lines.push(
       `${report.command} plan: ${summary.total} session${summary.total === 1 ? '' : 's'}` +
-        (perTarget.size ? ` → ${[...perTarget].map(([target, n]) => `${target} ${n}`).join(', ')}` : ''),
+        // By target name: the same plan reads the same whichever session drew which target.
+        (perTarget.size
+          ? ` → ${[...perTarget]
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([target, n]) => `${target} ${n}`)
+              .join(', ')}`
+          : ''),
     )
   }
   // The notes of a run, one a line (the report joins them with "; ").

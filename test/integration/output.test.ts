@@ -92,7 +92,7 @@ test('nodes --debug prints each HTTP API call as a -- api: line on stderr, nothi
   const run = await runCli(['nodes', '--debug', '-o', 'name', '--config', config], {env})
   assert.equal(run.code, 0)
   assert.equal(run.stdout, 'node-1\nnode-2\nnode-3\n')
-  assert.match(run.stderr, /^-- api: POST http:\/\/127\.0\.0\.1:\d+\/api\/list_cluster -> HTTP 200, \d+ bytes in \d+ ms$/m)
+  assert.match(run.stderr, /^-- api: POST http:\/\/127\.0\.0\.1:\d+\/api\/list_cluster \((Basic|token)\) -> HTTP 200, \d+ bytes in \d+ ms$/m)
   assert.ok(!run.stderr.includes(lab.adminPassword))
 })
 

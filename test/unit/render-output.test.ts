@@ -243,7 +243,7 @@ describe('the report of a run', () => {
     assert.match(manyFailed, /listed: the first 10 of 30 that did not move/)
     const dry = report([], {dryRun: true, notSent: records.map((r) => ({jid: r.jid, from: r.from, target: r.target}))})
     assert.deepEqual(renderReport(dry, table).split('\n'), [
-      'drain plan: 1000 sessions → node-3 500, node-2 500',
+      'drain plan: 1000 sessions → node-2 500, node-3 500',
       '1000 sessions, planned sessions are not listed; every row: -o wide, --json or -o ndjson',
     ])
   })

@@ -80,7 +80,7 @@ export async function connectAdmin(login: AdminLogin): Promise<AdminSession> {
     // Online is what counts, whichever comes first: @xmpp/connection 0.14's open() starts
     // listening for the server's stream header only once its own header's write has called
     // back; when the answer is parsed before that (a loopback server on a loaded machine: 3 of
-    // 7 logins in test/unit/sasl-redaction.test.ts), start() times out although the login
+    // 8 logins in test/unit/sasl-redaction.test.ts), start() times out although the login
     // then completes and binds.
     const online = new Promise<void>((resolve) => xmpp.once('online', () => resolve()))
     await withTimeout(Promise.race([xmpp.start(), online]), (login.timeoutMs ?? 10_000) + 2_000, login.service)

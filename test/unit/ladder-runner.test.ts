@@ -102,16 +102,9 @@ function ladderCluster(clock: {now(): number}, clients: Record<string, Client>) 
 
 const ladder = (control: Ladder['control'], methods: MoveMethodName[] = ['packet', 'handover', 'redirect', 'close']): Ladder => ({methods, control})
 
-test('each client gets the gentlest rung it allows: a measured resumer is handed over, libstrophe and unknown clients are redirected, the helper takes the packet', async () => {
-  const clock = fakeClock()
-  const cluster = ladderCluster(clock, {
-    xmppjs: {capsNode: XMPPJS, resumable: true, packet: 'refuse', on: {handover: 'lands'}},
-    strophe: {capsNode: LIBSTROPHE, resumable: true, packet: 'silent', on: {handover: 'lands', redirect: 'lands'}},
-    unknown: {capsNode: 'https://conversations.im', resumable: true, packet: 'refuse', on: {handover: 'lands', redirect: 'lands'}},
-    helper: {packet: 'accept', on: {}},
-  })
+/** Drain every session of the cluster with the whole ladder; `row(user)` is that user's record. */
+async function drainWithLadder(clock: ReturnType<typeof fakeClock>, cluster: ReturnType<typeof ladderCluster>) {
   const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
-  const started = clock.now()
   const {records} = await runTransfers({
     plan,
     sender: cluster.sender,
@@ -121,7 +114,19 @@ test('each client gets the gentlest rung it allows: a measured resumer is handed
     knownJids: new Set(),
     ladder: ladder(cluster.control),
   })
-  const row = (user: string) => records.find((record) => record.bare === `${user}@d`)!
+  return {records, row: (user: string) => records.find((record) => record.bare === `${user}@d`)!}
+}
+
+test('each client gets the gentlest rung it allows: a measured resumer is handed over, libstrophe and unknown clients are redirected, the helper takes the packet', async () => {
+  const clock = fakeClock()
+  const cluster = ladderCluster(clock, {
+    xmppjs: {capsNode: XMPPJS, resumable: true, packet: 'refuse', on: {handover: 'lands'}},
+    strophe: {capsNode: LIBSTROPHE, resumable: true, packet: 'silent', on: {handover: 'lands', redirect: 'lands'}},
+    unknown: {capsNode: 'https://conversations.im', resumable: true, packet: 'refuse', on: {handover: 'lands', redirect: 'lands'}},
+    helper: {packet: 'accept', on: {}},
+  })
+  const started = clock.now()
+  const {row} = await drainWithLadder(clock, cluster)
   for (const user of ['xmppjs', 'strophe', 'unknown', 'helper']) assert.equal(row(user).outcome, 'moved', user)
   assert.equal(row('xmppjs').method, 'handover')
   assert.deepEqual(cluster.methodsFor('xmppjs'), ['packet', 'handover'])
@@ -149,17 +154,7 @@ test('the last rung: a closed session that comes back to its node is returned, o
     away: {packet: 'refuse', on: {redirect: 'ignores', close: 'gone'}},
     lands: {packet: 'refuse', on: {redirect: 'ignores', close: 'lands'}},
   })
-  const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
-  const {records} = await runTransfers({
-    plan,
-    sender: cluster.sender,
-    directory: cluster.directory,
-    clock,
-    options,
-    knownJids: new Set(),
-    ladder: ladder(cluster.control),
-  })
-  const row = (user: string) => records.find((record) => record.bare === `${user}@d`)!
+  const {row} = await drainWithLadder(clock, cluster)
   assert.equal(row('back').outcome, 'returned')
   assert.equal(row('away').outcome, 'not-back')
   assert.equal(row('lands').outcome, 'moved')

@@ -30,11 +30,9 @@ Beyond a few hundred sessions the table lists only those that did not move: -o w
     const output = outputChoice(flags)
     const {report, exitCode} = reportFromJournal(readRun(runsDir(), args.run))
     // Under --json oclif prints the returned report; laying out a table nobody sees cost seconds at 50,000 rows.
-    if (this.jsonEnabled()) {
-      // nothing to render
-    } else if (output.format === 'name') {
+    if (output.format === 'name') {
       if (report.sessions.length) this.log(report.sessions.map((row) => row.jid).join('\n'))
-    } else this.log(renderReport(report, {...output.view, quiet: flags.quiet}))
+    } else if (!this.jsonEnabled()) this.log(renderReport(report, {...output.view, quiet: flags.quiet}))
     process.exitCode = exitCode
     return report
   }

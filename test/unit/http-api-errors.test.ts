@@ -1,17 +1,14 @@
 // What the directory API's failures say: each names the fix (issue 16), and the ones no
 // retry can mend (unknown host, TLS, a c2s port, 401/403/404) fail at once.
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
 import {createServer as createHttpServer, type RequestListener} from 'node:http'
 import {createServer as createHttpsServer} from 'node:https'
 import {createServer as createTcpServer, type Server} from 'node:net'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {after, test} from 'node:test'
 
 import {EjabberdApi} from '../../src/adapters/ejabberd/http-api.js'
 import {AuthError, DirectoryError, EXIT, TlsError, UnknownHostError, XtransferError} from '../../src/errors.js'
+import {selfSignedCert} from '../support/self-signed-cert.js'
 
 const servers: Server[] = []
 after(() => servers.forEach((server) => server.close()))
@@ -115,32 +112,9 @@ test('an unknown API host: exit 5 at once, not after the retries', async () => {
 })
 
 test('a certificate that does not verify: exit 6 at once, with the NODE_EXTRA_CA_CERTS hint, one connection', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xt-api-tls-'))
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    {stdio: 'ignore'},
-  )
+  const {key, cert} = selfSignedCert('xt-api-tls-')
   let connections = 0
-  const server = createHttpsServer({key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem'))}, (_, response) => response.end('[]'))
+  const server = createHttpsServer({key, cert}, (_, response) => response.end('[]'))
   server.on('connection', () => connections++)
   server.on('tlsClientError', () => {})
   const port = await listen(server)

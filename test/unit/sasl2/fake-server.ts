@@ -1,10 +1,8 @@
 // A tiny XMPP peer that offers only SASL2 (XEP-0388) with PLAIN over direct TLS, as a
 // server that speaks it would: enough for xmpp.js 0.14 to log in and bind.
-import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {createServer, type Server, type TLSSocket} from 'node:tls'
+
+import {selfSignedCert} from '../../support/self-signed-cert.js'
 
 export interface FakeSasl2Server {
   port: number
@@ -17,40 +15,15 @@ export interface FakeSasl2Server {
 
 /** `additionalData`: what <success> carries in <additional-data> (a server's SCRAM signature, in real life). */
 export async function startFakeSasl2Server(additionalData: string): Promise<FakeSasl2Server> {
-  const dir = mkdtempSync(join(tmpdir(), 'xt-sasl2-'))
-  const key = join(dir, 'key.pem')
-  const cert = join(dir, 'cert.pem')
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    {stdio: 'ignore'},
-  )
+  const {key, cert, certFile} = selfSignedCert('xt-sasl2-')
   const logins: string[] = []
-  const server: Server = createServer({key: readFileSync(key), cert: readFileSync(cert)}, (socket) => converse(socket, additionalData, logins))
+  const server: Server = createServer({key, cert}, (socket) => converse(socket, additionalData, logins))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
   if (!address || typeof address === 'string') throw new Error('no port')
   return {
     port: address.port,
-    caFile: cert,
+    caFile: certFile,
     logins,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }

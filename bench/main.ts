@@ -64,7 +64,10 @@ async function main(settings: BenchSettings): Promise<void> {
       phases: settings.phases,
       fleet:
         'startFleet (dist/fleet): PLAIN over plain TCP, initial presence after every bind, @xmpp/client 0.14 (XEP-0198 stream management enabled with resume)',
-      lab: {nodes: lab.nodes.map(({name, server, c2s, api: url}) => ({name, server, c2s, api: url}))},
+      lab: {
+        nodes: lab.nodes.map(({name, server, c2s, api: url}) => ({name, server, c2s, api: url})),
+        forwardLateMs: lab.env.LAB_COMPANION === 'off' ? null : Number(lab.env.LAB_FORWARD_LATE || 5000),
+      },
     },
     directoryCost: {},
     phases: {},

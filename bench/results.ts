@@ -32,7 +32,14 @@ export interface RunSettings {
   profile: boolean
   phases: string[]
   fleet: string
-  lab: {nodes: {name: string; server: string; c2s: number; api: string}[]}
+  lab: {
+    nodes: {name: string; server: string; c2s: number; api: string}[]
+    /**
+     * mod_xtransfer's forward_late (ms): how long a moved session's old process forwards what
+     * still reaches it (docs/servers.md); null without the companion. Missing in runs before it.
+     */
+    forwardLateMs?: number | null
+  }
   messages?: MessageSettings
   /** The main drain's --rate and why; set once the floor is measured (or not). */
   rate?: {chosen: number; why: string}

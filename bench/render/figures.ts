@@ -156,5 +156,8 @@ export function describeModules(result: BenchResult): string | null {
   const on: string[] = []
   if (mods.mod_offline) on.push(`mod_offline (at most ${mods.maxUserOfflineMessages ?? '?'} stored messages per user)`)
   if (mods.mod_stream_mgmt) on.push(`mod_stream_mgmt (resume_timeout ${mods.resumeTimeoutS ?? '?'} s, resend_on_timeout ${mods.resendOnTimeout ?? '?'})`)
+  const forwardLate = result.settings.lab.forwardLateMs
+  if (forwardLate !== undefined)
+    on.push(forwardLate === null ? 'no mod_xtransfer' : `mod_xtransfer (forward_late ${forwardLate} ms${forwardLate === 0 ? ': off' : ''})`)
   return `server modules on: ${on.join(', ') || 'neither mod_offline nor mod_stream_mgmt'}; the fleet's @xmpp/client 0.14 enables stream management (resume) and sends initial presence after every bind`
 }

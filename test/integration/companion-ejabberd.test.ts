@@ -9,6 +9,7 @@ import {client, type XmppClient} from '@xmpp/client'
 import xml, {type Element} from '@xmpp/xml'
 
 import {guardStreamManagementCount} from '../../src/client/index.js'
+import {erlBinary, startErlangNode} from './erlang-node.js'
 import {type LabEnv, type LabNode, labApi, labUser, requireLab} from './lab-env.js'
 
 const NS_STREAM = 'http://etherx.jabber.org/streams'
@@ -352,6 +353,109 @@ test('handover: an SM client resumes on another node, locate shows it pending me
     )
   } finally {
     await sending.catch(() => {})
+    receiver.xmpp.reconnect.stop()
+    await stop(receiver, sender)
+  }
+})
+
+/**
+ * A stale route, made on purpose: 500 ms after `receiver`'s session moved (ejabberd's own
+ * re-routing gives up after 100 ms), node 2 sends a message straight to the session's old
+ * process, as node 2 would if its copy of the session table still named it (issue 14 §3b,
+ * docs/performance.md finding 13). Returns what the Erlang side saw: whether the old process was
+ * alive when the message was sent, and how long after that it ended (it must end: no leak).
+ */
+async function sendToOldProcessAfterMove(receiver: Session, sender: Session, move: () => Promise<void>): Promise<{alive: boolean; endedAfterMs: number}> {
+  const [user, resource] = [receiver.user, receiver.jid.split('/')[1]]
+  const stanza = `<message xmlns='jabber:client' type='chat' id='late-1' from='${sender.jid}' to='${receiver.jid}'><body>late</body></message>`
+  if (!/^[A-Za-z0-9 ='.:@/<>_-]+$/.test(stanza)) throw new Error(`not a plain stanza: ${stanza}`)
+  const erl = startErlangNode(
+    lab,
+    `Old = rpc:call('${node(1).name}', ejabberd_sm, get_session_pid, [${erlBinary(user)}, ${erlBinary(lab.domain)}, ${erlBinary(resource)}]),
+io:format("old ~p~n", [is_pid(Old)]),
+_ = io:get_line(""),
+Xml = <<"${stanza}">>,
+Pkt = rpc:call('${node(2).name}', erlang, apply, [fun() -> xmpp:decode(fxml_stream:parse_element(Xml)) end, []]),
+Alive = rpc:call(node(Old), erlang, is_process_alive, [Old]),
+rpc:call('${node(2).name}', erlang, send, [Old, {route, Pkt}]),
+Sent = erlang:monotonic_time(millisecond),
+Ended = fun Wait() ->
+  case rpc:call(node(Old), erlang, is_process_alive, [Old]) of
+    false -> erlang:monotonic_time(millisecond) - Sent;
+    _ -> case erlang:monotonic_time(millisecond) - Sent > 20000 of true -> -1; false -> timer:sleep(50), Wait() end
+  end
+end,
+io:format("sent ~p~n", [Alive]),
+io:format("ended ~p~n", [Ended()])`,
+  )
+  try {
+    assert.equal(await erl.nextLine(), 'old true')
+    await move()
+    await sleep(500)
+    erl.send('go')
+    const sent = await erl.nextLine()
+    const ended = await erl.nextLine(30_000)
+    assert.match(sent, /^sent (true|false)$/)
+    assert.match(ended, /^ended -?\d+$/)
+    return {alive: sent === 'sent true', endedAfterMs: Number(ended.split(' ')[1])}
+  } finally {
+    await erl.stop()
+  }
+}
+
+test('a replaced session: its old process forwards a message that reaches it late to the new session, then ends', async () => {
+  const old = await open(labUser(21), 1, {resource: 'late-replaced'})
+  const sender = await open(labUser(22), 3, {resource: 'late-sender'})
+  let replacement: Session | undefined
+  try {
+    const seen = await sendToOldProcessAfterMove(old, sender, async () => {
+      // Make-before-break: the same resource binds on node 2, and ejabberd replaces the old session.
+      // ejabberd 23.01's session ids are {{MegaSecs, Secs, a per-node counter}, Pid}: two logins of
+      // one full JID on two nodes within the same second are ordered by the counters, and the new
+      // one may be the one replaced (2 of 5 runs here). A real move comes long after the login.
+      await sleep(1050 - (Date.now() % 1000))
+      replacement = await open(labUser(21), 2, {resource: 'late-replaced'})
+      await waitFor('the conflict on the old stream', async () => (old.streamErrors.some((e) => e.getChild('conflict', NS_STREAMS)) ? true : undefined))
+      // The server ends the old stream as without the companion (~100 ms): forwarding keeps the process, not the connection.
+      await waitFor('the old connection to end', async () => (old.history.some((line) => line.endsWith(' disconnect')) ? true : undefined), 2000, old)
+    })
+    // ejabberd alone (forward_late: 0): the old process exited after 100 ms and Erlang dropped the message.
+    await waitFor('the late message on the new session', async () => (replacement!.messages.length > 0 ? true : undefined), 5000)
+    assert.ok(seen.alive, 'the old process was still there 500 ms after the move')
+    assert.deepEqual(
+      replacement!.messages.map((m) => m.getChildText('body')),
+      ['late'],
+    )
+    assert.deepEqual(old.messages, [])
+    // forward_late is 5,000 ms by default: ended within it (+ the 500 ms before the send), not kept.
+    assert.ok(seen.endedAfterMs >= 0 && seen.endedAfterMs <= 6000, `ended ${seen.endedAfterMs} ms after the send`)
+  } finally {
+    await stop(old, sender, ...(replacement ? [replacement] : []))
+  }
+})
+
+test('a handed-over session: its old process forwards a message that reaches it late to the resumed session, once', async () => {
+  const receiver = await open(labUser(23), 1, {resource: 'late-handover', reconnect: true, sync: false})
+  const sender = await open(labUser(24), 3, {resource: 'late-sender'})
+  let resumed = 0
+  ;(receiver.xmpp.streamManagement as unknown as EventEmitter).on('resumed', () => resumed++)
+  try {
+    const seen = await sendToOldProcessAfterMove(receiver, sender, async () => {
+      receiver.xmpp.options.service = node(2).service
+      const result = await companion<Action>(2, 'xtransfer_handover', {jid: receiver.jid})
+      assert.equal(result.result, 'ok', result.text)
+      await waitFor('the resumption', async () => (resumed > 0 ? true : undefined))
+    })
+    await waitFor('the late message on the resumed session', async () => (receiver.messages.length > 0 ? true : undefined), 5000)
+    assert.ok(seen.alive, 'the old process was still there 500 ms after the resumption')
+    await sleep(300) // a duplicate, if any, would come now
+    assert.deepEqual(
+      receiver.messages.map((m) => m.getChildText('body')),
+      ['late'],
+    )
+    assert.equal(receiver.onlines, 1, 'resumed, not a new session')
+    assert.ok(seen.endedAfterMs >= 0 && seen.endedAfterMs <= 6000, `ended ${seen.endedAfterMs} ms after the send`)
+  } finally {
     receiver.xmpp.reconnect.stop()
     await stop(receiver, sender)
   }

@@ -33,6 +33,8 @@ export interface LabEnv {
   untrustedTlsPort: number
   /** mod_xtransfer is loaded on every node (LAB_COMPANION=on). */
   companion: boolean
+  /** The lab's private Erlang cookie (0600), for a test's own hidden node (test/integration/erlang-node.ts). */
+  cookieFile: string
   /** A STARTTLS-required c2s listener and the certificate that makes it trusted (node 1's, with the lab CA). */
   tls: {port: number; service: string; cert: string}
 }
@@ -91,6 +93,7 @@ export function readLabEnv(dir = LAB_DIR): LabEnv {
     userCount: Number(env.LAB_USERS || 0),
     nodes,
     companion: env.LAB_COMPANION === 'on',
+    cookieFile: need('LAB_COOKIE_FILE'),
     caCert: need('LAB_CA_CERT'),
     dnsPort: Number(need('LAB_DNS_PORT')),
     untrustedTlsPort: Number(need('LAB_TLS_PORT')),

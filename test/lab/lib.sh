@@ -102,6 +102,10 @@ lab_settings() {
     on | off) ;;
     *) lab_die "LAB_COMPANION must be on or off (got '$LAB_COMPANION')" ;;
   esac
+  # LAB_FORWARD_LATE (ms): mod_xtransfer's forward_late; unset = the module's default (5000).
+  # 0 gives ejabberd's own ending of a moved session (the bench compares the two).
+  LAB_FORWARD_LATE=${LAB_FORWARD_LATE:-}
+  [[ -z $LAB_FORWARD_LATE || $LAB_FORWARD_LATE =~ ^[0-9]+$ ]] || lab_die "LAB_FORWARD_LATE must be a number of ms (got '$LAB_FORWARD_LATE')"
   # The commands a transfer run may call with an OAuth bearer token: the scopes it asks
   # for are among these (src/adapters/ejabberd/api-scopes.ts, RUN_COMMANDS; a unit test
   # keeps the two lists equal). Each gets its own api_permissions rule.

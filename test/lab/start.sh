@@ -281,7 +281,11 @@ modules:
     versioning: true
 EOF
     if [[ $LAB_COMPANION == on ]]; then
-      echo "  mod_xtransfer: {}"
+      if [[ -n $LAB_FORWARD_LATE ]]; then
+        printf '  mod_xtransfer:\n    forward_late: %s\n' "$LAB_FORWARD_LATE"
+      else
+        echo "  mod_xtransfer: {}"
+      fi
     fi
     if [[ $LAB_SM == on ]]; then
       cat <<EOF
@@ -415,6 +419,7 @@ lab_log "registered $registered users in $reg_time s"
   echo "LAB_COOKIE_FILE=$LAB_DIR/cookie"
   echo "LAB_CONFIG=$LAB_DIR/xtransfer.yaml"
   echo "LAB_COMPANION=$LAB_COMPANION"
+  echo "LAB_FORWARD_LATE=$LAB_FORWARD_LATE"
 } >"$LAB_DIR/lab.env"
 lab_record_pids # appends LAB_PIDS, LAB_PID_<i>, LAB_DNS_PID; writes $LAB_DIR/pids
 lab_dns_start

@@ -8,7 +8,9 @@
 %%%     mod_stream_mgmt keeps it resumable), redirect it (<see-other-host>),
 %%%     close it with a chosen RFC 6120 stream condition;
 %%%   - cordon / uncordon a node (no new client connections, or new streams
-%%%     answered with <see-other-host>).
+%%%     answered with <see-other-host>);
+%%%   - keep a moved session's old process forwarding, for a few seconds, the
+%%%     stanzas that other nodes still route to it (see "Late stanzas" below).
 %%% Everything is an ejabberd command (tag xtransfer, policy admin), so
 %%% mod_http_api and ejabberdctl expose it. The JSON of each command is
 %%% documented in docs/servers.md of the xtransfer repository.
@@ -19,7 +21,8 @@
 -behaviour(gen_mod).
 
 %% gen_mod
--export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_doc/0]).
+-export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1, mod_options/1,
+         mod_doc/0]).
 %% commands
 -export([version/0, node_sessions/1, locate/1, handover/1, redirect/2,
          close/3, cordon/2, uncordon/1, cordons/0, session_counts/0]).
@@ -27,7 +30,8 @@
 -export([local_sessions/0, local_cordon/1, local_uncordon/0,
          local_cordon_state/0, local_session_count/0]).
 %% hooks
--export([c2s_handle_call/3, c2s_stream_started/2, config_reloaded/0]).
+-export([c2s_handle_call/3, c2s_stream_started/2, config_reloaded/0,
+         c2s_terminated_resumed/2, c2s_terminated_replaced/2]).
 
 -include("logger.hrl").
 -include("translate.hrl").
@@ -52,6 +56,13 @@
 %% config_reloaded, so that a re-cordon sees the listeners it restarted.
 -define(HOOK_SEQ, 10).
 -define(RELOAD_SEQ, 60).
+%% c2s_terminated: a resumed session's old process before mod_stream_mgmt (50),
+%% which ends the hook chain for it; a replaced one's after ejabberd_c2s (100),
+%% once its session is closed and its mailbox re-routed.
+-define(RESUMED_SEQ, 45).
+-define(REPLACED_SEQ, 110).
+%% The session that resumed this one (its process asked for our state).
+-define(SUCCESSOR_KEY, xtransfer_successor).
 
 %% RFC 6120 4.9.3: the defined stream error conditions.
 -define(CONDITIONS,
@@ -72,6 +83,8 @@
 start(Host, _Opts) ->
     ejabberd_hooks:add(c2s_handle_call, Host, ?MODULE, c2s_handle_call, ?HOOK_SEQ),
     ejabberd_hooks:add(c2s_stream_started, Host, ?MODULE, c2s_stream_started, ?HOOK_SEQ),
+    ejabberd_hooks:add(c2s_terminated, Host, ?MODULE, c2s_terminated_resumed, ?RESUMED_SEQ),
+    ejabberd_hooks:add(c2s_terminated, Host, ?MODULE, c2s_terminated_replaced, ?REPLACED_SEQ),
     case gen_mod:is_loaded_elsewhere(Host, ?MODULE) of
         false ->
             ejabberd_hooks:add(config_reloaded, ?MODULE, config_reloaded, ?RELOAD_SEQ),
@@ -83,6 +96,8 @@ start(Host, _Opts) ->
 stop(Host) ->
     ejabberd_hooks:delete(c2s_handle_call, Host, ?MODULE, c2s_handle_call, ?HOOK_SEQ),
     ejabberd_hooks:delete(c2s_stream_started, Host, ?MODULE, c2s_stream_started, ?HOOK_SEQ),
+    ejabberd_hooks:delete(c2s_terminated, Host, ?MODULE, c2s_terminated_resumed, ?RESUMED_SEQ),
+    ejabberd_hooks:delete(c2s_terminated, Host, ?MODULE, c2s_terminated_replaced, ?REPLACED_SEQ),
     case gen_mod:is_loaded_elsewhere(Host, ?MODULE) of
         false ->
             ejabberd_commands:unregister_commands(get_commands_spec()),
@@ -100,8 +115,13 @@ reload(_Host, _NewOpts, _OldOpts) ->
 depends(_Host, _Opts) ->
     [].
 
+mod_opt_type(forward_late) ->
+    econf:non_neg_int().
+
+%% forward_late (ms): how long a moved session's old process keeps forwarding
+%% the stanzas that still reach it; 0 turns it off (ejabberd's own 100 ms).
 mod_options(_Host) ->
-    [].
+    [{forward_late, 5000}].
 
 mod_doc() ->
     #{desc =>
@@ -112,7 +132,17 @@ mod_doc() ->
               "cordon or uncordon a node."),
            ?T("A cordon is runtime state: restarting the node brings its "
               "listeners back from its configuration.")],
-      opts => [],
+      opts =>
+          [{forward_late,
+            #{value => "non_neg_integer()",
+              desc =>
+                  ?T("Milliseconds during which the old process of a session "
+                     "that was replaced or resumed elsewhere keeps forwarding "
+                     "the stanzas that other nodes still route to it (their "
+                     "copy of the session table lags behind) to the new "
+                     "session, instead of exiting after ejabberd's 100 ms and "
+                     "letting them be dropped. 0 turns it off. The default "
+                     "value is 5000.")}}],
       example => ["modules:", "  mod_xtransfer: {}"]}.
 
 %%%===================================================================
@@ -527,6 +557,10 @@ action_text({close, #stream_error{reason = C}}, _) ->
 %%%===================================================================
 c2s_handle_call(State, {?MODULE, Action}, From) ->
     {stop, in_session(Action, State, From)};
+c2s_handle_call(State, {resume_session, _MgmtID}, {Pid, _Tag}) when is_pid(Pid) ->
+    %% A new stream resumes this session (mod_stream_mgmt answers after us):
+    %% its process is where late stanzas go once this one ends.
+    State#{?SUCCESSOR_KEY => Pid};
 c2s_handle_call(State, _Request, _From) ->
     State.
 
@@ -651,6 +685,132 @@ client_caps(#{pres_last := #presence{} = Pres}) ->
     end;
 client_caps(_) ->
     {<<>>, <<>>}.
+
+%%%===================================================================
+%%% Late stanzas
+%%%
+%%% ejabberd routes a stanza to a full JID with the routing node's own copy of
+%%% the session table (mnesia ram_copies, written with dirty operations, which
+%%% reach the other nodes asynchronously). When a session moves, the other
+%%% nodes' copies name the old process until the new session's write reaches
+%%% them: milliseconds on an idle cluster, seconds on a saturated one. The old
+%%% process re-routes what reaches it for 100 ms after its session closes
+%%% (ejabberd_c2s:bounce_message_queue) and exits; a stanza sent to it later
+%%% is dropped by Erlang without a trace. So the old process of a session that
+%%% was replaced (a new stream bound the same resource) or resumed elsewhere
+%%% (mod_stream_mgmt) keeps forwarding what still reaches it to the new
+%%% session's process for forward_late ms. The client's socket is already
+%%% closed or holds a <conflict/> stream error by then; only the process stays.
+%%%===================================================================
+
+%% A resumed session: do what mod_stream_mgmt would (close the old session, re-
+%% route the stanzas queued since the resumption), but to the resuming process,
+%% then forward; {stop, _} like mod_stream_mgmt's own clause.
+c2s_terminated_resumed(#{mgmt_state := resumed, sid := SID, jid := JID,
+                         lserver := LServer} = State, _Reason) ->
+    case forward_window(LServer) of
+        0 ->
+            State;
+        Window ->
+            {U, S, R} = jid:tolower(JID),
+            ejabberd_sm:close_session(SID, U, S, R),
+            Fwd = forwarder({U, S, R}, maps:get(?SUCCESSOR_KEY, State, undefined)),
+            {Fwd1, Queued} = forward_queue(Fwd, maps:get(mgmt_queue, State, undefined)),
+            State1 = case Queued of
+                         0 -> State;
+                         _ -> State#{mgmt_queue => p1_queue:clear(maps:get(mgmt_queue, State))}
+                     end,
+            forward_late(Fwd1, JID, Queued, Window),
+            {stop, State1}
+    end;
+c2s_terminated_resumed(State, _Reason) ->
+    State.
+
+%% A replaced session: ejabberd_c2s has closed it and re-routed its mailbox.
+%% Its client got <conflict/>, and ejabberd would end the stream (trailer, close)
+%% once this hook returns: that is done first, as RFC 6120 4.4 has it
+%% (end_stream/1). Left open while the process forwards, the client would wait
+%% for our closing tag, and its own would sit unread until the close reset the
+%% connection.
+c2s_terminated_replaced(#{replaced := true, jid := JID, lserver := LServer} = State,
+                        _Reason) ->
+    case forward_window(LServer) of
+        0 ->
+            State;
+        Window ->
+            State1 = end_stream(State),
+            forward_late(forwarder(jid:tolower(JID), undefined), JID, 0, Window),
+            State1
+    end;
+c2s_terminated_replaced(State, _Reason) ->
+    State.
+
+forward_window(LServer) ->
+    try gen_mod:get_module_opt(LServer, ?MODULE, forward_late)
+    catch _:_ -> 0
+    end.
+
+%% Where to forward: the resuming process if known (watched: if it ends, the
+%% stanzas go back to ejabberd's routing), else whatever this node's table
+%% names for the resource, looked up again until it names another process.
+forwarder(USR, Pid) when is_pid(Pid) ->
+    #{usr => USR, pid => Pid, mref => erlang:monitor(process, Pid)};
+forwarder(USR, _) ->
+    #{usr => USR, pid => undefined, mref => undefined}.
+
+forward_queue(Fwd, undefined) ->
+    {Fwd, 0};
+forward_queue(Fwd, Queue) ->
+    try p1_queue:len(Queue) of
+        0 -> {Fwd, 0};
+        N -> {p1_queue:foldl(fun({_, _Time, Pkt}, F) -> forward(F, Pkt) end, Fwd, Queue), N}
+    catch _:_ -> {Fwd, 0}
+    end.
+
+forward_late(Fwd, JID, Count, Window) ->
+    Deadline = erlang:monotonic_time(millisecond) + Window,
+    N = forward_loop(Fwd, Count, Deadline),
+    case N of
+        0 -> ok;
+        _ -> ?INFO_MSG("Forwarded ~B stanza(s) that reached the old process of ~ts "
+                       "after its session had moved", [N, jid:encode(JID)])
+    end.
+
+forward_loop(#{mref := MRef} = Fwd, Count, Deadline) ->
+    Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {route, Pkt} ->
+            forward_loop(forward(Fwd, Pkt), Count + 1, Deadline);
+        {'DOWN', MRef, process, _, _} when MRef /= undefined ->
+            forward_loop(Fwd#{pid => undefined, mref => undefined}, Count, Deadline);
+        {'EXIT', _, shutdown} ->
+            Count   % the node is stopping: do not hold up its supervisor
+    after Left ->
+            Count
+    end.
+
+forward(Fwd, Pkt) ->
+    case successor(Fwd) of
+        #{pid := Pid} = Fwd1 when is_pid(Pid) ->
+            ejabberd_c2s:route(Pid, {route, Pkt}),
+            Fwd1;
+        Fwd1 ->
+            %% This node's table does not know the new session yet (or it ended):
+            %% what ejabberd_c2s:bounce_message_queue would do.
+            ejabberd_router:route(Pkt),
+            Fwd1
+    end.
+
+successor(#{pid := Pid} = Fwd) when is_pid(Pid) ->
+    Fwd;
+successor(#{usr := {U, S, R}} = Fwd) ->
+    Self = self(),
+    case ejabberd_sm:get_session_pid(U, S, R) of
+        Pid when is_pid(Pid), Pid /= Self ->
+            Fwd#{pid => Pid, mref => erlang:monitor(process, Pid)};
+        _ ->
+            Fwd
+    end.
 
 %%%===================================================================
 %%% Cordon

@@ -43,16 +43,16 @@ export function nodeTarget(config: Config, text: string): TransferTarget {
  * (`--to node-9` was sent as a host name), so it is refused with the nearest node name. An
  * address that matches a node counts as that node.
  */
-export function resolveTarget(config: Config, text: string): TransferTarget {
+export function resolveTarget(config: Config, text: string, flag = '--to'): TransferTarget {
   if (findNode(config, text)) return nodeTarget(config, text)
   const names = Object.keys(config.nodes)
   const parsed = parseServer(text)
   if (!parsed.ok) {
-    throw new UsageError(`--to "${text}" is neither a configured node${didYouMean(text, names)} (${names.join(', ')}) nor an address: ${parsed.reason}`)
+    throw new UsageError(`${flag} "${text}" is neither a configured node${didYouMean(text, names)} (${names.join(', ')}) nor an address: ${parsed.reason}`)
   }
   if (parsed.value.port === undefined) {
     throw new UsageError(
-      `--to "${text}" is not a configured node${didYouMean(text, names)} (${names.join(', ')}); to send sessions to an address, give its port: ${text.includes(':') ? `[${text}]` : text}:5222`,
+      `${flag} "${text}" is not a configured node${didYouMean(text, names)} (${names.join(', ')}); to send sessions to an address, give its port: ${text.includes(':') ? `[${text}]` : text}:5222`,
     )
   }
   const node = Object.entries(config.nodes).find(([, value]) => value.address === text)

@@ -1,6 +1,7 @@
-import {configuredNode} from '../cluster/targets.js'
+import {configuredNode, resolveTarget} from '../cluster/targets.js'
 import type {Config} from '../config/config-schema.js'
 import {NotSupportedError, type SessionControl} from '../model/control.js'
+import {UsageError} from '../errors.js'
 import type {SessionDirectory} from '../model/directory.js'
 
 export interface NodeRow {
@@ -53,17 +54,30 @@ export async function setCordon(
   control: Pick<SessionControl, 'abilities' | 'cordon' | 'uncordon' | 'cordons'>,
   nodeText: string,
   cordoned: boolean,
+  redirectText?: string,
 ): Promise<NodeCordon> {
   const node = configuredNode(config, nodeText)
+  // Checked before the server is asked anything: a bad address cordons nothing.
+  const redirect = redirectText === undefined ? undefined : resolveTarget(config, redirectText, '--redirect')
+  if (redirect?.isNode && redirect.name === node)
+    throw new UsageError(`--redirect ${redirectText}: that is the node being cordoned; name another node or HOST:PORT`)
   if (!(await control.abilities()).cordon) throw new NotSupportedError(`a cordon (needs the server companion: docs/servers.md)`)
-  if (cordoned) await control.cordon(node)
+  if (cordoned) await control.cordon(node, redirect?.address)
   else await control.uncordon(node)
   const state = (await control.cordons()).get(node)
-  return {node, cordoned: state?.cordoned ?? cordoned, ...(state?.mode ? {mode: state.mode} : {})}
+  return {
+    node,
+    cordoned: state?.cordoned ?? cordoned,
+    ...(state?.mode ? {mode: state.mode} : {}),
+    ...(state?.redirect ? {redirect: state.redirect} : {}),
+  }
 }
 
 export interface NodeCordon {
   node: string
   cordoned: boolean
+  /** `refuse`: new connections are refused; `redirect`: answered with <see-other-host> to `redirect`. */
   mode?: 'refuse' | 'redirect'
+  /** HOST[:PORT] new connections are sent to (mode `redirect`). */
+  redirect?: string
 }

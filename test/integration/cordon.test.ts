@@ -66,6 +66,63 @@ test('cordon node-3: new connections are refused, its sessions stay, nodes says 
   }
 })
 
+/** What a node's c2s listener answers a new stream with, up to its first stream error or features (raw TCP, no TLS yet). */
+function firstAnswer(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({host: lab.host, port})
+    let text = ''
+    socket.setTimeout(5000, () => {
+      socket.destroy()
+      reject(new Error(`no stream error or features from port ${port} within 5 s: ${text}`))
+    })
+    socket.once('connect', () =>
+      socket.write(
+        `<?xml version='1.0'?><stream:stream to='${lab.domain}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`,
+      ),
+    )
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8')
+      if (/<\/stream:error>|<\/stream:features>/.test(text)) {
+        socket.destroy()
+        resolve(text)
+      }
+    })
+    socket.once('error', reject)
+  })
+}
+
+test('cordon node-3 --redirect node-1: new streams get <see-other-host> to node-1; bad --redirect values cordon nothing', async () => {
+  try {
+    for (const [value, message] of [
+      ['node-3', /--redirect node-3: that is the node being cordoned/],
+      ['node-9', /--redirect "node-9" is not a configured node/],
+      ['10.0.0.5', /--redirect "10.0.0.5" is not a configured node .*give its port: 10\.0\.0\.5:5222/],
+    ] as const) {
+      const bad = await runCli(['cordon', 'node-3', '--redirect', value, '--config', labConfigPath(lab)])
+      assert.equal(bad.code, 2, bad.stderr)
+      assert.match(bad.stderr, message)
+      assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr)
+      assert.equal((await nodesJson()).find((row) => row.name === 'node-3')?.cordoned, false, `--redirect ${value} cordoned node-3`)
+    }
+
+    const cordon = await runCli(['cordon', 'node-3', '--redirect', 'node-1', '--json', '--config', labConfigPath(lab)])
+    assert.equal(cordon.code, 0, cordon.stderr)
+    const node1 = `${lab.host}:${lab.nodes[0].c2sPort}`
+    assert.deepEqual(cordon.json, {node: 'node-3', cordoned: true, mode: 'redirect', redirect: node1})
+    const human = await runCli(['cordon', 'node-3', '--redirect', node1, '--config', labConfigPath(lab)])
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, new RegExp(`node-3 is cordoned: new client connections are sent to ${node1.replaceAll('.', '\\.')} \\(<see-other-host>\\)`))
+    const answer = await firstAnswer(lab.nodes[2].c2sPort)
+    assert.match(answer, new RegExp(`<see-other-host[^>]*>${node1.replaceAll('.', '\\.')}</see-other-host>`))
+    assert.match(await firstAnswer(lab.nodes[1].c2sPort), /<stream:features>/)
+    assert.equal((await nodesJson()).find((row) => row.name === 'node-3')?.cordoned, true)
+  } finally {
+    const uncordon = await runCli(['uncordon', 'node-3', '--config', labConfigPath(lab)])
+    assert.equal(uncordon.code, 0, uncordon.stderr)
+  }
+  assert.match(await firstAnswer(lab.nodes[2].c2sPort), /<stream:features>/)
+})
+
 test('drain cordons its node and leaves it cordoned (as kubectl does); --no-cordon does not', async () => {
   const fleet = await fleetOn(lab, 2, users(552, 3))
   try {

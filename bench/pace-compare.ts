@@ -18,6 +18,8 @@ const SCENARIOS: Record<string, DrainScenario> = {
   '60 -> 120/s at 10 s': {moves: 3000, capacity: 60, changes: [{at: 10_000, capacity: 120}]},
   '100/s, 0.8 s listings': {moves: 3000, capacity: 100, cluster: {listingMs: 800}},
   '90/s, clients 20-200 ms': {moves: 2000, capacity: 90, cluster: {listingMs: 150, clientDelayMs: [20, 200]}},
+  'hand-offs, 60/s, back in 1-1.3 s': {moves: 3000, capacity: 60, handoff: true, cluster: {clientDelayMs: [1000, 1300]}},
+  'hand-offs, 60/s, back in 0.3-3.3 s': {moves: 3000, capacity: 60, handoff: true, cluster: {clientDelayMs: [300, 3300]}},
 }
 
 const SEEDS = [1, 2, 3]
@@ -27,6 +29,7 @@ const CONTROLLERS: Record<string, (clock: Clock, scenario: DrainScenario) => Pac
   'window gradient': (clock) => windowGradientPacer(clock),
   'loss only (AIMD)': (clock) => lossOnlyPacer(clock),
   'fixed 50/s (today)': (clock) => fixedPacer(clock, {rate: 50, concurrency: 10_000}),
+  'fixed 20/s (auto before hand-offs taught it)': (clock) => fixedPacer(clock, {rate: 20, concurrency: 10_000}),
   'fixed 0.9 x capacity': (clock, scenario) => fixedPacer(clock, {rate: 0.9 * scenario.capacity, concurrency: 10_000}),
 }
 

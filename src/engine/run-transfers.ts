@@ -233,6 +233,7 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
     let record = step.record
     const at = clock.now()
     let window: number
+    let handedOffAt: number | undefined
     if (method === 'packet') {
       onEvent?.({type: 'sending', item, at})
       let ack
@@ -301,12 +302,15 @@ export async function runTransfers(input: RunInput): Promise<RunResult> {
         return perform({item, rungs: rest, record}, move)
       }
       // The server took it: the client comes back when its own reconnect delay says, which
-      // tells nothing of the targets' queue (see MoveEnd 'handed-off'). The slot is free now.
+      // tells nothing of a failed login (see MoveEnd 'handed-off'). The slot is free now; when
+      // the client is seen back, the pacer learns how long that took (PaceSignal 'reconnected').
+      handedOffAt = clock.now()
       move.settle({kind: 'handed-off'})
       window = last ? options.waitMs : Math.min(RUNG_WINDOW_MS[method], options.waitMs)
     }
     const sighting = await tracker.until(record, at, at + window)
     move.settle(paceEnd(sighting))
+    if (handedOffAt !== undefined && sighting.kind === 'landed') pacer.observe({kind: 'reconnected', handedOffAt, seenAt: sighting.seenAt})
     if (sighting.kind === 'landed') return land(record, sighting, method)
     if (last || sighting.kind === 'stopped' || halted()) return finish(record, sighting)
     ready.push({item, rungs: rest, record})

@@ -16,6 +16,13 @@ export interface DrainScenario {
   changes?: CapacityChange[]
   seed?: number
   cluster?: Omit<Partial<SimulatedClusterOptions>, 'clock' | 'random' | 'capacity'>
+  /**
+   * The ladder's moves (handover, redirect, close) instead of packets: the engine settles each
+   * `handed-off` as soon as the server takes it (here at once) and tells the pacer when its
+   * client is seen back (`reconnected`); a failed login teaches it nothing. Give the cluster the
+   * clients' reconnect delay as `clientDelayMs`.
+   */
+  handoff?: boolean
 }
 
 export interface DrainFigures {
@@ -79,8 +86,18 @@ export async function simulateDrain(scenario: DrainScenario, makePacer: (clock: 
   const drain = async () => {
     for (let i = 0; i < scenario.moves; i++) {
       const move = await pacer.acquire()
-      starts.push(clock.now())
+      const startedAt = clock.now()
+      starts.push(startedAt)
       highestRate = Math.max(highestRate, pacer.rate)
+      if (scenario.handoff) {
+        move.settle({kind: 'handed-off'})
+        const settled = cluster.move().then((result) => {
+          if (result.kind === 'landed') pacer.observe({kind: 'reconnected', handedOffAt: startedAt, seenAt: result.polledAt})
+          inFlight.delete(settled)
+        })
+        inFlight.add(settled)
+        continue
+      }
       const settled = cluster.move().then((result) => {
         // As the engine should: a landing's time is when the listing that saw it began.
         move.settle(result.kind === 'landed' ? {kind: 'landed', at: result.polledAt} : {kind: 'failed'})

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import {test} from 'node:test'
 
 import type {PacketSender} from '../../src/engine/packet-senders.js'
-import type {Move, MoveEnd, Pacer} from '../../src/engine/pace/index.js'
+import type {Move, MoveEnd, Pacer, PaceSignal} from '../../src/engine/pace/index.js'
 import {planDrain} from '../../src/engine/plan.js'
 import {RUNG_WINDOW_MS, runTransfers, type Ladder} from '../../src/engine/run-transfers.js'
 import {ackFromText} from '../../src/model/ack.js'
@@ -225,6 +225,7 @@ test('a resumed run never repeats a rung a session had: after packet and handove
 /** A pacer that lets every move start at once and keeps how each was settled. */
 function recordingPacer(clock: {now(): number}) {
   const ends: Array<{id: number; end: MoveEnd; after: number}> = []
+  const signals: PaceSignal[] = []
   let next = 0
   const pacer: Pacer = {
     async acquire(): Promise<Move> {
@@ -241,13 +242,15 @@ function recordingPacer(clock: {now(): number}) {
         },
       }
     },
-    observe() {},
+    observe(signal) {
+      signals.push(signal)
+    },
     rate: 1000,
     inFlight: 0,
     history: [],
     stop() {},
   }
-  return {pacer, ends}
+  return {pacer, ends, signals}
 }
 
 test('the pacer hears of a handover, a redirect or a close when the server took it, not when the client came back: its reconnect delay is no queue', async () => {
@@ -257,7 +260,7 @@ test('the pacer hears of a handover, a redirect or a close when the server took 
     away: {packet: 'refuse', on: {redirect: 'ignores', close: 'gone'}},
     helper: {packet: 'accept', on: {}},
   })
-  const {pacer, ends} = recordingPacer(clock)
+  const {pacer, ends, signals} = recordingPacer(clock)
   const plan = planDrain({sessions: cluster.list(), targets, loads: new Map()})
   await runTransfers({plan, sender: cluster.sender, directory: cluster.directory, clock, options, knownJids: new Set(), ladder: ladder(cluster.control), pacer})
   const kinds = ends.map(({end}) => end.kind).sort()
@@ -270,4 +273,11 @@ test('the pacer hears of a handover, a redirect or a close when the server took 
   for (const {end, after} of ends) if (end.kind === 'handed-off') assert.ok(after < 1_000, `settled ${after} ms after its start`)
   // Never a failure: the session closed and still reconnecting (or gone) is not the targets' doing.
   assert.ok(!ends.some(({end}) => end.kind === 'failed'))
+  // The one client that came back (xmppjs, handed over) is reported when seen, from its hand-off:
+  // the fake client's 1 s delay and the poll that saw it.
+  assert.equal(signals.length, 1, JSON.stringify(signals))
+  const [back] = signals
+  assert.equal(back.kind, 'reconnected')
+  if (back.kind === 'reconnected')
+    assert.ok(back.seenAt - back.handedOffAt >= 1_000 && back.seenAt - back.handedOffAt <= 1_000 + 2 * options.pollMs, JSON.stringify(back))
 })

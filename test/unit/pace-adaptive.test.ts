@@ -4,7 +4,7 @@ import {describe, test} from 'node:test'
 import {adaptivePacer} from '../../src/engine/pace/adaptive-pacer.js'
 import {fixedPacer} from '../../src/engine/pace/fixed-pacer.js'
 import {createPacer} from '../../src/engine/pace/index.js'
-import {type Move, PacerStopped} from '../../src/engine/pace/pacer.js'
+import {type Move, type Pacer, PacerStopped} from '../../src/engine/pace/pacer.js'
 import {type DrainFigures, type DrainScenario, meanThroughput, mostStartsInOneSecond, secondsToReach, simulateDrain} from '../support/simulate-drain.js'
 import {VirtualClock} from '../support/virtual-clock.js'
 
@@ -112,6 +112,65 @@ describe('adaptivePacer against a simulated cluster', () => {
       }
     }
     console.log(lines.join('\n'))
+  })
+})
+
+describe("adaptivePacer on the ladder's hand-offs (clients that reconnect by themselves)", () => {
+  // Each client comes back after its own reconnect delay; the engine reports it `reconnected`.
+  const xmppJs = {clientDelayMs: [1000, 1300] as [number, number]}
+  const mixed = {clientDelayMs: [300, 3300] as [number, number]}
+  const lowest = (figures: DrainFigures) => Math.min(...figures.history.map((sample) => sample.rate))
+
+  test('clients back 1-1.3 s later: from 20/s to 85 % of the capacity (60/s) within 25 s, no failed login', async () => {
+    for (const seed of [1, 2]) {
+      const figures = await auto({moves: 3000, capacity: 60, handoff: true, seed, cluster: xmppJs})
+      const reached = secondsToReach(figures, 0, 60, 0.85)
+      assert.ok(reached !== null && reached <= 25, `seed ${seed}: 85 % of 60/s after ${reached} s`)
+      assert.equal(figures.failed, 0, `seed ${seed}`)
+      assert.ok(figures.peakWaitMs < 2000, `seed ${seed}: a login waited ${figures.peakWaitMs.toFixed(0)} ms`)
+      // The pace that ignored them (20/s) took 3 x the ideal.
+      assert.ok(figures.drainMs / figures.idealMs <= 1.5, `seed ${seed}: drain ${(figures.drainMs / figures.idealMs).toFixed(2)} x the ideal`)
+    }
+  })
+
+  test('delays spread over 0.3-3.3 s are not read as a queue: never under the starting 20/s, faster than it, no failed login', async () => {
+    for (const seed of [1, 2]) {
+      const figures = await auto({moves: 3000, capacity: 60, handoff: true, seed, cluster: mixed})
+      assert.equal(figures.failed, 0, `seed ${seed}`)
+      assert.ok(lowest(figures) >= 20, `seed ${seed}: down to ${lowest(figures).toFixed(1)}/s`)
+      assert.ok(figures.drainMs / figures.idealMs < 2.9, `seed ${seed}: drain ${(figures.drainMs / figures.idealMs).toFixed(2)} x the ideal (20/s: 3 x)`)
+    }
+  })
+
+  test('a capacity halved mid-run (60 -> 30/s at 20 s): few failed logins, within 8 s of the drop; then it holds the new capacity', async () => {
+    // News of a queue comes a reconnect delay late (packet moves: a poll late): the logins queued
+    // meanwhile may wait past the 2 s a client gives a step. Bounded here; they reconnect again.
+    for (const seed of [1, 2]) {
+      const figures = await auto({moves: 3000, capacity: 60, handoff: true, seed, cluster: xmppJs, changes: [{at: 20_000, capacity: 30}]})
+      assert.ok(figures.failed <= 0.05 * figures.moves, `seed ${seed}: ${figures.failed} failed`)
+      const lastFailure = figures.failedTimes.at(-1) ?? 0
+      assert.ok(lastFailure <= 28_000, `seed ${seed}: failures until ${lastFailure.toFixed(0)} ms`)
+      const after = meanThroughput(figures, 35, lastFullSecond(figures))
+      assert.ok(after >= 0.8 * 30, `seed ${seed}: mean ${after.toFixed(1)}/s after the drop`)
+    }
+  })
+
+  test('packet moves, when they are most of what lands, keep the pace they alone would give', async () => {
+    const alone = await auto({moves: 1500, capacity: 120})
+    // Every 50th move, a hand-off reported back 3 s after it left: no effect while packets lead.
+    const figures = await simulateDrain({moves: 1500, capacity: 120}, (clock) => {
+      const inner = adaptivePacer(clock)
+      let started = 0
+      return Object.assign(Object.create(inner) as Pacer, {
+        acquire: async () => {
+          const move = await inner.acquire()
+          if (++started % 50 === 0) inner.observe({kind: 'reconnected', handedOffAt: clock.now() - 3000, seenAt: clock.now()})
+          return move
+        },
+      })
+    })
+    assert.equal(figures.failed, 0)
+    assert.ok(Math.abs(figures.drainMs - alone.drainMs) <= 0.05 * alone.drainMs, `${figures.drainMs} ms against ${alone.drainMs} ms alone`)
   })
 })
 

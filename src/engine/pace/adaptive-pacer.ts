@@ -1,5 +1,6 @@
 import type {Clock} from '../../model/clock.js'
 import {MoveLatencies} from './move-latencies.js'
+import {ReconnectLatencies} from './reconnect-latencies.js'
 import {type Governor, type InFlightView, type MoveState, pacedGate} from './paced-gate.js'
 import type {MoveEnd, Pacer, PaceReason, PaceSample, PaceSignal} from './pacer.js'
 
@@ -18,6 +19,8 @@ export interface AdaptivePace {
   minRate?: number
   /** The queueing delay on the targets to aim at (ms). */
   queueTargetMs?: number
+  /** The same for the ladder's hand-offs, judged on their reconnections (ms; see DESIGN). */
+  handoffQueueTargetMs?: number
   /** The least time between two decisions (ms). */
   stepMs?: number
   /** A move unseen this long past the latest it could be seen with no queue is presumed lost (ms). */
@@ -49,6 +52,19 @@ export interface AdaptivePace {
  *   at --wait (60 s): a backstop, never the controller's main signal.
  * - Not used: acks (the helper answers before it logs in; the admin's iq takes ~2 ms on
  *   any load); refusals only free their slot (no login happened).
+ * - Moves the ladder hands off (handover, redirect, close) free their slot when the server
+ *   takes them; the engine reports each client seen back (`reconnected`: from the hand-off
+ *   to the listing). When those land faster than packet moves (a drain of ordinary clients),
+ *   the pace follows them instead, differently: their latency carries each client's own
+ *   reconnect delay, so (a) the queue is the median of the last 2 s of reconnections over
+ *   the lowest such median in 30 s (reconnect-latencies.ts: batch minima read the spread of
+ *   delays as a queue), aimed under 500 ms (an ordinary client's gap stays within its delay
+ *   + 0.5 s, issue 12); (b) news comes a reconnect delay late, so no slow start: +10 % a
+ *   second while that queue is under 250 ms, never past twice what lands; over 500 ms, cut
+ *   to what lands x (1 - queue / 2 s), judged again a reconnection later; (c) a client not
+ *   back at the end of a rung's window is slow, not a failed login: never a loss (finding
+ *   14's note). Simulated (test/unit/pace-adaptive.test.ts): 20 -> 85 % of 60/s in ~13 s,
+ *   no failed login, with delays of 1-1.3 s or 0.3-3.3 s.
  *
  * Control, on a rate: starts spaced evenly (a window alone releases a poll's whole batch of
  * freed slots at once, and the queue that burst causes reads as congestion):
@@ -81,6 +97,7 @@ const DEFAULTS: Required<AdaptivePace> = {
   initialRate: 20,
   minRate: 1,
   queueTargetMs: 150,
+  handoffQueueTargetMs: 500,
   stepMs: 250,
   lateSlackMs: 2000,
 }
@@ -107,6 +124,15 @@ const NEAR_CAPACITY = 0.05
 const DRAIN_MS = 2000
 /** The window's headroom over what the pace keeps in flight with no queue. */
 const WINDOW_GAIN = 3
+/** Hand-offs: the pace grows by this share a second while their reconnections meet no queue… */
+const HANDOFF_RAISE_PER_S = 0.1
+/** …judged on the median of what was reported this recently (at least this many). */
+const RECONNECT_WINDOWS = {recentMs: 2000, minSamples: 30, baseWindowMs: 30_000}
+/** …never past this multiple of what lands… */
+const HANDOFF_MOST_OVER_LANDED = 1.25
+/** …and cut at once when fewer than this share of the moves started a reconnection ago come back (over this long). */
+const HANDOFF_DEFICIT = 0.75
+const HANDOFF_DEFICIT_WINDOW_MS = 2000
 
 export function adaptivePacer(clock: Clock, options: AdaptivePace = {}): Pacer {
   // Options left undefined keep their default (a spread would copy the undefined over it).
@@ -122,6 +148,11 @@ class DelayGovernor implements Governor {
   readonly history: PaceSample[] = []
   readonly #o: Required<AdaptivePace>
   readonly #latencies = new MoveLatencies(LATENCY_WINDOWS)
+  /** The ladder's hand-offs seen back: how many land (batch-aware) and how long they took. */
+  readonly #handoffLandings = new MoveLatencies(LATENCY_WINDOWS)
+  readonly #reconnects = new ReconnectLatencies(RECONNECT_WINDOWS)
+  /** When each move started, over the last 30 s: what should be landing a reconnection later. */
+  readonly #startTimes: number[] = []
   #slowStart = true
   /** Raises in a row away from the known capacity. */
   #raiseStreak = 0
@@ -140,6 +171,8 @@ class DelayGovernor implements Governor {
   #startsSinceDecision = 0
   #loss = false
   #latency: number | null = null
+  /** The base the last decision went by. */
+  #baseMs: number | null = null
   /** Start times of moves not yet seen (nor written off), oldest first. */
   readonly #unseen = new Map<number, number>()
 
@@ -162,6 +195,7 @@ class DelayGovernor implements Governor {
 
   started(move: MoveState, now: number, inFlight: InFlightView): void {
     this.#unseen.set(move.id, move.startedAt)
+    this.#startTimes.push(move.startedAt)
     this.#startsSinceDecision += 1
     this.#check(now, inFlight)
   }
@@ -182,6 +216,10 @@ class DelayGovernor implements Governor {
   observe(signal: PaceSignal, now: number, inFlight: InFlightView): void {
     // One halving per round trip, however many reports: a cut shows only in later moves.
     if (signal.kind === 'failed-logins' && signal.count > 0 && now >= this.#judgeFrom) this.#loss = true
+    if (signal.kind === 'reconnected') {
+      this.#handoffLandings.add(signal.handedOffAt, signal.seenAt, now)
+      this.#reconnects.add(signal.handedOffAt, signal.seenAt, now)
+    }
     this.#check(now, inFlight)
   }
 
@@ -194,6 +232,7 @@ class DelayGovernor implements Governor {
     // A loss is acted on at once (one per drain, see #lost); anything else once a step.
     if (now - this.#checkedAt < this.#o.stepMs && !this.#loss) return
     this.#checkedAt = now
+    if (!this.#loss && this.#handoffsLead(now)) return this.#checkHandoffs(now, inFlight)
     const o = this.#o
     const base = this.#latencies.base
     // Cuts judge only moves started once the last cut's queue drained, or moves started since
@@ -244,11 +283,81 @@ class DelayGovernor implements Governor {
       if (reason === 'raise') reason = 'cap'
     }
     if (sinceCut !== null) this.#latency = sinceCut
+    this.#baseMs = base
     this.window = this.#windowFor(this.rate)
     this.#judgedUpTo = completeAt
     this.#decidedAt = now
     this.#startsSinceDecision = 0
     this.#loss = false
+    this.#record(now, inFlight.count, reason)
+  }
+
+  /** More hand-offs than packet moves land lately: a drain of clients only the ladder moves. */
+  #handoffsLead(now: number): boolean {
+    const handoffs = this.#handoffLandings.delivered(now)
+    return handoffs !== null && handoffs > (this.#latencies.delivered(now) ?? 0)
+  }
+
+  /**
+   * What lands per second, when it is under HANDOFF_DEFICIT of what started one median
+   * reconnection earlier (over the same span); null otherwise or before there is enough.
+   */
+  #handoffDeficit(now: number): number | null {
+    const lag = this.#reconnects.median
+    const landed = this.#reconnects.landed(HANDOFF_DEFICIT_WINDOW_MS)
+    while (this.#startTimes.length > 0 && this.#startTimes[0]! < now - 30_000) this.#startTimes.shift()
+    if (lag === null || landed === null) return null
+    const to = landed.until - lag
+    const from = to - HANDOFF_DEFICIT_WINDOW_MS
+    if (this.#startTimes.length === 0 || this.#startTimes[0]! > from) return null
+    let started = 0
+    for (const at of this.#startTimes) if (at >= from && at < to) started++
+    const startedPerS = (started * 1000) / HANDOFF_DEFICIT_WINDOW_MS
+    return landed.perS < HANDOFF_DEFICIT * startedPerS ? landed.perS : null
+  }
+
+  /** The pace on the hand-offs' reconnections (DESIGN). */
+  #checkHandoffs(now: number, inFlight: InFlightView): void {
+    const o = this.#o
+    if (this.#reconnects.lastReportAt <= this.#judgedUpTo) return
+    const current = this.#reconnects.current(now)
+    const base = this.#reconnects.base
+    if (current === null || base === null) return
+    const queue = current - base
+    const delivered = this.#handoffLandings.delivered(now)
+    const deficit = this.#handoffDeficit(now)
+    let reason: PaceReason
+    if (deficit !== null && now >= this.#judgeFrom) {
+      // Fewer come back than left a reconnection ago: the targets take less than the pace, a
+      // queue is building before it shows in the latencies (those lag by the clients' delays).
+      this.#cut(now, Math.max(0.5, Math.min(1, (0.9 * deficit) / this.rate)), current + RECONNECT_WINDOWS.recentMs)
+      this.rate = Math.max(this.rate, o.initialRate)
+      reason = 'queue'
+    } else if (queue > o.handoffQueueTargetMs && now >= this.#judgeFrom) {
+      // What lands is what the targets take: below it by enough to drain the queue in DRAIN_MS,
+      // judged again once moves started now have come back (the last 2 s median holds older ones).
+      const drain = Math.min(0.5, Math.max(0.05, queue / DRAIN_MS))
+      const factor = delivered === null ? 1 - drain : Math.min(1, (delivered * (1 - drain)) / this.rate)
+      this.#cut(now, Math.max(0.5, factor), current + RECONNECT_WINDOWS.recentMs)
+      this.rate = Math.max(this.rate, o.initialRate)
+      reason = 'queue'
+    } else if (queue < o.handoffQueueTargetMs / 2 && this.#used(now)) {
+      this.rate *= 1 + (HANDOFF_RAISE_PER_S * Math.min(1000, now - this.#decidedAt)) / 1000
+      if (delivered !== null) this.rate = Math.min(this.rate, Math.max(o.initialRate, HANDOFF_MOST_OVER_LANDED * delivered))
+      reason = 'raise'
+    } else {
+      reason = 'hold'
+    }
+    if (this.rate >= o.maxRate) {
+      this.rate = o.maxRate
+      if (reason === 'raise') reason = 'cap'
+    }
+    this.#latency = current
+    this.#baseMs = base
+    this.window = this.#windowFor(this.rate)
+    this.#judgedUpTo = this.#reconnects.lastReportAt
+    this.#decidedAt = now
+    this.#startsSinceDecision = 0
     this.#record(now, inFlight.count, reason)
   }
 
@@ -334,6 +443,6 @@ class DelayGovernor implements Governor {
   #record(at: number, inFlight: number, reason: PaceReason): void {
     const last = this.history.at(-1)
     if (last && last.reason === reason && at - last.at < 1000) return
-    this.history.push({at, rate: this.rate, window: this.window, inFlight, latencyMs: this.#latency, baseMs: this.#latencies.base, reason})
+    this.history.push({at, rate: this.rate, window: this.window, inFlight, latencyMs: this.#latency, baseMs: this.#baseMs, reason})
   }
 }

@@ -17,6 +17,8 @@ export type PaceSetting = {kind: 'fixed'; rate: number; concurrency: number} | {
  *   send the packet / handover / redirect / close
  *   refused by the client                      -> move.settle({kind: 'refused'})
  *   the server took a handover / redirect / close -> move.settle({kind: 'handed-off'})
+ *   … and its client seen back by a poll that began at t
+ *                                               -> pacer.observe({kind: 'reconnected', handedOffAt, seenAt: t})
  *   sent as the domain, not tracked             -> move.settle({kind: 'unobserved'})
  *   seen on another node by a poll that began at t -> move.settle({kind: 'landed', at: t})
  *   --wait over: offline, or still on its source -> move.settle({kind: 'failed'})

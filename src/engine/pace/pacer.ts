@@ -38,7 +38,14 @@ export interface Move {
 /** Feedback about the cluster that belongs to no single move. */
 export type PaceSignal =
   /** Logins that failed on the targets, learnt outside a move (the helper's report, a server counter). */
-  {kind: 'failed-logins'; count: number}
+  | {kind: 'failed-logins'; count: number}
+  /**
+   * A session whose move was settled `handed-off` was seen on a target: `handedOffAt` when the
+   * server took the move, `seenAt` when the listing that saw it began. That is the client's own
+   * reconnect delay plus its login or resumption on the target: a drain of clients that only the
+   * ladder moves has no other news of the targets' queue.
+   */
+  | {kind: 'reconnected'; handedOffAt: number; seenAt: number}
 
 /** Why the pace is what it is at a sample. */
 export type PaceReason =

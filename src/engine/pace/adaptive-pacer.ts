@@ -308,7 +308,7 @@ class DelayGovernor implements Governor {
    * What lands per second, when it is under HANDOFF_DEFICIT of what started one median
    * reconnection earlier (over the same span); null otherwise or before there is enough.
    */
-  #handoffDeficit(now: number): number | null {
+  #handoffDeficit(): number | null {
     const lag = this.#reconnects.median
     const landed = this.#reconnects.landed(HANDOFF_DEFICIT_WINDOW_MS)
     if (lag === null || landed === null) return null
@@ -330,7 +330,7 @@ class DelayGovernor implements Governor {
     if (current === null || base === null) return
     const queue = current - base
     const delivered = this.#handoffLandings.delivered(now)
-    const deficit = this.#handoffDeficit(now)
+    const deficit = this.#handoffDeficit()
     let reason: PaceReason
     if (deficit !== null && now >= this.#judgeFrom) {
       // Fewer come back than left a reconnection ago: the targets take less than the pace, a

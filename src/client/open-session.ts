@@ -86,7 +86,12 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
     holding()
     guarding()
   }
-  return bounded(fresh.start(), options.timeout, signal, `login at ${target.service}`, options.timer).then(
+  // Online is what counts, whichever comes first: @xmpp/connection 0.14's open() listens for
+  // the server's stream header only once its own header's write has called back, so on a
+  // loaded machine start() can wait out its timeout and reject after the login has bound (the
+  // admin's login had the same fix: src/connection/admin-session.ts).
+  const online = new Promise<void>((resolve) => fresh.once('online', () => resolve()))
+  return bounded(Promise.race([fresh.start(), online]), options.timeout, signal, `login at ${target.service}`, options.timer).then(
     () => {
       release()
       return fresh

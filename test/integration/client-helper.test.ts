@@ -431,6 +431,68 @@ describe('followTransfers against ejabberd', {timeout: 60_000}, () => {
   })
 })
 
+describe("xmpp.js 0.14's open() race on the new login", {timeout: 30_000}, () => {
+  // @xmpp/connection 0.14's open() listens for the server's stream header only once its own
+  // header's write has called back. When the answer is parsed first (a loaded machine), start()
+  // waits out its timeout and rejects although the login goes on and binds: the helper then
+  // abandoned a session that had replaced the old one. Made here on purpose: the new client's
+  // first write calls back 300 ms late.
+  test("(17) the new client's first write calls back after the server's answer: still moved, and the new session kept", async () => {
+    const user = helperUser(395)
+    const resource = `xt-openrace-${RUN}`
+    const c = createClient({
+      service: lab.nodes[0].service,
+      domain: lab.domain,
+      resource,
+      username: user,
+      credentials: plain(user, lab.userPassword),
+      timeout: 1500,
+    })
+    c.on('error', () => {})
+    toClose.push(c)
+    await c.start()
+    await sessionSeen(user, resource)
+    let delayed = 0
+    const lateFirstWrite = (options: ClientOptions): XmppClient => {
+      const fresh = createClient(options)
+      const write = fresh.write.bind(fresh)
+      let first = true
+      fresh.write = async (text: string) => {
+        await write(text)
+        if (first) {
+          first = false
+          delayed++
+          await sleep(300)
+        }
+      }
+      return fresh
+    }
+    const helper = followTransfers(c, {
+      allowedServers: labServers(),
+      credentials: plain(user, lab.userPassword),
+      trustedAdmins: [lab.adminJid],
+      createClient: lateFirstWrite,
+    })
+    const moved = once<Transferred>(helper, 'transferred')
+    const failed = once<unknown>(helper, 'transfer-failed')
+    assert.equal((await sendTransfer(`${user}@${lab.domain}/${resource}`, hostPort(lab.nodes[1]))).attrs.type, 'result')
+    const event = await Promise.race([
+      moved,
+      failed.then((failure) => Promise.reject(new Error(`the move failed: ${String((failure as {error?: unknown}).error)}`))),
+    ])
+    toClose.push(event.client)
+    assert.equal(delayed, 1, 'the new client was made by createClient, and its first write was late')
+    // Past the 1.5 s the missed header would have been waited for: the session is still there.
+    await sleep(2500)
+    assert.equal(event.client.status, 'online')
+    assert.deepEqual(
+      (await userSessions(lab, user)).filter((s) => s.resource === resource).map((s) => s.node),
+      [lab.nodes[1].name],
+    )
+    await helper.stop()
+  })
+})
+
 describe('errors on the clients the helper opens', {timeout: 30_000}, () => {
   // Issue 13, item 16: a client the helper opened without `prepare` had no 'error'
   // listener once online, so its next error (here the server's <conflict/> when the

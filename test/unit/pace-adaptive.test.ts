@@ -130,6 +130,11 @@ describe("adaptivePacer on the ladder's hand-offs (clients that reconnect by the
       assert.ok(figures.peakWaitMs < 2000, `seed ${seed}: a login waited ${figures.peakWaitMs.toFixed(0)} ms`)
       // The pace that ignored them (20/s) took 3 x the ideal.
       assert.ok(figures.drainMs / figures.idealMs <= 1.5, `seed ${seed}: drain ${(figures.drainMs / figures.idealMs).toFixed(2)} x the ideal`)
+      // What the report shows: a "raise" never lowers the pace (held to what lands, it is a "hold").
+      figures.history.forEach((sample, i) => {
+        if (i > 0 && sample.reason === 'raise')
+          assert.ok(sample.rate >= figures.history[i - 1]!.rate, `seed ${seed}: a raise from ${figures.history[i - 1]!.rate} to ${sample.rate}`)
+      })
     }
   })
 

@@ -347,9 +347,11 @@ class DelayGovernor implements Governor {
       this.rate = Math.max(this.rate, o.initialRate)
       reason = 'queue'
     } else if (queue < o.handoffQueueTargetMs / 2 && this.#used(now)) {
+      const before = this.rate
       this.rate *= 1 + (HANDOFF_RAISE_PER_S * Math.min(1000, now - this.#decidedAt)) / 1000
       if (delivered !== null) this.rate = Math.min(this.rate, Math.max(o.initialRate, HANDOFF_MOST_OVER_LANDED * delivered))
-      reason = 'raise'
+      // Held back to what lands (the report would show a "raise" to a lower pace otherwise).
+      reason = this.rate > before ? 'raise' : 'hold'
     } else {
       reason = 'hold'
     }

@@ -72,7 +72,7 @@ test('packets only: --fallback kick closes the sessions that refused or ignored 
       {outcome: string; reconnectedTo: string | null; ack: string}
     >
     assert.equal(run.json.options.fallback, 'kick')
-    assert.equal(byUser.get(names[0])!.outcome, 'kicked')
+    assert.equal(byUser.get(names[0])!.outcome, 'kicked', JSON.stringify(run.json.sessions))
     assert.equal(byUser.get(names[0])!.ack, 'error:service-unavailable')
     assert.equal(byUser.get(names[0])!.reconnectedTo, null, 'the fleet refuser has no reconnect logic')
     assert.equal(byUser.get(names[1])!.outcome, 'kicked')

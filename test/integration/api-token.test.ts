@@ -2,14 +2,14 @@
 // it calls, tracks with it, and writes it nowhere: not on stdout, stderr (--debug, XML trace
 // included) nor in its journal. The server's own list of tokens says which token it was.
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {before, test} from 'node:test'
 
 import {runCli} from './cli.js'
 import {labApi, type LabEnv, requireLab} from './lab-env.js'
 import {fleetOn, labConfigPath, users, waitForEmptyCluster} from './transfer-fixtures.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 let lab: LabEnv
 
@@ -28,7 +28,7 @@ interface ListedToken {
 test('drain --debug: one token for the run, scoped to its commands, used for its polls, and written nowhere', async () => {
   const before = new Set((await labApi<ListedToken[]>(lab, lab.nodes[0], 'oauth_list_tokens')).map((row) => row.token))
   const fleet = await fleetOn(lab, 1, users(201, 12))
-  const state = mkdtempSync(join(tmpdir(), 'xtransfer-token-'))
+  const state = testTempDir('xtransfer-token-')
   try {
     const run = await runCli(['drain', 'node-1', '--yes', '--json', '--debug', '--no-cordon', '--config', labConfigPath(lab), '--wait', '30s'], {
       env: {XTRANSFER_STATE_DIR: state},

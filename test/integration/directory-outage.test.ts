@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {createServer, type Server} from 'node:http'
 import {type AddressInfo} from 'node:net'
 import {after, before, test} from 'node:test'
@@ -9,6 +6,7 @@ import {after, before, test} from 'node:test'
 import {runCli} from './cli.js'
 import {type LabEnv, requireLab} from './lab-env.js'
 import {fleetOn, users, variantConfig, waitForEmptyCluster} from './transfer-fixtures.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 let lab: LabEnv
 let proxy: Server
@@ -50,7 +48,7 @@ test('the directory stays down mid-run for longer than --wait: sending stops, wh
   const port = (proxy.address() as AddressInfo).port
   const config = variantConfig(lab, (yaml) => yaml.replace(/api: .*/, `api: http://127.0.0.1:${port}/api\n  retryFor: 2s`))
   try {
-    const state = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
+    const state = testTempDir('xtransfer-state-')
     const running = runCli(['drain', 'node-1', '--yes', '--json', '--config', config, '--rate', '3', '--wait', '3s'], {env: {XTRANSFER_STATE_DIR: state}})
     // Break it once sending is under way (a fixed pause raced the CLI's start on a busy machine).
     const deadline = Date.now() + 30_000

@@ -2,14 +2,14 @@
 // no lab needed (nothing here reads a config or logs in).
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
 import Ajv2020 from 'ajv/dist/2020.js'
 
 import {runCli} from './cli.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}
 const ajv = new Ajv2020.default({strict: true, allErrors: true})
@@ -100,7 +100,7 @@ test('a flag value that could be a secret is never echoed', async () => {
 })
 
 test('shell completion (bash): the generated script completes commands and their flags in a real bash', async () => {
-  const cacheDir = mkdtempSync(join(tmpdir(), 'xt-complete-'))
+  const cacheDir = testTempDir('xt-complete-')
   const env = {XTRANSFER_CACHE_DIR: cacheDir}
   const bash = await runCli(['autocomplete', 'bash'], {env})
   assert.equal(bash.code, 0, bash.stderr)

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import {chmodSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
@@ -8,6 +7,7 @@ import type {Fleet} from '../../src/fleet/index.js'
 import {runCli} from './cli.js'
 import {type LabEnv, requireLab} from './lab-env.js'
 import {fleetOn, labConfigPath, users, variantConfig, waitForEmptyCluster} from './transfer-fixtures.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 let lab: LabEnv
 let fleet: Fleet
@@ -97,7 +97,7 @@ test('bad input: one line, exit 2, nothing sent', async () => {
 })
 
 test('a config that is not YAML, and a password file others can read: exit 2', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xtransfer-bad-'))
+  const dir = testTempDir('xtransfer-bad-')
   writeFileSync(join(dir, 'bad.yaml'), 'domain: [unclosed\n  admin: {')
   let run = await runCli(['nodes', '--config', join(dir, 'bad.yaml')])
   assert.equal(run.code, 2)

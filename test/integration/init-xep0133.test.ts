@@ -1,13 +1,13 @@
 // init for a cluster listed with XEP-0133 ad-hoc commands, on the Prosody lab
 // (test/lab/prosody-start.sh): the operator names each node, init tests every one.
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
 import {runCli} from './cli.js'
 import {Terminal, stopTerminals} from './terminal.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const LAB_DIR = process.env.XTRANSFER_PROSODY_DIR ?? '/tmp/xtransfer-prosody'
 
@@ -36,7 +36,7 @@ after(() => stopTerminals())
 
 test('init with the xep0133 directory: asks each node (address and admin service proposed), tests them all, writes a config that works', async () => {
   const lab = prosodyLab()
-  const path = join(mkdtempSync(join(tmpdir(), 'xtransfer-init-')), 'config.yaml')
+  const path = join(testTempDir('xtransfer-init-'), 'config.yaml')
   const term = Terminal.start(['init', '--config', path])
   const answer = async (question: RegExp, text: string, clear = false) => {
     const screen = await term.waitFor(new RegExp(`^\\? ${question.source}`, 'm'))

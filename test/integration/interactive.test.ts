@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, statSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
@@ -8,6 +7,7 @@ import {runCli} from './cli.js'
 import {type LabEnv, requireLab, userSessions} from './lab-env.js'
 import {Terminal, stopTerminals} from './terminal.js'
 import {fleetOn, labConfigPath, users, variantConfig, waitForEmptyCluster} from './transfer-fixtures.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 let lab: LabEnv
 
@@ -175,13 +175,13 @@ test('without a terminal, the same commands fail fast naming the missing argumen
   const moveTo = await runCli(['move', 'a@example.test', '--config', config, '--yes'])
   assert.equal(moveTo.code, 2)
   assert.match(moveTo.stderr, /missing --to/)
-  const init = await runCli(['init', '--config', join(mkdtempSync(join(tmpdir(), 'xt-')), 'c.yaml')])
+  const init = await runCli(['init', '--config', join(testTempDir('xt-'), 'c.yaml')])
   assert.equal(init.code, 2)
   assert.match(init.stderr, /run it on a terminal/)
 })
 
 test('init writes a working config by asking: a wrong password is typed again, addresses are proposed, the password stored only when asked (mode 600)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xtransfer-init-'))
+  const dir = testTempDir('xtransfer-init-')
   const path = join(dir, 'config.yaml')
   const term = Terminal.start(['init', '--config', path])
   // Only the question being asked starts with "?" (answered ones show a check mark).

@@ -1,8 +1,7 @@
 // Ctrl-C and SIGTERM during a drain (issue 13 item 18): said at once, the run stays
 // resumable and the last line says how to resume it.
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
@@ -10,6 +9,7 @@ import type {Fleet} from '../../src/fleet/index.js'
 import {runCli, spawnCli} from './cli.js'
 import {type LabEnv, requireLab} from './lab-env.js'
 import {fleetOn, labConfigPath, users, waitForEmptyCluster} from './transfer-fixtures.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 let lab: LabEnv
 let fleet: Fleet
@@ -75,7 +75,7 @@ async function onlyRun(stateDir: string): Promise<{id: string; state: string}> {
 }
 
 test('Ctrl-C during a drain: says so at once with what is in flight, reports after the grace, ends with the resume line (exit 130)', async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
+  const stateDir = testTempDir('xtransfer-state-')
   const {child, output, exited} = await startDrain(stateDir)
   child.kill('SIGINT')
   const saidAfter = await waitFor(() => output.stderr, INTERRUPTED, 2_000)
@@ -93,7 +93,7 @@ test('Ctrl-C during a drain: says so at once with what is in flight, reports aft
 })
 
 test('SIGTERM is handled like Ctrl-C, and a second signal stops at once with the resume line (exit 130)', async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
+  const stateDir = testTempDir('xtransfer-state-')
   const {child, output, exited} = await startDrain(stateDir, ['--json'])
   child.kill('SIGTERM')
   await waitFor(() => output.stderr, INTERRUPTED, 2_000)

@@ -2,9 +2,7 @@
 // 80 columns, no box drawing and no colour in a pipe, -o wide/name/--no-header, every
 // command's --json against its schema in docs/, and the streamed events of a real drain.
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {readFileSync} from 'node:fs'
 import {after, before, test} from 'node:test'
 
 import Ajv2020 from 'ajv/dist/2020.js'
@@ -15,6 +13,7 @@ import {runCli} from './cli.js'
 import {type LabEnv, requireLab} from './lab-env.js'
 import {Terminal, stopTerminals} from './terminal.js'
 import {fleetOn, labConfigPath, users, waitForEmptyCluster} from './transfer-fixtures.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const readSchema = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8'))
 const ajv = new Ajv2020.default({strict: true, strictTypes: true, allErrors: true, formats: {'date-time': (text: string) => !Number.isNaN(Date.parse(text))}})
@@ -36,7 +35,7 @@ function assertPlain(text: string, what: string) {
 let lab: LabEnv
 let fleet: Fleet
 let config: string
-const state = mkdtempSync(join(tmpdir(), 'xtransfer-output-state-'))
+const state = testTempDir('xtransfer-output-state-')
 // The default NO_COLOR of runCli is left out: a pipe must be plain by itself.
 const env = {XTRANSFER_STATE_DIR: state, NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined}
 

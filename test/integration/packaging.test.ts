@@ -1,11 +1,11 @@
 // What `npm pack` ships, and that what it ships runs on its own (needs `npm run build` first).
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, symlinkSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, symlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {test} from 'node:test'
+import {testTempDir} from '../support/temp-dir.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -35,7 +35,7 @@ test('npm pack ships the built CLI, its manifest, docs and LICENSE, and not bin/
 })
 
 test('the packed CLI runs from the tarball alone (with its dependencies): help, a command, the not-found hook', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xt-pack-'))
+  const dir = testTempDir('xt-pack-')
   const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], {
     cwd: ROOT,
     encoding: 'utf8',

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {before, test} from 'node:test'
 
 import {runCli, spawnCli} from './cli.js'
 import {allSessions, labApi, type LabEnv, requireLab, userSessions} from './lab-env.js'
 import {fleetOn, labConfigPath, nodeNameOf, users, waitForEmptyCluster} from './transfer-fixtures.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 let lab: LabEnv
 
@@ -39,7 +39,7 @@ function sendingLines(stateDir: string): number {
 test('kill -9 half way through a drain of 300, then resume: every user moved, none received two packets', async () => {
   const names = users(1, 300)
   const fleet = await fleetOn(lab, 1, names)
-  const stateDir = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
+  const stateDir = testTempDir('xtransfer-state-')
   try {
     const child = spawnCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '40', '--wait', '20s'], {
       XTRANSFER_STATE_DIR: stateDir,
@@ -91,7 +91,7 @@ test('kill -9 half way through a drain of 300, then resume: every user moved, no
 test("the admin's connection is closed mid-run: it logs in again and the run completes, nothing re-sent", async () => {
   const names = users(301, 80)
   const fleet = await fleetOn(lab, 1, names)
-  const stateDir = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
+  const stateDir = testTempDir('xtransfer-state-')
   try {
     const running = runCli(['drain', 'node-1', '--methods', 'packet', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '20', '--wait', '20s'], {
       env: {XTRANSFER_STATE_DIR: stateDir},
@@ -124,7 +124,7 @@ test("the admin's connection is closed mid-run: it logs in again and the run com
 test('Ctrl-C stops sending, reports what was done with the rest unsent, exits 130, and the run stays resumable', async () => {
   const names = users(341, 40)
   const fleet = await fleetOn(lab, 1, names)
-  const stateDir = mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
+  const stateDir = testTempDir('xtransfer-state-')
   try {
     const child = spawnCli(['drain', 'node-1', '--yes', '--json', '--config', labConfigPath(lab), '--rate', '10', '--wait', '20s'], {
       XTRANSFER_STATE_DIR: stateDir,

@@ -1,14 +1,14 @@
 // Issue 13: the tool never does what the operator did not ask. Each test here failed on the
 // code before the fix (see the issue's items in the comments).
 import assert from 'node:assert/strict'
-import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {before, test} from 'node:test'
 
 import {runCli, spawnCli} from './cli.js'
 import {allSessions, type LabEnv, requireLab} from './lab-env.js'
 import {fleetOn, labConfigPath, nodeNameOf, users, variantConfig, waitForEmptyCluster} from './transfer-fixtures.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 let lab: LabEnv
 
@@ -18,7 +18,7 @@ before(async () => {
 })
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const stateDir = () => mkdtempSync(join(tmpdir(), 'xtransfer-state-'))
+const stateDir = () => testTempDir('xtransfer-state-')
 
 function journalLines(dir: string, type: string): number {
   const runs = join(dir, 'runs')

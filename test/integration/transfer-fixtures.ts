@@ -1,9 +1,9 @@
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {type Fleet, type FleetOptions, startFleet} from '../../src/fleet/index.js'
 import {allSessions, labApi, type LabEnv, labUser} from './lab-env.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 /** The lab's own xtransfer config (test/lab/start.sh writes it). */
 export function labConfigPath(lab: LabEnv): string {
@@ -12,7 +12,7 @@ export function labConfigPath(lab: LabEnv): string {
 
 /** A copy of the lab config with some text replaced, for the failure paths. */
 export function variantConfig(lab: LabEnv, edit: (yaml: string) => string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'xtransfer-config-'))
+  const dir = testTempDir('xtransfer-config-')
   const path = join(dir, 'config.yaml')
   writeFileSync(path, edit(readFileSync(labConfigPath(lab), 'utf8')))
   return path

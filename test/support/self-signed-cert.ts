@@ -1,9 +1,9 @@
 // A throwaway certificate for a loopback test server: self-signed, valid one day, for
 // IP:127.0.0.1, made with the machine's openssl (as the lab makes its CA).
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {testTempDir} from './temp-dir.js'
 
 export interface SelfSignedCert {
   key: Buffer
@@ -13,7 +13,7 @@ export interface SelfSignedCert {
 }
 
 export function selfSignedCert(prefix = 'xt-cert-'): SelfSignedCert {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
+  const dir = testTempDir(prefix)
   const keyFile = join(dir, 'key.pem')
   const certFile = join(dir, 'cert.pem')
   execFileSync(

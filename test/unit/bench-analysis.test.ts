@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {test} from 'node:test'
 
 import {readCliJournal} from '../../bench/analysis/cli-journal.js'
@@ -11,6 +8,7 @@ import {readSettings, SettingsError} from '../../bench/settings.js'
 import type {TransferReport} from '../../src/engine/report.js'
 import {openJournal} from '../../src/journal/journal-writer.js'
 import {runsDir} from '../../src/journal/runs-dir.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const settings = {
   namespace: 'srvxfr' as const,
@@ -51,7 +49,7 @@ function writeDrainJournal(stateDir: string): void {
 }
 
 test("the CLI's journal, read with xtransfer's own reader: every packet that started, and those answered", () => {
-  const state = mkdtempSync(join(tmpdir(), 'xtbench-journal-'))
+  const state = testTempDir('xtbench-journal-')
   writeDrainJournal(state)
   const journal = readCliJournal(state)
   assert.equal(journal.runStartedAt, 1000)
@@ -75,7 +73,7 @@ test("the CLI's journal, read with xtransfer's own reader: every packet that sta
 })
 
 test('no journal (the CLI never got to write one): nothing sent', () => {
-  assert.deepEqual(readCliJournal(mkdtempSync(join(tmpdir(), 'xtbench-empty-'))), {sendingAt: [], sent: [], moves: [], runStartedAt: null})
+  assert.deepEqual(readCliJournal(testTempDir('xtbench-empty-')), {sendingAt: [], sent: [], moves: [], runStartedAt: null})
 })
 
 test('directory calls are set against the sessions pending when each was made', () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import {chmod, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {chmod, mkdir, rm, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {configPath, loadConfig, parseConfig} from '../../src/config/load-config.js'
 import {ConfigError, EXIT} from '../../src/errors.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const VALID = `domain: example.test
 admin:
@@ -203,7 +203,7 @@ describe('configPath', () => {
 describe('loadConfig', () => {
   let dir: string
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'xtransfer-config-'))
+    dir = testTempDir('xtransfer-config-')
   })
   after(async () => {
     await rm(dir, {recursive: true, force: true})
@@ -312,7 +312,7 @@ describe('config errors: every problem at once, unknown keys with a suggestion',
 
 describe('a missing config file says how to get one', () => {
   test('suggests xtransfer init; names XTRANSFER_CONFIG only when it is not what pointed there', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'xtransfer-noconfig-'))
+    const dir = testTempDir('xtransfer-noconfig-')
     const missing = join(dir, 'missing.yaml')
     const messageFor = async (source: Parameters<typeof loadConfig>[0]) => {
       try {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import {chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
 import {parseConfig} from '../../src/config/load-config.js'
 import {configYaml, type InitAnswers, proposeAddress, serviceAddress, writeInitFiles} from '../../src/operations/init-config.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const answers = (passwordFile: string): InitAnswers => ({
   domain: 'example.test',
@@ -18,7 +18,7 @@ const answers = (passwordFile: string): InitAnswers => ({
 })
 
 test('init --force over an existing 0644 admin.password leaves a 0600 file with the new password, and no stray temp file', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xt-init-'))
+  const dir = testTempDir('xt-init-')
   const passwordFile = join(dir, 'admin.password')
   writeFileSync(passwordFile, 'old-password\n')
   chmodSync(passwordFile, 0o644)
@@ -31,7 +31,7 @@ test('init --force over an existing 0644 admin.password leaves a 0600 file with 
 })
 
 test('a new password file is 0600 from the start', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xt-init-'))
+  const dir = testTempDir('xt-init-')
   const passwordFile = join(dir, 'admin.password')
   await writeInitFiles(join(dir, 'config.yaml'), answers(passwordFile), 'pw')
   assert.equal(statSync(passwordFile).mode & 0o777, 0o600)

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, readFileSync, statSync, appendFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, statSync, appendFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
@@ -8,6 +7,7 @@ import {listRuns, readRun, replay} from '../../src/journal/journal-reader.js'
 import {newRunId, openJournal} from '../../src/journal/journal-writer.js'
 import {ackToText} from '../../src/model/ack.js'
 import {reportFromJournal} from '../../src/operations/run-report.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const settings = {
   namespace: 'srvxfr' as const,
@@ -46,7 +46,7 @@ function writeRun(dir: string) {
 }
 
 test('a journal is private, one JSON line per step, and its id sorts by time', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xtransfer-journal-'))
+  const dir = testTempDir('xtransfer-journal-')
   const {id, path} = writeRun(dir)
   assert.match(id, /^20261126T010203Z-drain-[0-9a-f]{4}$/)
   assert.equal(statSync(path).mode & 0o777, 0o600)
@@ -54,7 +54,7 @@ test('a journal is private, one JSON line per step, and its id sorts by time', (
 })
 
 test('replay: settled, acked-in-flight, maybe-sent and never-sent sessions are told apart', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xtransfer-journal-'))
+  const dir = testTempDir('xtransfer-journal-')
   const {id} = writeRun(dir)
   const state = readRun(dir, id)
   assert.deepEqual([...state.settled], ['u1@d/r'])
@@ -71,13 +71,13 @@ test('replay: settled, acked-in-flight, maybe-sent and never-sent sessions are t
 })
 
 test('a line torn by a crash at the end is ignored; damage in the middle is an error', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xtransfer-journal-'))
+  const dir = testTempDir('xtransfer-journal-')
   const {id, path} = writeRun(dir)
   appendFileSync(path, '{"type":"sett')
   assert.equal(readRun(dir, id).records.size, 3)
   const text = readFileSync(path, 'utf8').split('\n')
   text.splice(3, 0, 'garbage')
-  const damaged = mkdtempSync(join(tmpdir(), 'xtransfer-journal-'))
+  const damaged = testTempDir('xtransfer-journal-')
   appendFileSync(join(damaged, `${id}.ndjson`), text.join('\n'))
   assert.throws(() => readRun(damaged, id), /damaged at line 4/)
 })
@@ -93,7 +93,7 @@ test('line by line: blank lines do not count, a torn last line may be followed b
 })
 
 test('runs are listed newest first with their counts; unknown ids are usage errors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xtransfer-journal-'))
+  const dir = testTempDir('xtransfer-journal-')
   writeRun(dir)
   const later = openJournal(dir, newRunId(Date.UTC(2026, 10, 27), 'move'))
   later.append({type: 'run', v: 1, id: later.id, command: 'move', source: null, targets: ['node-3'], settings, startedAt: Date.UTC(2026, 10, 27)})

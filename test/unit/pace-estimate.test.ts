@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
 import {describePlan} from '../../src/cli/transfer-flow.js'
@@ -9,6 +6,7 @@ import {openJournal} from '../../src/journal/journal-writer.js'
 import type {TransferSettings} from '../../src/model/settings.js'
 import {estimatePace} from '../../src/operations/pace-estimate.js'
 import type {TransferPlan} from '../../src/operations/plan-transfer.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const settings: TransferSettings = {
   namespace: 'srvxfr',
@@ -53,7 +51,7 @@ describe('how long a run will take, and what the estimate rests on', () => {
   })
 
   test('--rate auto: the newest earlier auto run on these nodes with enough sessions, read from its journal', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'xtransfer-pace-'))
+    const dir = testTempDir('xtransfer-pace-')
     assert.deepEqual(estimatePace('auto', dir, nodes), {kind: 'unknown'})
     writeRun(dir, '20261201T090000Z-drain-aaaa', {sessions: 101, gapMs: 40}) // 25/s
     writeRun(dir, '20261201T091000Z-drain-bbbb', {sessions: 5, gapMs: 10}) // too few

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict'
-import {chmod, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {chmod, mkdir, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, test} from 'node:test'
 
 import {readPasswordFile, resolvePassword} from '../../src/config/password.js'
 import {ConfigError, UsageError} from '../../src/errors.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const SECRET = 'correct-horse-battery-staple'
 
 let dir: string
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'xtransfer-password-'))
+  dir = testTempDir('xtransfer-password-')
 })
 after(async () => {
   await rm(dir, {recursive: true, force: true})

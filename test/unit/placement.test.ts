@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
@@ -10,6 +9,7 @@ import type {SessionInfo} from '../../src/model/session.js'
 import {homeFinder, rendezvous} from '../../src/engine/placement.js'
 import {evenShares, planRebalance, planRehome, sharesForReceiver} from '../../src/engine/plan.js'
 import type {TransferTarget} from '../../src/model/transfer.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const NODES = ['node-1', 'node-2', 'node-3']
 const targets = new Map<string, TransferTarget>(
@@ -39,7 +39,7 @@ test('rules: globs and regexes on the bare JID, first match wins, no match stays
 })
 
 test('a CSV or JSON table of bare JID → node', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'xtransfer-placement-'))
+  const dir = testTempDir('xtransfer-placement-')
   writeFileSync(join(dir, 'homes.csv'), 'jid,node\n# a comment\nalice@example.test,node-2\nbob@example.test , node-3\n')
   writeFileSync(join(dir, 'homes.json'), JSON.stringify({'alice@example.test': 'node-3'}))
   const csv = homeFinder(await loadPlacement({file: 'homes.csv'}, NODES, join(dir, 'config.yaml')))

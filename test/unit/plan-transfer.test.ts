@@ -1,8 +1,5 @@
 // The transfer service's plan, over an in-memory cluster and real journals in a temp dir.
 import assert from 'node:assert/strict'
-import {mkdtempSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {describe, test} from 'node:test'
 
 import {parseConfig} from '../../src/config/load-config.js'
@@ -12,6 +9,7 @@ import {runsIn} from '../../src/journal/runs-dir.js'
 import type {SessionDirectory} from '../../src/model/directory.js'
 import type {SessionInfo} from '../../src/model/session.js'
 import {checkRequest, countsNow, planTransfer, type TransferRequest} from '../../src/operations/plan-transfer.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const config = parseConfig(`
 domain: example.test
@@ -44,7 +42,7 @@ const noControl = {
   abilities: async () => ({sendAsDomain: true, kick: true, handover: true, redirect: true, close: true, cordon: true}),
 }
 
-async function plan(request: TransferRequest, directory: SessionDirectory, stateDir = mkdtempSync(join(tmpdir(), 'xt-plan-'))) {
+async function plan(request: TransferRequest, directory: SessionDirectory, stateDir = testTempDir('xt-plan-')) {
   return planTransfer(checkRequest(config, request, {stateDir}), {config, directory, control: noControl, stateDir})
 }
 
@@ -115,7 +113,7 @@ describe('resume plans again from what the directory says now', () => {
   }
 
   test("only sessions still on the drained node are sent, to the run's own targets; the rest are left alone and said so", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'xt-resume-'))
+    const stateDir = testTempDir('xt-resume-')
     killedDrain(stateDir)
     // Since: u3 went to node-1 by itself, u4 went offline, u5 is still on node-2; u6 appeared on node-2.
     const now = [session('u1', 'node-3'), session('u2', 'node-2'), session('u3', 'node-1'), session('u5', 'node-2'), session('u6', 'node-2')]
@@ -139,7 +137,7 @@ describe('resume plans again from what the directory says now', () => {
   })
 
   test("the run's targets are checked again: a target that is down now gets nothing", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'xt-resume-'))
+    const stateDir = testTempDir('xt-resume-')
     killedDrain(stateDir)
     const now = [session('u3', 'node-2'), session('u4', 'node-2'), session('u5', 'node-2')]
     const resumed = await plan({command: 'resume', runId: 'RUN-A'}, cluster(now, ['e1@h', 'e2@h']), stateDir)
@@ -148,7 +146,7 @@ describe('resume plans again from what the directory says now', () => {
   })
 
   test('a run that a later run took sessions from is refused (superseded), before any directory call', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'xt-resume-'))
+    const stateDir = testTempDir('xt-resume-')
     killedDrain(stateDir)
     const later = openJournal(runsIn(stateDir), 'RUN-B')
     later.append({
@@ -187,7 +185,7 @@ describe('resume plans again from what the directory says now', () => {
   })
 
   test('a run that failed before sending is finished: not resumable, with its exit code', () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'xt-resume-'))
+    const stateDir = testTempDir('xt-resume-')
     killedDrain(stateDir)
     const journal = openJournal(runsIn(stateDir), 'RUN-A')
     journal.append({type: 'finished', at: 9_000, exitCode: 5, reason: 'unknown host in xmpp://nowhere.invalid:5222 (ENOTFOUND)'})

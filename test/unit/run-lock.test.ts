@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {test} from 'node:test'
 
 import {acquireRunLock, LockedError} from '../../src/journal/run-lock.js'
 import {EXIT} from '../../src/errors.js'
+import {testTempDir} from '../support/temp-dir.js'
 
 const base = {cluster: 'example.test', command: 'drain', host: 'ops-1'}
-const stateDir = () => mkdtempSync(join(tmpdir(), 'xtransfer-lock-'))
+const stateDir = () => testTempDir('xtransfer-lock-')
 
 test('a second run on the same node is refused (exit 2), naming the holder; released, it can go', () => {
   const dir = stateDir()

@@ -117,11 +117,16 @@ export class EjabberdDirectory implements SessionDirectory {
 
   /** The stock listing, reused for a second: sessionsOn and sessionCounts one after the other cost one listing. */
   private async recentListing(): Promise<SessionInfo[]> {
-    const now = Date.now()
-    if (this.listed && now - this.listed.at < LISTING_REUSE_MS) return this.listed.sessions
+    const fresh = this.freshListing()
+    if (fresh) return fresh
     const sessions = await this.listSessions()
     this.listed = {at: Date.now(), sessions}
     return sessions
+  }
+
+  /** The last stock listing, if it is under LISTING_REUSE_MS old. */
+  private freshListing(): SessionInfo[] | undefined {
+    return this.listed && Date.now() - this.listed.at < LISTING_REUSE_MS ? this.listed.sessions : undefined
   }
 
   async sessionsOf(bareJids: string[]): Promise<Map<string, SessionInfo[]>> {
@@ -138,7 +143,7 @@ export class EjabberdDirectory implements SessionDirectory {
     const limit = this.options.perUserLimit ?? perUserLimit(this.lastListingRows, this.options.api.usesToken('user_sessions_info'))
     if (wanted.length > limit) {
       // Planning asks for the moving users right after sessionsOn: the listing it made serves, once.
-      const planned = this.listed && Date.now() - this.listed.at < LISTING_REUSE_MS ? this.listed.sessions : undefined
+      const planned = this.freshListing()
       this.listed = undefined
       for (const session of planned ?? (await this.listSessions())) found.get(session.bare)?.push(session)
       return found

@@ -3,7 +3,7 @@ import {client as createClient, type ClientOptions, type XmppClient} from '@xmpp
 import {type SessionTarget} from './target.js'
 import {bounded, type Timer} from './timer.js'
 import {TlsDowngradeError} from './errors.js'
-import {abandon, beforeLogin, dropDataAfterStreamEnd, holdBind, unwrapIPv6Hosts} from './xmpp-internals.js'
+import {abandon, beforeLogin, dropDataAfterStreamEnd, holdBind, startUntilOnline, unwrapIPv6Hosts} from './xmpp-internals.js'
 
 /** The same credentials the app gave @xmpp/client: a password (username from the JID), or its credentials function. */
 export type Credentials = {username?: string; password: string} | NonNullable<ClientOptions['credentials']>
@@ -86,12 +86,8 @@ export function cloneClient(target: SessionTarget, context: ConnectContext, opti
     holding()
     guarding()
   }
-  // Online is what counts, whichever comes first: @xmpp/connection 0.14's open() listens for
-  // the server's stream header only once its own header's write has called back, so on a
-  // loaded machine start() can wait out its timeout and reject after the login has bound (the
-  // admin's login had the same fix: src/connection/admin-session.ts).
-  const online = new Promise<void>((resolve) => fresh.once('online', () => resolve()))
-  return bounded(Promise.race([fresh.start(), online]), options.timeout, signal, `login at ${target.service}`, options.timer).then(
+  // Online is what counts, even if start() has not resolved (xmpp-internals: startUntilOnline).
+  return bounded(startUntilOnline(fresh), options.timeout, signal, `login at ${target.service}`, options.timer).then(
     () => {
       release()
       return fresh

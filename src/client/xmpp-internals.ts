@@ -37,6 +37,20 @@ export function resumeReconnect(client: XmppClient): void {
   if (client.status === 'disconnect') client.reconnect.scheduleReconnect()
 }
 
+// --- @xmpp/connection's open() ----------------------------------------------------------
+
+/**
+ * client.start(), resolved as soon as the client is online. 0.14.0: open() starts listening
+ * for the server's stream header only once its own header's write has called back; when the
+ * answer is parsed before that (a loaded machine), start() waits out its timeout and rejects
+ * although the login goes on and binds. Rejects as start() does otherwise. The admin's login
+ * (src/connection/admin-session.ts) and the helper's clones both start this way.
+ */
+export function startUntilOnline(client: XmppClient): Promise<void> {
+  const online = new Promise<void>((resolve) => client.once('online', () => resolve()))
+  return Promise.race([client.start().then(() => {}), online])
+}
+
 // --- where a client connects ----------------------------------------------------------
 
 /**

@@ -16,6 +16,7 @@ import {
   resumeReconnect,
   retarget,
   sendWithoutDelay,
+  startUntilOnline,
   unwrapIPv6Hosts,
 } from '../../src/client/xmpp-internals.js'
 import {mockClient} from '../support/mock-client.js'
@@ -126,6 +127,17 @@ describe('@xmpp/connection', () => {
     assert.throws(() => c._onData(Buffer.from('<late/>')), TypeError)
     dropDataAfterStreamEnd(c)
     assert.doesNotThrow(() => c._onData(Buffer.from('<late/>')))
+  })
+
+  test("startUntilOnline: online counts even while start() still waits (open()'s missed header); start()'s own error still rejects", async () => {
+    const waiting = realClient({service: 'xmpp://127.0.0.1:5222', domain: DOMAIN})
+    waiting.start = () => new Promise(() => {})
+    const started = startUntilOnline(waiting)
+    waiting.emit('online', undefined)
+    await started
+    const failing = realClient({service: 'xmpp://127.0.0.1:5222', domain: DOMAIN})
+    failing.start = () => Promise.reject(new Error('not-authorized'))
+    await assert.rejects(startUntilOnline(failing), /not-authorized/)
   })
 })
 

@@ -14,9 +14,7 @@
 // The cost: one rpc to the sender's node and one per node holding receivers per poll, each a
 // few hundred microseconds of work (ets lookups and is_process_alive). If the bench dies, the
 // probe ends at its next write (its stdout is gone), with no crash dump.
-import {type ChildProcess, spawn} from 'node:child_process'
-import {readFileSync} from 'node:fs'
-
+import {erlBinary, startErlangNode} from '../../test/support/erlang-node.js'
 import type {LabInfo} from './lab-info.js'
 
 /** One poll: when (the probed node's clock, epoch ms), how many receivers had a pid listed, which of them pointed at a dead one. */
@@ -34,7 +32,7 @@ export interface RouteProbe {
   stop(): Promise<RouteProbeResult>
 }
 
-/** The Erlang expression the probe node evaluates (no shell, output on stdout). */
+/** The Erlang expressions the probe node evaluates (no shell, output on stdout; no final period: startErlangNode adds the halt). */
 export function probeProgram({
   node,
   domain,
@@ -48,14 +46,10 @@ export function probeProgram({
   users: string[]
   everyMs: number
 }): string {
-  const bin = (text: string) => {
-    if (!/^[A-Za-z0-9._@-]+$/.test(text)) throw new Error(`not a plain name: ${text}`)
-    return `<<"${text}">>`
-  }
   if (!/^[A-Za-z0-9_]+@[A-Za-z0-9.-]+$/.test(node)) throw new Error(`not an Erlang node name: ${node}`)
   return `
-Node = '${node}', Host = ${bin(domain)}, Res = ${bin(resource)}, Every = ${Math.max(20, Math.round(everyMs))},
-Users = [${users.map(bin).join(',')}],
+Node = '${node}', Host = ${erlBinary(domain)}, Res = ${erlBinary(resource)}, Every = ${Math.max(20, Math.round(everyMs))},
+Users = [${users.map(erlBinary).join(',')}],
 Alive = fun(Listed) ->
   ByNode = lists:foldl(fun({U, P}, Acc) -> maps:update_with(node(P), fun(L) -> [{U, P} | L] end, [{U, P}], Acc) end, #{}, Listed),
   lists:append([case rpc:call(N, erlang, apply, [fun(L) -> [{U, P, erlang:is_process_alive(P)} || {U, P} <- L] end, [L]], 5000) of
@@ -74,7 +68,7 @@ Loop = fun Loop() ->
   timer:sleep(Every),
   Loop()
 end,
-Loop().`
+Loop()`
 }
 
 /** Parses the probe's stdout. */
@@ -90,36 +84,11 @@ export function parseProbeOutput(text: string): {samples: RouteSample[]; failure
 }
 
 export function startRouteProbe(lab: LabInfo, {node = 1, everyMs = 100, users}: {node?: number; everyMs?: number; users: string[]}): RouteProbe {
-  const cookie = readFileSync(lab.env.LAB_COOKIE_FILE, 'utf8').trim()
   const program = probeProgram({node: lab.nodes[node].server, domain: lab.domain, resource: 'rehearsal', users, everyMs})
-  // The cookie never goes in argv (any user's `ps` shows argv): the program sets it from the environment.
-  const name = `xtbenchprobe${process.pid}@localhost`
-  const child: ChildProcess = spawn(
-    'erl',
-    [
-      '-noshell',
-      '-sname',
-      name,
-      '-hidden',
-      '-kernel',
-      'inet_dist_use_interface',
-      '{127,0,0,1}',
-      '-eval',
-      `erlang:set_cookie(node(), list_to_atom(os:getenv("XTBENCH_COOKIE"))), ${program}`,
-    ],
-    {env: {...process.env, XTBENCH_COOKIE: cookie, ERL_CRASH_DUMP_SECONDS: '0'}, stdio: ['ignore', 'pipe', 'pipe']},
-  )
-  const out: Buffer[] = []
-  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk))
-  child.stderr?.on('data', (chunk: Buffer) => out.push(chunk))
+  const probe = startErlangNode(lab.env.LAB_COOKIE_FILE, program, 'xtbenchprobe')
   return {
     async stop() {
-      await new Promise<void>((resolve) => {
-        child.once('close', () => resolve())
-        child.kill('SIGTERM')
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref()
-      })
-      return {node: lab.nodes[node].name, everyMs, ...parseProbeOutput(Buffer.concat(out).toString('utf8'))}
+      return {node: lab.nodes[node].name, everyMs, ...parseProbeOutput((await probe.stop()).join('\n'))}
     },
   }
 }

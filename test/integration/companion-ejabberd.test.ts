@@ -9,7 +9,7 @@ import {client, type XmppClient} from '@xmpp/client'
 import xml, {type Element} from '@xmpp/xml'
 
 import {guardStreamManagementCount} from '../../src/client/index.js'
-import {erlBinary, startErlangNode} from './erlang-node.js'
+import {erlBinary, startErlangNode} from '../support/erlang-node.js'
 import {type LabEnv, type LabNode, labApi, labUser, requireLab} from './lab-env.js'
 
 const NS_STREAM = 'http://etherx.jabber.org/streams'
@@ -370,7 +370,7 @@ async function sendToOldProcessAfterMove(receiver: Session, sender: Session, mov
   const stanza = `<message xmlns='jabber:client' type='chat' id='late-1' from='${sender.jid}' to='${receiver.jid}'><body>late</body></message>`
   if (!/^[A-Za-z0-9 ='.:@/<>_-]+$/.test(stanza)) throw new Error(`not a plain stanza: ${stanza}`)
   const erl = startErlangNode(
-    lab,
+    lab.cookieFile,
     `Old = rpc:call('${node(1).name}', ejabberd_sm, get_session_pid, [${erlBinary(user)}, ${erlBinary(lab.domain)}, ${erlBinary(resource)}]),
 io:format("old ~p~n", [is_pid(Old)]),
 _ = io:get_line(""),

@@ -1,39 +1,39 @@
-// A hidden Erlang node of the test's own (`xttest<pid>…@localhost`, the lab's cookie, loopback
-// only) that evaluates one program against the lab's ejabberd nodes, for what no API shows: the
-// process of a session, a stanza sent straight to it. The program talks to the test in lines:
-// it prints with io:format and waits with io:get_line(""). The cookie never goes in argv (any
-// user's `ps` shows argv): the program sets it from the environment.
+// A hidden Erlang node of our own (`<prefix><pid>n<k>@localhost`, the lab's cookie, loopback
+// only) that evaluates one program against a lab's ejabberd nodes, for what no API shows: the
+// process of a session, a stanza sent straight to it (test/integration/companion-ejabberd), the
+// pid a node routes to (bench/lab/route-probe). The program talks in lines: it prints with
+// io:format and waits with io:get_line(""). The cookie never goes in argv (any user's `ps`
+// shows argv): the program sets it from the environment.
 import {type ChildProcess, spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {createInterface} from 'node:readline'
-
-import type {LabEnv} from './lab-env.js'
 
 export interface ErlangNode {
   /** The program's next line of output (stdout or stderr); throws when it ends first or after `timeoutMs`. */
   nextLine(timeoutMs?: number): Promise<string>
   /** A line for the program's io:get_line(""). */
   send(line: string): void
-  /** Ends the node (SIGTERM, SIGKILL after 3 s). */
-  stop(): Promise<void>
+  /** Ends the node (SIGTERM, SIGKILL after 3 s); resolves with the lines nobody read. */
+  stop(): Promise<string[]>
 }
 
 let started = 0
 
 /** Erlang binary syntax for a plain name (JID parts, node names); anything else is refused. */
 export function erlBinary(text: string): string {
-  if (!/^[A-Za-z0-9._@/-]+$/.test(text)) throw new Error(`not a plain name: ${text}`)
+  if (!/^[A-Za-z0-9._@-]+$/.test(text)) throw new Error(`not a plain name: ${text}`)
   return `<<"${text}">>`
 }
 
-export function startErlangNode(lab: LabEnv, program: string): ErlangNode {
-  const cookie = readFileSync(lab.cookieFile, 'utf8').trim()
+/** `program`: Erlang expressions separated by commas, with no final period (the node halts after them). */
+export function startErlangNode(cookieFile: string, program: string, namePrefix = 'xttest'): ErlangNode {
+  const cookie = readFileSync(cookieFile, 'utf8').trim()
   const child: ChildProcess = spawn(
     'erl',
     [
       '-noshell',
       '-sname',
-      `xttest${process.pid}n${started++}@localhost`,
+      `${namePrefix}${process.pid}n${started++}@localhost`,
       '-hidden',
       '-kernel',
       'inet_dist_use_interface',
@@ -79,12 +79,14 @@ export function startErlangNode(lab: LabEnv, program: string): ErlangNode {
       child.stdin?.write(`${line}\n`)
     },
     async stop() {
-      if (ended) return
-      await new Promise<void>((resolve) => {
-        child.once('close', () => resolve())
-        child.kill('SIGTERM')
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref()
-      })
+      if (!ended) {
+        await new Promise<void>((resolve) => {
+          child.once('close', () => resolve())
+          child.kill('SIGTERM')
+          setTimeout(() => child.kill('SIGKILL'), 3000).unref()
+        })
+      }
+      return lines.splice(0)
     },
   }
 }

@@ -715,10 +715,11 @@ c2s_terminated_resumed(#{mgmt_state := resumed, sid := SID, jid := JID,
             {U, S, R} = jid:tolower(JID),
             ejabberd_sm:close_session(SID, U, S, R),
             Fwd = forwarder({U, S, R}, maps:get(?SUCCESSOR_KEY, State, undefined)),
-            {Fwd1, Queued} = forward_queue(Fwd, maps:get(mgmt_queue, State, undefined)),
+            Queue = maps:get(mgmt_queue, State, undefined),
+            {Fwd1, Queued} = forward_queue(Fwd, Queue),
             State1 = case Queued of
                          0 -> State;
-                         _ -> State#{mgmt_queue => p1_queue:clear(maps:get(mgmt_queue, State))}
+                         _ -> State#{mgmt_queue => p1_queue:clear(Queue)}
                      end,
             forward_late(Fwd1, JID, Queued, Window),
             {stop, State1}
@@ -781,7 +782,7 @@ forward_loop(#{mref := MRef} = Fwd, Count, Deadline) ->
     receive
         {route, Pkt} ->
             forward_loop(forward(Fwd, Pkt), Count + 1, Deadline);
-        {'DOWN', MRef, process, _, _} when MRef /= undefined ->
+        {'DOWN', MRef, process, _, _} ->   % never matches while MRef is undefined
             forward_loop(Fwd#{pid => undefined, mref => undefined}, Count, Deadline);
         {'EXIT', _, shutdown} ->
             Count   % the node is stopping: do not hold up its supervisor

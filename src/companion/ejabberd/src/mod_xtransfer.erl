@@ -31,7 +31,8 @@
          local_cordon_state/0, local_session_count/0]).
 %% hooks
 -export([c2s_handle_call/3, c2s_stream_started/2, config_reloaded/0,
-         c2s_terminated_resumed/2, c2s_terminated_replaced/2]).
+         c2s_handle_send/3, c2s_terminated_resumed/2,
+         c2s_terminated_replaced/2, c2s_terminated_forward/2]).
 
 -include("logger.hrl").
 -include("translate.hrl").
@@ -57,10 +58,22 @@
 -define(HOOK_SEQ, 10).
 -define(RELOAD_SEQ, 60).
 %% c2s_terminated: a resumed session's old process before mod_stream_mgmt (50),
-%% which ends the hook chain for it; a replaced one's after ejabberd_c2s (100),
-%% once its session is closed and its mailbox re-routed.
+%% which ends the hook chain for it; a replaced one's before mod_stream_mgmt
+%% too (to wait until this node's table knows the new session, and hand it
+%% what never reached the client) and again after ejabberd_c2s (100), which
+%% closes the session and re-routes its mailbox, to forward what comes later.
+%% c2s_handle_send: before mod_stream_mgmt (50), which would queue (and later
+%% bounce) a stanza that a replaced session could not send.
 -define(RESUMED_SEQ, 45).
--define(REPLACED_SEQ, 110).
+-define(REPLACED_SEQ, 40).
+-define(FORWARD_SEQ, 110).
+-define(SEND_SEQ, 40).
+%% What a replaced session's process could not send, oldest last.
+-define(UNSENT_KEY, xtransfer_unsent).
+%% How long a replaced session's process waits for this node's table to name
+%% its successor (at most forward_late), polling every SUCCESSOR_POLL ms.
+-define(SUCCESSOR_WAIT, 2000).
+-define(SUCCESSOR_POLL, 5).
 %% The session that resumed this one (its process asked for our state).
 -define(SUCCESSOR_KEY, xtransfer_successor).
 
@@ -83,8 +96,10 @@
 start(Host, _Opts) ->
     ejabberd_hooks:add(c2s_handle_call, Host, ?MODULE, c2s_handle_call, ?HOOK_SEQ),
     ejabberd_hooks:add(c2s_stream_started, Host, ?MODULE, c2s_stream_started, ?HOOK_SEQ),
+    ejabberd_hooks:add(c2s_handle_send, Host, ?MODULE, c2s_handle_send, ?SEND_SEQ),
     ejabberd_hooks:add(c2s_terminated, Host, ?MODULE, c2s_terminated_resumed, ?RESUMED_SEQ),
     ejabberd_hooks:add(c2s_terminated, Host, ?MODULE, c2s_terminated_replaced, ?REPLACED_SEQ),
+    ejabberd_hooks:add(c2s_terminated, Host, ?MODULE, c2s_terminated_forward, ?FORWARD_SEQ),
     case gen_mod:is_loaded_elsewhere(Host, ?MODULE) of
         false ->
             ejabberd_hooks:add(config_reloaded, ?MODULE, config_reloaded, ?RELOAD_SEQ),
@@ -96,8 +111,10 @@ start(Host, _Opts) ->
 stop(Host) ->
     ejabberd_hooks:delete(c2s_handle_call, Host, ?MODULE, c2s_handle_call, ?HOOK_SEQ),
     ejabberd_hooks:delete(c2s_stream_started, Host, ?MODULE, c2s_stream_started, ?HOOK_SEQ),
+    ejabberd_hooks:delete(c2s_handle_send, Host, ?MODULE, c2s_handle_send, ?SEND_SEQ),
     ejabberd_hooks:delete(c2s_terminated, Host, ?MODULE, c2s_terminated_resumed, ?RESUMED_SEQ),
     ejabberd_hooks:delete(c2s_terminated, Host, ?MODULE, c2s_terminated_replaced, ?REPLACED_SEQ),
+    ejabberd_hooks:delete(c2s_terminated, Host, ?MODULE, c2s_terminated_forward, ?FORWARD_SEQ),
     case gen_mod:is_loaded_elsewhere(Host, ?MODULE) of
         false ->
             ejabberd_commands:unregister_commands(get_commands_spec()),
@@ -141,8 +158,11 @@ mod_doc() ->
                      "the stanzas that other nodes still route to it (their "
                      "copy of the session table lags behind) to the new "
                      "session, instead of exiting after ejabberd's 100 ms and "
-                     "letting them be dropped. 0 turns it off. The default "
-                     "value is 5000.")}}],
+                     "letting them be dropped. A replaced session's process "
+                     "first waits (at most 2 s) until its node's session "
+                     "table knows the new session, so that what it re-routes "
+                     "does not go to offline storage or back to its sender. "
+                     "0 turns it off. The default value is 5000.")}}],
       example => ["modules:", "  mod_xtransfer: {}"]}.
 
 %%%===================================================================
@@ -727,24 +747,95 @@ c2s_terminated_resumed(#{mgmt_state := resumed, sid := SID, jid := JID,
 c2s_terminated_resumed(State, _Reason) ->
     State.
 
-%% A replaced session: ejabberd_c2s has closed it and re-routed its mailbox.
-%% Its client got <conflict/>, and ejabberd would end the stream (trailer, close)
-%% once this hook returns: that is done first, as RFC 6120 4.4 has it
-%% (end_stream/1). Left open while the process forwards, the client would wait
-%% for our closing tag, and its own would sit unread until the close reset the
-%% connection.
-c2s_terminated_replaced(#{replaced := true, jid := JID, lserver := LServer} = State,
-                        _Reason) ->
+%% A replaced session. ejabberd sends the client <conflict/>, ends the stream,
+%% and the process handles what is already in its mailbox before it stops:
+%% stanzas routed to it in between cannot be sent. Without us they would be
+%% dropped, or queued by mod_stream_mgmt and bounced to their senders (or, with
+%% resend_on_timeout, re-routed). Kept here instead, for the new session.
+c2s_handle_send(#{replaced := true, lserver := LServer} = State, Pkt, {error, _}) ->
+    case xmpp:is_stanza(Pkt) andalso forward_window(LServer) > 0 of
+        true -> {stop, State#{?UNSENT_KEY => [Pkt | maps:get(?UNSENT_KEY, State, [])]}};
+        false -> State
+    end;
+c2s_handle_send(State, _Pkt, _Result) ->
+    State.
+
+%% A replaced session, before mod_stream_mgmt and ejabberd_c2s close it. The
+%% new session may be on another node, whose write of it reaches this node's
+%% table a little after the <replaced> message did (the table is written dirty,
+%% and the two travel separately): routed before that, a stanza for the
+%% resource finds no session and goes to offline storage (a chat message) or
+%% back to its sender. So the process waits, at most SUCCESSOR_WAIT ms, until
+%% this node's table names another session for the resource, then hands it
+%% what could not be sent; ejabberd_c2s then re-routes the mailbox to it. The
+%% client got <conflict/>; its stream is ended first (RFC 6120 4.4: trailer,
+%% then close), or it would wait for our closing tag, and its own would sit
+%% unread until the close reset the connection.
+c2s_terminated_replaced(#{replaced := true, sid := SID, jid := JID,
+                          lserver := LServer} = State, _Reason) ->
     case forward_window(LServer) of
         0 ->
             State;
         Window ->
             State1 = end_stream(State),
-            forward_late(forwarder(jid:tolower(JID), undefined), JID, 0, Window),
-            State1
+            Wait = min(Window, ?SUCCESSOR_WAIT),
+            USR = jid:tolower(JID),
+            case await_successor(USR, SID, erlang:monotonic_time(millisecond) + Wait) of
+                found ->
+                    ok;
+                Why ->
+                    ?INFO_MSG("No other session for ~ts in this node's table "
+                              "after ~B ms (~ts): its stanzas are routed as "
+                              "ejabberd would", [jid:encode(JID), Wait, atom_to_list(Why)])
+            end,
+            case lists:reverse(maps:get(?UNSENT_KEY, State1, [])) of
+                [] ->
+                    ok;
+                Unsent ->
+                    _ = lists:foldl(fun(Pkt, Fwd) -> forward(Fwd, Pkt) end,
+                                    forwarder(USR, undefined), Unsent),
+                    ?INFO_MSG("Forwarded ~B stanza(s) that reached the old process "
+                              "of ~ts after it was replaced", [length(Unsent), jid:encode(JID)])
+            end,
+            maps:remove(?UNSENT_KEY, State1)
     end;
 c2s_terminated_replaced(State, _Reason) ->
     State.
+
+%% A replaced session, after ejabberd_c2s closed it and re-routed its mailbox:
+%% forward what other nodes still route to this process.
+c2s_terminated_forward(#{replaced := true, jid := JID, lserver := LServer} = State,
+                       _Reason) ->
+    case forward_window(LServer) of
+        0 ->
+            State;
+        Window ->
+            forward_late(forwarder(jid:tolower(JID), undefined), JID, 0, Window),
+            State
+    end;
+c2s_terminated_forward(State, _Reason) ->
+    State.
+
+%% found | timeout | shutdown. A replacement by max_user_sessions (another
+%% resource) has no successor here: it waits out the bound.
+await_successor({U, S, R} = USR, SID, Deadline) ->
+    case lists:any(fun(Other) -> Other /= SID end,
+                   ejabberd_sm:get_session_sids(U, S, R)) of
+        true ->
+            found;
+        false ->
+            Left = Deadline - erlang:monotonic_time(millisecond),
+            receive
+                {'EXIT', _, shutdown} = Exit ->
+                    self() ! Exit,   % the node is stopping: let it
+                    shutdown
+            after min(max(Left, 0), ?SUCCESSOR_POLL) ->
+                    case Left =< 0 of
+                        true -> timeout;
+                        false -> await_successor(USR, SID, Deadline)
+                    end
+            end
+    end.
 
 forward_window(LServer) ->
     try gen_mod:get_module_opt(LServer, ?MODULE, forward_late)

@@ -26,4 +26,4 @@ NODE_EXTRA_CA_CERTS="${XTRANSFER_LAB_DIR:-/tmp/xtransfer-lab}/ca.crt"
 export NODE_EXTRA_CA_CERTS
 
 # Integration tests share one lab, so files run one at a time.
-node --import tsx --test --test-concurrency=1 --test-timeout=600000 test/unit/*.test.ts test/integration/*.test.ts
+node --import tsx --test --test-concurrency=1 --test-timeout=300000 test/unit/*.test.ts test/integration/*.test.ts

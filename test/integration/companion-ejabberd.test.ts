@@ -437,10 +437,10 @@ test('a replaced session: its old process forwards a message that reaches it lat
 /**
  * ejabberd writes its session table dirty: node 2's <replaced> to the old process on node 1 can
  * arrive before node 2's write of the new session does, and a stanza that the old process then
- * re-routes finds no session (offline storage, or an error to its sender). The CI run of
- * 2026-12-02 lost a message so. Made here on purpose: the hidden node sends <replaced>, then a
- * message, to the old process while no new session exists yet; the new session binds on node 2
- * only after the old stream has ended. `queued`: both wait in the process's mailbox (suspended
+ * re-routes finds no session (offline storage, or an error to its sender). client-helper's test
+ * (2) lost a message so, in 2 of 16 runs on 2026-12-02. Made here on purpose: the hidden node
+ * sends <replaced>, then a message, to the old process while no new session exists yet; the new
+ * session binds on node 2 only after the old stream has ended. `queued`: both wait in the process's mailbox (suspended
  * meanwhile), so the message is handled after the stream ended and cannot be sent; `mailbox`: the
  * message comes 150 ms later, while the process is ending.
  */

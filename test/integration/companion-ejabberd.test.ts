@@ -459,13 +459,11 @@ async function replacedBeforeSuccessorKnown(n: number, resource: string, order: 
     `Old = rpc:call('${node(1).name}', ejabberd_sm, get_session_pid, [${erlBinary(user)}, ${erlBinary(lab.domain)}, ${erlBinary(resource)}]),
 Xml = <<"${stanza}">>,
 Pkt = rpc:call('${node(2).name}', erlang, apply, [fun() -> xmpp:decode(fxml_stream:parse_element(Xml)) end, []]),
-Queued = ${order === 'queued'},
-case Queued of true -> ok = rpc:call(node(Old), sys, suspend, [Old]); false -> ok end,
+${order === 'queued' ? 'ok = rpc:call(node(Old), sys, suspend, [Old]),' : ''}
 Old ! replaced,
-timer:sleep(case Queued of true -> 0; false -> 150 end),
+${order === 'mailbox' ? 'timer:sleep(150),' : ''}
 Old ! {route, Pkt},
-timer:sleep(50),
-case Queued of true -> ok = rpc:call(node(Old), sys, resume, [Old]); false -> ok end,
+${order === 'queued' ? 'timer:sleep(50), ok = rpc:call(node(Old), sys, resume, [Old]),' : ''}
 io:format("sent ~p~n", [is_pid(Old)]),
 _ = io:get_line("")`,
   )
